@@ -1,0 +1,1 @@
+//! `.prompty` files: YAML front matter between `---` lines, then the template body.

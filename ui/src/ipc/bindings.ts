@@ -1,0 +1,188 @@
+// Generated from the Rust types by `cargo xtask codegen`. Do not edit.
+
+export type Role = "system" | "user" | "assistant";
+
+export type Message = { role: Role, content: string, };
+
+export type TemplateErrorKind = "syntax" | "undefined_variable" | "limit" | "render";
+
+export type TemplateError = { kind: TemplateErrorKind, 
+/**
+ * A sentence for people, e.g. "undefined variable `topic`".
+ */
+message: string, line: number | null, column: number | null, 
+/**
+ * The variable at fault, for `UndefinedVariable`.
+ */
+variable: string | null, };
+
+export type TemplateAnalysis = { 
+/**
+ * Variables the template reads from its inputs, in order of first use.
+ */
+variables: Array<string>, 
+/**
+ * The syntax error, if the template does not parse.
+ */
+error: TemplateError | null, };
+
+export type ProviderKind = "ollama" | "echo";
+
+export type ProviderConfig = { 
+/**
+ * Stable slug used in targets and on the command line, e.g. `ollama`.
+ */
+id: string, 
+/**
+ * Display name.
+ */
+name: string, kind: ProviderKind, 
+/**
+ * `None` means the kind's default (for Ollama: `OLLAMA_HOST`, else localhost:11434).
+ */
+base_url: string | null, };
+
+export type Params = { temperature: number | null, top_p: number | null, max_tokens: number | null, seed: number | null, stop: Array<string>, };
+
+export type Target = { 
+/**
+ * A `ProviderConfig::id`.
+ */
+provider: string, model: string, params: Params, };
+
+export type ModelInfo = { id: string, 
+/**
+ * Size on disk in bytes, where the provider tells it.
+ */
+size_bytes: number | null, 
+/**
+ * e.g. "8B", where the provider tells it.
+ */
+parameter_size: string | null, };
+
+export type Usage = { input_tokens: number | null, output_tokens: number | null, };
+
+export type PromptSummary = { id: number, name: string, 
+/**
+ * Number of the newest version, `None` before the first save.
+ */
+latest_version: number | null, 
+/**
+ * RFC 3339, UTC.
+ */
+updated_at: string, };
+
+export type Prompt = { id: number, name: string, 
+/**
+ * The editor's unsaved text; autosaved so that nothing typed is lost.
+ */
+draft: string, 
+/**
+ * The target the draft runs on by default.
+ */
+draft_target: Target | null, latest_version: number | null, created_at: string, updated_at: string, };
+
+export type Version = { id: number, prompt_id: number, 
+/**
+ * v1, v2, … per prompt.
+ */
+number: number, template: string, default_target: Target | null, 
+/**
+ * Variables the template declares (discovered when saved).
+ */
+inputs: Array<string>, message: string, parent_id: number | null, 
+/**
+ * sha256 (hex) of the content: template, default target, inputs.
+ */
+content_hash: string, created_at: string, };
+
+export type NewVersion = { template: string, default_target: Target | null, message: string, };
+
+export type Label = { name: string, version_id: number, version_number: number, };
+
+export type PaneSource = { "kind": "version", version_id: number, } | { "kind": "draft", prompt_id: number, template: string, };
+
+export type Pane = { source: PaneSource, target: Target, };
+
+export type TestCase = { vars: Record<string, unknown>, };
+
+export type RunSpec = { 
+/**
+ * The prompt the run is filed under (its run history).
+ */
+prompt_id: number, panes: Array<Pane>, cases: Array<TestCase>, 
+/**
+ * Repetitions of each pane × case; at least 1.
+ */
+samples: number, };
+
+export type CellStatus = "pending" | "running" | "ok" | "partial" | "error" | "cancelled";
+
+export type Timing = { 
+/**
+ * Time to first token.
+ */
+ttft_ms: number | null, total_ms: number | null, };
+
+export type Cell = { id: number, run_id: number, 
+/**
+ * Index into `RunSpec::panes`.
+ */
+pane: number, 
+/**
+ * Index into `RunSpec::cases`.
+ */
+case_index: number, sample: number, 
+/**
+ * The version run, `None` for a draft.
+ */
+version_id: number | null, version_number: number | null, target: Target, vars: Record<string, unknown>, 
+/**
+ * The rendered messages sent (empty when rendering failed).
+ */
+messages: Array<Message>, output: string, status: CellStatus, 
+/**
+ * Why the cell is `error` or `partial`, for people.
+ */
+error: string | null, timing: Timing, usage: Usage, started_at: string | null, finished_at: string | null, };
+
+export type RunStatus = "running" | "done" | "cancelled";
+
+export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cell_count: number, ok_count: number, 
+/**
+ * "gemma3 · llama3.2" — the models of its panes, for the list.
+ */
+models: Array<string>, created_at: string, };
+
+export type Run = { id: number, prompt_id: number, spec: RunSpec, status: RunStatus, cells: Array<Cell>, created_at: string, finished_at: string | null, };
+
+export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_started", cell_id: number, messages: Array<Message>, } | { "event": "delta", cell_id: number, text: string, 
+/**
+ * Milliseconds since the cell started at the first token, for live tokens/s.
+ */
+elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "finished", run_id: number, status: RunStatus, };
+
+export type ErrorReply = { 
+/**
+ * Stable, machine-readable: `not_found`, `template`, `provider`, `library`, …
+ */
+code: string, 
+/**
+ * A sentence for people: what happened and what to do.
+ */
+message: string, 
+/**
+ * Present when `code` is `template`: where the error sits in the template.
+ */
+template: TemplateError | null, };
+
+export type AppStatus = { version: string, 
+/**
+ * Where the library lives.
+ */
+data_dir: string, 
+/**
+ * Set when the library could not be opened (newer schema, corrupt file …);
+ * the window then shows this and nothing else.
+ */
+library_error: string | null, };
