@@ -1,1 +1,223 @@
-fn main() {}
+//! Project chores: `cargo xtask setup | run | test | codegen | bench`.
+//!
+//! `test` is what CI runs: it installs what a fresh Debian/Ubuntu machine lacks
+//! (system packages, npm packages, tauri-driver), then runs every check and test.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup     install system packages, npm packages and tauri-driver (idempotent)
+  run       setup, then start the app with live reload (tauri dev)
+  test      setup, then every check and test: fmt, clippy, Rust tests, UI type check
+            and tests, the built app end to end under Xvfb
+  codegen   regenerate ui/src/ipc/bindings.ts from the Rust types
+  bench     run the benchmarks (criterion, and the end-to-end bench)";
+
+/// Debian packages: build deps of Tauri/WebKitGTK, the virtual display and
+/// WebDriver for end-to-end tests, and a Secret Service for keyring tests.
+const APT_PACKAGES: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "build-essential",
+    "pkg-config",
+    "curl",
+    "file",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+    "imagemagick",
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("run") => {
+            setup()?;
+            run(npx(&["tauri", "dev", "--"]).args(&args[1..]))
+        }
+        Some("test") => {
+            setup()?;
+            test()
+        }
+        Some("codegen") => run(cargo(&["test", "-q", "-p", "whetstone-core", "--test", "bindings"])
+            .env("UPDATE_BINDINGS", "1")),
+        Some("bench") => bench(),
+        _ => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn setup() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if !missing.is_empty() {
+        step(&format!("installing system packages: {}", missing.join(" ")));
+        let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+        let apt = |args: &[&str]| {
+            let mut all: Vec<&str> = sudo.to_vec();
+            all.push("apt-get");
+            all.extend_from_slice(args);
+            let mut cmd = Command::new(all[0]);
+            cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+            cmd
+        };
+        run(&mut apt(&["update", "-q"]))?;
+        let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+        install.extend(&missing);
+        run(&mut apt(&install))?;
+    }
+    if !Path::new("node_modules/.package-lock.json").exists()
+        || modified(Path::new("package-lock.json")) > modified(Path::new("node_modules/.package-lock.json"))
+    {
+        step("installing npm packages");
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    if which("tauri-driver").is_none() {
+        step("installing tauri-driver");
+        run(cargo(&["install", "tauri-driver", "--locked", "--version", "2.1.0"]))?;
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    step("rustfmt");
+    run(cargo(&["fmt", "--all", "--check"]))?;
+    step("clippy");
+    run(cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    step("UI type check");
+    run(npm(&["run", "check", "-w", "ui"]))?;
+    step("UI unit tests");
+    run(npm(&["test", "-w", "ui"]))?;
+    step("Rust tests (with a Secret Service on a private D-Bus)");
+    run(with_keyring(cargo(&["test", "--workspace", "--all-targets"])))?;
+    step("building the app (debug, UI embedded)");
+    run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
+    run(cargo(&["build", "-p", "whetstone-testkit", "--bin", "whet-testkit"]))?;
+    step("end-to-end tests of the real window (Xvfb + WebDriver)");
+    let mut e2e = Command::new("xvfb-run");
+    e2e.args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--", "node", "--test", "tests/e2e/"]);
+    run(&mut e2e)?;
+    Ok(())
+}
+
+fn bench() -> Result<()> {
+    run(cargo(&["bench", "--workspace"]))?;
+    run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
+    run(cargo(&["build", "-p", "whetstone-testkit", "--bin", "whet-testkit"]))?;
+    let mut e2e = Command::new("xvfb-run");
+    e2e.args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--", "node", "tests/e2e/bench.mjs"]);
+    run(&mut e2e)
+}
+
+/// Runs `cmd` in a private D-Bus session with an unlocked gnome-keyring, so the
+/// real Secret Service backs keyring tests (see ENVIRONMENT.md).
+fn with_keyring(cmd: &mut Command) -> Command {
+    let scratch = std::env::temp_dir().join(format!("whetstone-keyring-{}", std::process::id()));
+    let data = scratch.join("data");
+    let runtime = scratch.join("runtime");
+    for dir in [&data, &runtime] {
+        std::fs::create_dir_all(dir).expect("temp dir");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let mut wrapped = Command::new("dbus-run-session");
+    wrapped
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "printf %s whetstone-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+            "_",
+        ])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    wrapped
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args);
+    cmd
+}
+
+fn npm(args: &[&str]) -> Command {
+    let mut cmd = Command::new("npm");
+    cmd.args(args);
+    cmd
+}
+
+fn npx(args: &[&str]) -> Command {
+    let mut cmd = Command::new("npx");
+    cmd.args(args);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain(std::env::var_os("CARGO_HOME").map(|h| PathBuf::from(h).join("bin")))
+        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin")))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}

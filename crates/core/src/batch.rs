@@ -1,0 +1,145 @@
+//! Coalescing of text deltas, so a fast model costs one IPC message per cell per
+//! frame instead of one per token.
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+use whetstone_model::{CellId, RunEvent};
+
+/// About one display frame.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Merges consecutive deltas of each cell until [`flush`](Self::flush). Any other
+/// event flushes first, so the order a consumer sees is the order things happened.
+#[derive(Debug, Default)]
+pub struct DeltaBatcher {
+    // A few cells at most are live at once; a Vec keeps first-delta order cheaply.
+    pending: Vec<(CellId, String, f64)>,
+}
+
+impl DeltaBatcher {
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Takes one event; returns the events to forward now.
+    pub fn push(&mut self, event: RunEvent) -> Vec<RunEvent> {
+        match event {
+            RunEvent::Delta {
+                cell_id,
+                text,
+                elapsed_ms,
+            } => {
+                match self.pending.iter_mut().find(|(id, ..)| *id == cell_id) {
+                    Some((_, buf, elapsed)) => {
+                        buf.push_str(&text);
+                        *elapsed = elapsed_ms;
+                    }
+                    None => self.pending.push((cell_id, text, elapsed_ms)),
+                }
+                Vec::new()
+            }
+            other => {
+                let mut out = self.flush();
+                out.push(other);
+                out
+            }
+        }
+    }
+
+    /// The merged deltas, one per cell.
+    pub fn flush(&mut self) -> Vec<RunEvent> {
+        self.pending
+            .drain(..)
+            .map(|(cell_id, text, elapsed_ms)| RunEvent::Delta {
+                cell_id,
+                text,
+                elapsed_ms,
+            })
+            .collect()
+    }
+}
+
+/// Forwards `rx` to `sink`, batching deltas per `interval`, until the sender is dropped.
+pub(crate) async fn forward(
+    mut rx: mpsc::UnboundedReceiver<RunEvent>,
+    mut sink: impl FnMut(RunEvent),
+    interval: Duration,
+) {
+    let mut batcher = DeltaBatcher::default();
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let event = match deadline {
+            Some(at) => tokio::select! {
+                event = rx.recv() => event,
+                _ = tokio::time::sleep_until(at) => {
+                    batcher.flush().into_iter().for_each(&mut sink);
+                    deadline = None;
+                    continue;
+                }
+            },
+            None => rx.recv().await,
+        };
+        let Some(event) = event else { break };
+        batcher.push(event).into_iter().for_each(&mut sink);
+        if batcher.is_empty() {
+            deadline = None;
+        } else if deadline.is_none() {
+            deadline = Some(tokio::time::Instant::now() + interval);
+        }
+    }
+    batcher.flush().into_iter().for_each(&mut sink);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whetstone_model::RunStatus;
+
+    fn delta(cell_id: CellId, text: &str, elapsed_ms: f64) -> RunEvent {
+        RunEvent::Delta {
+            cell_id,
+            text: text.into(),
+            elapsed_ms,
+        }
+    }
+
+    #[test]
+    fn merges_deltas_per_cell_in_first_seen_order() {
+        let mut b = DeltaBatcher::default();
+        assert!(b.push(delta(2, "a", 1.0)).is_empty());
+        assert!(b.push(delta(1, "x", 2.0)).is_empty());
+        assert!(b.push(delta(2, "b", 3.0)).is_empty());
+        assert_eq!(b.flush(), vec![delta(2, "ab", 3.0), delta(1, "x", 2.0)]);
+        assert!(b.flush().is_empty());
+    }
+
+    #[test]
+    fn other_events_flush_pending_deltas_first() {
+        let mut b = DeltaBatcher::default();
+        b.push(delta(1, "hel", 1.0));
+        b.push(delta(1, "lo", 2.0));
+        let finished = RunEvent::Finished {
+            run_id: 7,
+            status: RunStatus::Done,
+        };
+        assert_eq!(b.push(finished.clone()), vec![delta(1, "hello", 2.0), finished]);
+        assert!(b.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forward_sends_one_delta_per_cell_per_interval() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(forward(rx, move |e| out_tx.send(e).unwrap(), FRAME));
+        for i in 0..100 {
+            tx.send(delta(1, "t", i as f64)).unwrap();
+        }
+        tokio::time::sleep(FRAME * 2).await;
+        assert_eq!(out_rx.try_recv().unwrap(), delta(1, &"t".repeat(100), 99.0));
+        assert!(out_rx.try_recv().is_err());
+        tx.send(delta(1, "end", 100.0)).unwrap();
+        drop(tx);
+        task.await.unwrap();
+        assert_eq!(out_rx.try_recv().unwrap(), delta(1, "end", 100.0));
+    }
+}

@@ -1,0 +1,276 @@
+//! The run engine: expands a spec into cells, runs them concurrently per provider,
+//! saves each cell the moment it ends, and streams events.
+
+use crate::Workbench;
+use crate::batch;
+use crate::error::Error;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use whetstone_model::*;
+use whetstone_providers::{ChatEvent, ChatRequest};
+use whetstone_store::{CellOutcome, NewCell};
+
+/// Requests in flight per provider within one run. Ollama serves a few requests
+/// in parallel by default; more would only queue on its side.
+const CONCURRENCY_PER_PROVIDER: usize = 4;
+
+/// A run going on in the background.
+pub struct RunHandle {
+    pub id: RunId,
+    task: JoinHandle<Result<Run, Error>>,
+}
+
+impl RunHandle {
+    /// Waits until every cell has ended and all events were delivered; the run as saved.
+    pub async fn finish(self) -> Result<Run, Error> {
+        self.task
+            .await
+            .map_err(|e| Error::Invalid(format!("the run task failed: {e}")))?
+    }
+}
+
+/// One cell, ready to go: what to send, or why it cannot be sent.
+struct Job {
+    cell: Cell,
+    request: Result<Vec<Message>, TemplateError>,
+}
+
+pub(crate) fn start(
+    bench: &Workbench,
+    spec: RunSpec,
+    sink: impl FnMut(RunEvent) + Send + 'static,
+) -> Result<RunHandle, Error> {
+    if spec.panes.is_empty() {
+        return Err(Error::Invalid("a run needs at least one pane".into()));
+    }
+    let mut spec = spec;
+    if spec.cases.is_empty() {
+        spec.cases.push(TestCase::default());
+    }
+    spec.samples = spec.samples.max(1);
+
+    // Resolve every pane's template before writing anything, so a bad spec
+    // (unknown version or provider) fails as a whole.
+    let mut templates = Vec::with_capacity(spec.panes.len());
+    {
+        let store = bench.store();
+        for pane in &spec.panes {
+            store.get_provider(&pane.target.provider)?;
+            templates.push(match &pane.source {
+                PaneSource::Version { version_id } => {
+                    let v = store.get_version(*version_id)?;
+                    (Some(v.id), v.template)
+                }
+                PaneSource::Draft { template, .. } => (None, template.clone()),
+            });
+        }
+    }
+
+    let mut new_cells = Vec::new();
+    let mut requests = Vec::new();
+    for (pane_index, (pane, (version_id, template))) in spec.panes.iter().zip(&templates).enumerate() {
+        for (case_index, case) in spec.cases.iter().enumerate() {
+            let rendered = whetstone_template::render(template, &case.vars);
+            for sample in 0..spec.samples {
+                new_cells.push(NewCell {
+                    pane: pane_index as u32,
+                    case_index: case_index as u32,
+                    sample,
+                    version_id: *version_id,
+                    target: pane.target.clone(),
+                    vars: case.vars.clone(),
+                });
+                requests.push(rendered.clone());
+            }
+        }
+    }
+    let run = bench.store().create_run(&spec, &new_cells)?;
+    let jobs: Vec<Job> = run
+        .cells
+        .iter()
+        .cloned()
+        .zip(requests)
+        .map(|(cell, request)| Job { cell, request })
+        .collect();
+
+    let cancel = CancellationToken::new();
+    bench
+        .inner
+        .live_runs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(run.id, cancel.clone());
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
+    let _ = tx.send(RunEvent::Started { run: run.clone() });
+
+    let bench = bench.clone();
+    let run_id = run.id;
+    let task = tokio::spawn(async move {
+        let mut limits: HashMap<String, Arc<Semaphore>> = HashMap::new();
+        let mut cells = tokio::task::JoinSet::new();
+        for job in jobs {
+            let limit = limits
+                .entry(job.cell.target.provider.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(CONCURRENCY_PER_PROVIDER)))
+                .clone();
+            cells.spawn(run_cell(bench.clone(), job, limit, cancel.clone(), tx.clone()));
+        }
+        while let Some(result) = cells.join_next().await {
+            if let Err(e) = result {
+                tracing::error!(run_id, "a cell task failed: {e}");
+            }
+        }
+        let status = if cancel.is_cancelled() {
+            RunStatus::Cancelled
+        } else {
+            RunStatus::Done
+        };
+        bench
+            .inner
+            .live_runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run_id);
+        let saved = bench.store().finish_run(run_id, status).and_then(|()| bench.store().get_run(run_id));
+        let _ = tx.send(RunEvent::Finished { run_id, status });
+        drop(tx);
+        let _ = forwarder.await;
+        Ok(saved?)
+    });
+    Ok(RunHandle { id: run.id, task })
+}
+
+async fn run_cell(
+    bench: Workbench,
+    job: Job,
+    limit: Arc<Semaphore>,
+    cancel: CancellationToken,
+    events: mpsc::UnboundedSender<RunEvent>,
+) {
+    let cell_id = job.cell.id;
+    let outcome = execute(&bench, job, limit, &cancel, &events).await;
+    let saved = bench.store().finish_cell(cell_id, &outcome);
+    match saved {
+        Ok(cell) => {
+            let _ = events.send(RunEvent::CellFinished { cell });
+        }
+        Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
+    }
+}
+
+async fn execute(
+    bench: &Workbench,
+    job: Job,
+    limit: Arc<Semaphore>,
+    cancel: &CancellationToken,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> CellOutcome {
+    let mut outcome = CellOutcome {
+        messages: Vec::new(),
+        output: String::new(),
+        status: CellStatus::Error,
+        error: None,
+        timing: Timing::default(),
+        usage: Usage::default(),
+        started_at: None,
+    };
+    let messages = match job.request {
+        Ok(messages) => messages,
+        Err(e) => {
+            outcome.error = Some(format!("template error at {e}"));
+            return outcome;
+        }
+    };
+    outcome.messages = messages.clone();
+
+    let _permit = tokio::select! {
+        permit = limit.acquire_owned() => permit.expect("the semaphore is never closed"),
+        _ = cancel.cancelled() => {
+            outcome.status = CellStatus::Cancelled;
+            return outcome;
+        }
+    };
+    let provider = match bench.provider(&job.cell.target.provider) {
+        Ok(p) => p,
+        Err(e) => {
+            outcome.error = Some(e.to_string());
+            return outcome;
+        }
+    };
+
+    let started = Instant::now();
+    let started_at = whetstone_store::now();
+    if let Err(e) = bench.store().mark_cell_running(job.cell.id, &started_at) {
+        tracing::warn!(cell_id = job.cell.id, "could not mark a cell running: {e}");
+    }
+    outcome.started_at = Some(started_at);
+    let _ = events.send(RunEvent::CellStarted {
+        cell_id: job.cell.id,
+        messages: messages.clone(),
+    });
+
+    let mut stream = provider.chat(ChatRequest {
+        model: job.cell.target.model.clone(),
+        messages,
+        params: job.cell.target.params.clone(),
+    });
+    let elapsed_ms = || started.elapsed().as_secs_f64() * 1000.0;
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => item,
+            _ = cancel.cancelled() => {
+                outcome.status = CellStatus::Cancelled;
+                break;
+            }
+        };
+        match item {
+            Some(Ok(ChatEvent::Delta(text))) => {
+                if text.is_empty() {
+                    continue;
+                }
+                let now = elapsed_ms();
+                outcome.timing.ttft_ms.get_or_insert(now);
+                outcome.output.push_str(&text);
+                let _ = events.send(RunEvent::Delta {
+                    cell_id: job.cell.id,
+                    text,
+                    elapsed_ms: now,
+                });
+            }
+            Some(Ok(ChatEvent::Done { usage, .. })) => {
+                outcome.usage = usage;
+                outcome.status = CellStatus::Ok;
+                break;
+            }
+            Some(Err(e)) => {
+                outcome.status = partial_or_error(&outcome.output);
+                outcome.error = Some(e.to_string());
+                break;
+            }
+            None => {
+                outcome.status = partial_or_error(&outcome.output);
+                outcome.error = Some("the provider closed the stream before it finished".into());
+                break;
+            }
+        }
+    }
+    // Dropping the stream here also aborts the HTTP request when cancelled.
+    drop(stream);
+    outcome.timing.total_ms = Some(elapsed_ms());
+    outcome
+}
+
+fn partial_or_error(output: &str) -> CellStatus {
+    if output.is_empty() {
+        CellStatus::Error
+    } else {
+        CellStatus::Partial
+    }
+}

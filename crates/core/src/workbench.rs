@@ -1,0 +1,253 @@
+use crate::error::Error;
+use crate::paths::LIBRARY_FILE;
+use crate::run::{self, RunHandle};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use whetstone_model::*;
+use whetstone_providers::Provider;
+use whetstone_store::{Store, StoreError};
+
+/// The one entry point of the core: the library, the providers and the runs.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Workbench {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Mutex<Store>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) live_runs: Mutex<HashMap<RunId, CancellationToken>>,
+    /// Keeps a scratch library's folder alive; it is deleted with the workbench.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl Workbench {
+    /// Opens the library in `data_dir`, creating the directory and the database.
+    pub fn open(data_dir: &Path) -> Result<Workbench, Error> {
+        Self::open_with(data_dir, None)
+    }
+
+    /// A throw-away library in a temporary folder, for one-off runs of files.
+    pub fn scratch() -> Result<Workbench, Error> {
+        let dir = tempfile::tempdir().map_err(|source| Error::DataDir {
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?;
+        let path = dir.path().to_path_buf();
+        Self::open_with(&path, Some(dir))
+    }
+
+    fn open_with(data_dir: &Path, scratch: Option<tempfile::TempDir>) -> Result<Workbench, Error> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&data_dir.join(LIBRARY_FILE))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Invalid(format!("could not set up the HTTP client: {e}")))?;
+        Ok(Workbench {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                http,
+                data_dir: data_dir.to_path_buf(),
+                live_runs: Mutex::new(HashMap::new()),
+                _scratch: scratch,
+            }),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite half-written (each call
+        // is one transaction), so a poisoned lock is still safe to use.
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    // ------------------------------------------------------------ prompts
+
+    pub fn list_prompts(&self, search: Option<&str>) -> Result<Vec<PromptSummary>, Error> {
+        Ok(self.store().list_prompts(search)?)
+    }
+
+    /// Creates a prompt with an empty draft.
+    pub fn create_prompt(&self, name: &str) -> Result<Prompt, Error> {
+        Ok(self.store().create_prompt(name, "")?)
+    }
+
+    pub fn get_prompt(&self, id: PromptId) -> Result<Prompt, Error> {
+        Ok(self.store().get_prompt(id)?)
+    }
+
+    /// A prompt by name, or by id when `name_or_id` is a number no prompt is named.
+    pub fn find_prompt(&self, name_or_id: &str) -> Result<Prompt, Error> {
+        let store = self.store();
+        match store.prompt_by_name(name_or_id) {
+            Err(StoreError::NotFound { .. }) => match name_or_id.parse::<PromptId>() {
+                Ok(id) => Ok(store.get_prompt(id)?),
+                Err(_) => Err(StoreError::NotFound {
+                    what: format!("prompt `{name_or_id}`"),
+                }
+                .into()),
+            },
+            other => Ok(other?),
+        }
+    }
+
+    pub fn rename_prompt(&self, id: PromptId, name: &str) -> Result<Prompt, Error> {
+        Ok(self.store().rename_prompt(id, name)?)
+    }
+
+    /// Copies a prompt under the first free name of "NAME copy", "NAME copy 2", …
+    pub fn duplicate_prompt(&self, id: PromptId) -> Result<Prompt, Error> {
+        let store = self.store();
+        let original = store.get_prompt(id)?;
+        let mut n = 1;
+        loop {
+            let name = match n {
+                1 => format!("{} copy", original.name),
+                n => format!("{} copy {n}", original.name),
+            };
+            match store.duplicate_prompt(id, &name) {
+                Err(StoreError::NameTaken(_)) => n += 1,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    pub fn delete_prompt(&self, id: PromptId) -> Result<(), Error> {
+        Ok(self.store().delete_prompt(id)?)
+    }
+
+    pub fn save_draft(
+        &self,
+        id: PromptId,
+        draft: &str,
+        target: Option<&Target>,
+    ) -> Result<(), Error> {
+        Ok(self.store().save_draft(id, draft, target)?)
+    }
+
+    // ------------------------------------------------------------ templates
+
+    pub fn analyze_template(&self, template: &str) -> TemplateAnalysis {
+        whetstone_template::analyze(template)
+    }
+
+    pub fn render_template(&self, template: &str, vars: &Variables) -> Result<Vec<Message>, Error> {
+        Ok(whetstone_template::render(template, vars)?)
+    }
+
+    // ------------------------------------------------------------ versions
+
+    /// Saves a new version. A template that does not parse is refused, so every
+    /// version can be run.
+    pub fn save_version(&self, prompt: PromptId, new: &NewVersion) -> Result<Version, Error> {
+        let analysis = whetstone_template::analyze(&new.template);
+        if let Some(error) = analysis.error {
+            return Err(Error::Template(error));
+        }
+        Ok(self
+            .store()
+            .save_version(prompt, new, &analysis.variables)?)
+    }
+
+    pub fn list_versions(&self, prompt: PromptId) -> Result<Vec<Version>, Error> {
+        Ok(self.store().list_versions(prompt)?)
+    }
+
+    pub fn get_version(&self, id: VersionId) -> Result<Version, Error> {
+        Ok(self.store().get_version(id)?)
+    }
+
+    /// `latest`, a label, `vN` or `N`.
+    pub fn find_version(&self, prompt: PromptId, reference: &str) -> Result<Version, Error> {
+        let store = self.store();
+        if reference == "latest" {
+            return Ok(store.list_versions(prompt)?.into_iter().next().ok_or(
+                StoreError::NotFound {
+                    what: "a saved version (the prompt has none yet)".into(),
+                },
+            )?);
+        }
+        let number = reference.strip_prefix('v').unwrap_or(reference);
+        if let Ok(n) = number.parse::<u32>() {
+            return Ok(store.version_by_number(prompt, n)?);
+        }
+        match store.labels(prompt)?.into_iter().find(|l| l.name == reference) {
+            Some(label) => Ok(store.get_version(label.version_id)?),
+            None => Err(StoreError::NotFound {
+                what: format!("version or label `{reference}`"),
+            }
+            .into()),
+        }
+    }
+
+    pub fn restore_version(&self, id: VersionId) -> Result<Version, Error> {
+        let store = self.store();
+        let old = store.get_version(id)?;
+        Ok(store.restore_version(id, &format!("Restore v{}", old.number))?)
+    }
+
+    // ------------------------------------------------------------ providers
+
+    pub fn list_providers(&self) -> Result<Vec<ProviderConfig>, Error> {
+        Ok(self.store().list_providers()?)
+    }
+
+    pub(crate) fn provider(&self, id: &str) -> Result<Box<dyn Provider>, Error> {
+        let config = self.store().get_provider(id)?;
+        Ok(whetstone_providers::connect(&config, self.inner.http.clone()))
+    }
+
+    pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {
+        let client = self.provider(provider)?;
+        Ok(client.list_models().await?)
+    }
+
+    // ------------------------------------------------------------ runs
+
+    /// Expands `spec` into cells, saves them, and runs them in the background.
+    /// Events (deltas batched per frame) go to `sink`; the handle awaits the end.
+    /// Must be called inside a tokio runtime.
+    pub fn start_run(
+        &self,
+        spec: RunSpec,
+        sink: impl FnMut(RunEvent) + Send + 'static,
+    ) -> Result<RunHandle, Error> {
+        run::start(self, spec, sink)
+    }
+
+    /// Stops a live run: in-flight cells keep their partial output as `cancelled`.
+    /// Returns false when the run is not live (already finished, or unknown).
+    pub fn cancel_run(&self, id: RunId) -> bool {
+        let runs = self.inner.live_runs.lock().unwrap_or_else(|p| p.into_inner());
+        match runs.get(&id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn list_runs(&self, prompt: PromptId, limit: u32) -> Result<Vec<RunSummary>, Error> {
+        Ok(self.store().list_runs(prompt, limit)?)
+    }
+
+    pub fn get_run(&self, id: RunId) -> Result<Run, Error> {
+        Ok(self.store().get_run(id)?)
+    }
+}
