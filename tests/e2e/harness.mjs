@@ -1,0 +1,105 @@
+// Shared set-up for the end-to-end tests: the loopback Ollama test server, a
+// scratch data dir, tauri-driver, and a WebDriver session on the real app.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import net from "node:net";
+import { remote } from "webdriverio";
+
+export const root = resolve(import.meta.dirname, "../..");
+export const appBinary = join(root, "target/debug/whetstone");
+export const testkitBinary = join(root, "target/debug/whet-testkit");
+export const artifacts = join(root, "artifacts/e2e");
+mkdirSync(artifacts, { recursive: true });
+
+/** Starts `whet-testkit ollama …`; resolves to { url, stop() }. */
+export async function startOllama(args = []) {
+  const child = spawn(testkitBinary, ["ollama", "--addr", "127.0.0.1:0", ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const [first] = await once(lines, "line");
+  const match = /listening on (\S+)/.exec(first);
+  if (!match) throw new Error(`unexpected first line from whet-testkit: ${first}`);
+  return {
+    url: match[1],
+    async stop() {
+      child.kill("SIGTERM");
+      await once(child, "exit").catch(() => {});
+    },
+  };
+}
+
+export function scratchDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `whetstone-${prefix}-`));
+}
+
+async function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((res) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => (socket.destroy(), res(true)));
+      socket.once("error", () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+}
+
+let nextPort = 4444;
+
+/**
+ * Launches the app through tauri-driver with `env` for the app (it inherits
+ * tauri-driver's environment) and returns { browser, driverPid, close() }.
+ */
+export async function launchApp({ dataDir, env = {} }) {
+  const port = nextPort;
+  const nativePort = nextPort + 1;
+  nextPort += 2;
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, WHETSTONE_DATA_DIR: dataDir, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitForPort(port, 15000);
+  const startedAt = performance.now();
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "warn",
+    connectionRetryTimeout: 120000,
+    capabilities: { "tauri:options": { application: appBinary } },
+  });
+  return {
+    browser,
+    driver,
+    startedAt,
+    async close() {
+      await browser.deleteSession().catch(() => {});
+      // SIGTERM, not SIGKILL: SIGKILL orphans WebKitWebDriver, which keeps pipes open.
+      driver.kill("SIGTERM");
+      await once(driver, "exit").catch(() => {});
+    },
+  };
+}
+
+export const byTestId = (id) => `[data-testid="${id}"]`;
+
+/** Types into the focused element key by key, with real Enter presses for newlines. */
+export async function typeLines(browser, text) {
+  const lines = text.split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (line) await browser.keys(line.split(""));
+    if (i < lines.length - 1) await browser.keys(["Enter"]);
+  }
+}
+
+export async function screenshot(browser, name) {
+  const path = join(artifacts, `${name}.png`);
+  await browser.saveScreenshot(path);
+  return path;
+}
