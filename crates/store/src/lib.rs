@@ -5,9 +5,24 @@
 //!
 //! Opening never destroys data: a database written by a newer Whetstone, or a file
 //! that is not a Whetstone database, is refused with a specific error and left as is.
+//!
+//! Timestamps are RFC 3339 in UTC with milliseconds (`2025-01-31T09:30:00.123Z`), so
+//! they sort as text.
 
 use std::path::{Path, PathBuf};
 use whetstone_model::*;
+
+mod hash;
+mod prompts;
+mod providers;
+mod runs;
+mod schema;
+mod util;
+mod versions;
+
+pub use hash::content_hash;
+pub use runs::INTERRUPTED;
+pub use versions::LATEST;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,6 +46,15 @@ pub enum StoreError {
     EmptyName,
     #[error("nothing changed since v{number}")]
     Unchanged { number: u32 },
+    /// A label name that cannot be stored (`latest` is implicit, names are one word).
+    #[error("`{name}` cannot be used as a label: {reason}")]
+    InvalidLabel { name: String, reason: String },
+    /// The library's folder could not be created or its file could not be read.
+    #[error("cannot open the library at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -57,111 +81,30 @@ pub struct CellOutcome {
     pub error: Option<String>,
     pub timing: Timing,
     pub usage: Usage,
+    /// `None` keeps the time recorded by `mark_cell_running`.
     pub started_at: Option<String>,
 }
 
 pub struct Store {
-    #[allow(dead_code)]
     conn: rusqlite::Connection,
 }
 
 impl Store {
-    /// Opens (creating if absent) the library at `path` and migrates it forward.
+    /// Opens (creating if absent, with its folder) the library at `path` and migrates
+    /// it forward.
+    ///
+    /// Refuses, without writing a byte: a file that is not SQLite
+    /// ([`StoreError::Corrupt`]), an SQLite file that belongs to another application
+    /// ([`StoreError::Corrupt`]), and a library from a newer Whetstone
+    /// ([`StoreError::NewerSchema`]).
     pub fn open(path: &Path) -> Result<Store> {
-        todo!("{path:?}")
+        let conn = schema::open(path)?;
+        Ok(Store { conn })
     }
 
     /// The schema version this build writes.
     pub const SCHEMA_VERSION: u32 = 1;
 
-    // ---- prompts
-    pub fn list_prompts(&self, search: Option<&str>) -> Result<Vec<PromptSummary>> {
-        todo!("{search:?}")
-    }
-    pub fn create_prompt(&self, name: &str, draft: &str) -> Result<Prompt> {
-        todo!("{name}{draft}")
-    }
-    pub fn get_prompt(&self, id: PromptId) -> Result<Prompt> {
-        todo!("{id}")
-    }
-    pub fn prompt_by_name(&self, name: &str) -> Result<Prompt> {
-        todo!("{name}")
-    }
-    pub fn rename_prompt(&self, id: PromptId, name: &str) -> Result<Prompt> {
-        todo!("{id}{name}")
-    }
-    /// Copies the prompt's draft and all its versions under a new name.
-    pub fn duplicate_prompt(&self, id: PromptId, name: &str) -> Result<Prompt> {
-        todo!("{id}{name}")
-    }
-    /// Deletes the prompt with its versions, labels, runs and cells.
-    pub fn delete_prompt(&self, id: PromptId) -> Result<()> {
-        todo!("{id}")
-    }
-    pub fn save_draft(&self, id: PromptId, draft: &str, target: Option<&Target>) -> Result<()> {
-        todo!("{id}{draft}{target:?}")
-    }
-
-    // ---- versions
-    /// Appends a version (parent = the latest). `inputs` are the template's variables.
-    pub fn save_version(
-        &self,
-        prompt: PromptId,
-        new: &NewVersion,
-        inputs: &[String],
-    ) -> Result<Version> {
-        todo!("{prompt}{new:?}{inputs:?}")
-    }
-    /// Newest first.
-    pub fn list_versions(&self, prompt: PromptId) -> Result<Vec<Version>> {
-        todo!("{prompt}")
-    }
-    pub fn get_version(&self, id: VersionId) -> Result<Version> {
-        todo!("{id}")
-    }
-    pub fn version_by_number(&self, prompt: PromptId, number: u32) -> Result<Version> {
-        todo!("{prompt}{number}")
-    }
-    /// Saves a copy of an old version as the new latest (its parent is the old one).
-    pub fn restore_version(&self, id: VersionId, message: &str) -> Result<Version> {
-        todo!("{id}{message}")
-    }
-
-    // ---- labels
-    pub fn set_label(&self, prompt: PromptId, name: &str, version: VersionId) -> Result<()> {
-        todo!("{prompt}{name}{version}")
-    }
-    pub fn labels(&self, prompt: PromptId) -> Result<Vec<Label>> {
-        todo!("{prompt}")
-    }
-
-    // ---- providers
-    pub fn list_providers(&self) -> Result<Vec<ProviderConfig>> {
-        todo!()
-    }
-    pub fn get_provider(&self, id: &str) -> Result<ProviderConfig> {
-        todo!("{id}")
-    }
-
-    // ---- runs and cells
-    /// Creates the run and its pending cells in one transaction.
-    pub fn create_run(&self, spec: &RunSpec, cells: &[NewCell]) -> Result<Run> {
-        todo!("{spec:?}{cells:?}")
-    }
-    pub fn mark_cell_running(&self, cell: CellId, started_at: &str) -> Result<()> {
-        todo!("{cell}{started_at}")
-    }
-    pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
-        todo!("{cell}{outcome:?}")
-    }
-    pub fn finish_run(&self, run: RunId, status: RunStatus) -> Result<()> {
-        todo!("{run}{status:?}")
-    }
-    /// Newest first.
-    pub fn list_runs(&self, prompt: PromptId, limit: u32) -> Result<Vec<RunSummary>> {
-        todo!("{prompt}{limit}")
-    }
-    pub fn get_run(&self, id: RunId) -> Result<Run> {
-        todo!("{id}")
-    }
+    /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
+    pub const APPLICATION_ID: i32 = 0x5768_6574;
 }

@@ -1,0 +1,262 @@
+//! Runs and their cells.
+
+use crate::prompts::require_prompt;
+use crate::util::{bad_value, json_col, not_found, now, to_json};
+use crate::{CellOutcome, NewCell, Result, Store};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use whetstone_model::*;
+
+/// Why a cell left unfinished by a process that stopped is marked as an error.
+pub const INTERRUPTED: &str = "interrupted: Whetstone stopped before this cell finished";
+
+const CELL_COLUMNS: &str = "c.id, c.run_id, c.pane, c.case_index, c.sample, c.version_id, \
+     v.number, c.target, c.vars, c.messages, c.output, c.status, c.error, c.ttft_ms, c.total_ms, \
+     c.input_tokens, c.output_tokens, c.started_at, c.finished_at";
+
+fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
+    let status: String = row.get(11)?;
+    Ok(Cell {
+        id: row.get(0)?,
+        run_id: row.get(1)?,
+        pane: row.get(2)?,
+        case_index: row.get(3)?,
+        sample: row.get(4)?,
+        version_id: row.get(5)?,
+        version_number: row.get(6)?,
+        target: json_col(row, 7)?,
+        vars: json_col(row, 8)?,
+        messages: json_col(row, 9)?,
+        output: row.get(10)?,
+        status: CellStatus::parse(&status)
+            .ok_or_else(|| bad_value(11, format!("unknown cell status `{status}`")))?,
+        error: row.get(12)?,
+        timing: Timing {
+            ttft_ms: row.get(13)?,
+            total_ms: row.get(14)?,
+        },
+        usage: Usage {
+            input_tokens: row.get(15)?,
+            output_tokens: row.get(16)?,
+        },
+        started_at: row.get(17)?,
+        finished_at: row.get(18)?,
+    })
+}
+
+fn run_status(row: &Row<'_>, idx: usize) -> rusqlite::Result<RunStatus> {
+    let status: String = row.get(idx)?;
+    RunStatus::parse(&status).ok_or_else(|| bad_value(idx, format!("unknown run status `{status}`")))
+}
+
+fn load_cell(tx: &Transaction<'_>, id: CellId) -> Result<Cell> {
+    tx.query_row(
+        &format!(
+            "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \
+             WHERE c.id = ?1"
+        ),
+        [id],
+        cell_row,
+    )
+    .optional()?
+    .ok_or_else(|| not_found(format!("cell {id}")))
+}
+
+fn load_run(tx: &Transaction<'_>, id: RunId) -> Result<Run> {
+    let run = tx
+        .query_row(
+            "SELECT id, prompt_id, spec, status, created_at, finished_at FROM runs WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Run {
+                    id: r.get(0)?,
+                    prompt_id: r.get(1)?,
+                    spec: json_col(r, 2)?,
+                    status: run_status(r, 3)?,
+                    cells: Vec::new(),
+                    created_at: r.get(4)?,
+                    finished_at: r.get(5)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut run) = run else {
+        return Err(not_found(format!("run {id}")));
+    };
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \
+         WHERE c.run_id = ?1 ORDER BY c.pane, c.case_index, c.sample"
+    ))?;
+    run.cells = stmt
+        .query_map([id], cell_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(run)
+}
+
+/// The distinct models of the panes, in pane order.
+fn pane_models(spec: &RunSpec) -> Vec<String> {
+    let mut models: Vec<String> = Vec::new();
+    for pane in &spec.panes {
+        if !models.contains(&pane.target.model) {
+            models.push(pane.target.model.clone());
+        }
+    }
+    models
+}
+
+impl Store {
+    /// Creates the run (status `running`) and its pending cells in one transaction.
+    pub fn create_run(&self, spec: &RunSpec, cells: &[NewCell]) -> Result<Run> {
+        let spec_json = to_json(spec)?;
+        self.write(|tx| {
+            require_prompt(tx, spec.prompt_id)?;
+            tx.execute(
+                "INSERT INTO runs (prompt_id, spec, status, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    spec.prompt_id,
+                    spec_json,
+                    RunStatus::Running.as_str(),
+                    now()
+                ],
+            )?;
+            let run = tx.last_insert_rowid();
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO cells (run_id, pane, case_index, sample, version_id, target, vars, \
+                 status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for cell in cells {
+                insert.execute(params![
+                    run,
+                    cell.pane,
+                    cell.case_index,
+                    cell.sample,
+                    cell.version_id,
+                    to_json(&cell.target)?,
+                    to_json(&cell.vars)?,
+                    CellStatus::Pending.as_str(),
+                ])?;
+            }
+            load_run(tx, run)
+        })
+    }
+
+    pub fn mark_cell_running(&self, cell: CellId, started_at: &str) -> Result<()> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE cells SET status = ?2, started_at = ?3 WHERE id = ?1",
+                params![cell, CellStatus::Running.as_str(), started_at],
+            )?;
+            if changed == 0 {
+                return Err(not_found(format!("cell {cell}")));
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes a cell's final state, stamps `finished_at` now and returns the whole cell.
+    pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
+        let messages = to_json(&outcome.messages)?;
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
+                 ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
+                 started_at = coalesce(?10, started_at), finished_at = ?11 WHERE id = ?1",
+                params![
+                    cell,
+                    messages,
+                    outcome.output,
+                    outcome.status.as_str(),
+                    outcome.error,
+                    outcome.timing.ttft_ms,
+                    outcome.timing.total_ms,
+                    outcome.usage.input_tokens,
+                    outcome.usage.output_tokens,
+                    outcome.started_at,
+                    now(),
+                ],
+            )?;
+            if changed == 0 {
+                return Err(not_found(format!("cell {cell}")));
+            }
+            load_cell(tx, cell)
+        })
+    }
+
+    /// Sets the run's final status and stamps `finished_at` now.
+    pub fn finish_run(&self, run: RunId, status: RunStatus) -> Result<()> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
+                params![run, status.as_str(), now()],
+            )?;
+            if changed == 0 {
+                return Err(not_found(format!("run {run}")));
+            }
+            Ok(())
+        })
+    }
+
+    /// A prompt's run history, newest first, at most `limit` runs.
+    pub fn list_runs(&self, prompt: PromptId, limit: u32) -> Result<Vec<RunSummary>> {
+        self.read(|tx| {
+            require_prompt(tx, prompt)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT r.id, r.prompt_id, r.status, r.spec, r.created_at, \
+                 (SELECT count(*) FROM cells c WHERE c.run_id = r.id), \
+                 (SELECT count(*) FROM cells c WHERE c.run_id = r.id AND c.status = ?3) \
+                 FROM runs r WHERE r.prompt_id = ?1 \
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT ?2",
+            )?;
+            let runs = stmt
+                .query_map(params![prompt, limit, CellStatus::Ok.as_str()], |r| {
+                    let spec: RunSpec = json_col(r, 3)?;
+                    Ok(RunSummary {
+                        id: r.get(0)?,
+                        prompt_id: r.get(1)?,
+                        status: run_status(r, 2)?,
+                        cell_count: r.get(5)?,
+                        ok_count: r.get(6)?,
+                        models: pane_models(&spec),
+                        created_at: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(runs)
+        })
+    }
+
+    /// A run with its cells ordered by (pane, case_index, sample).
+    pub fn get_run(&self, id: RunId) -> Result<Run> {
+        self.read(|tx| load_run(tx, id))
+    }
+
+    /// Closes runs left `running` by a process that stopped (crash, kill, power
+    /// loss): their unfinished cells become `error` ([`INTERRUPTED`]) and the runs
+    /// `cancelled`. Call it once at startup, when no run of this library is going.
+    /// Returns the number of runs closed.
+    pub fn close_interrupted_runs(&self) -> Result<usize> {
+        self.write(|tx| {
+            let at = now();
+            tx.execute(
+                "UPDATE cells SET status = ?1, error = ?2, finished_at = ?3 \
+                 WHERE status IN (?4, ?5) AND run_id IN (SELECT id FROM runs WHERE status = ?6)",
+                params![
+                    CellStatus::Error.as_str(),
+                    INTERRUPTED,
+                    at,
+                    CellStatus::Pending.as_str(),
+                    CellStatus::Running.as_str(),
+                    RunStatus::Running.as_str(),
+                ],
+            )?;
+            let runs = tx.execute(
+                "UPDATE runs SET status = ?1, finished_at = ?2 WHERE status = ?3",
+                params![
+                    RunStatus::Cancelled.as_str(),
+                    at,
+                    RunStatus::Running.as_str()
+                ],
+            )?;
+            Ok(runs)
+        })
+    }
+}
