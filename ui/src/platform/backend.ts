@@ -1,0 +1,62 @@
+// The UI's view of the Rust backend: one method per Tauri command. Components talk
+// to this interface only, so the same UI runs on the real app (tauri.ts) and on the
+// in-memory fake used by tests and the browser preview (fake.ts).
+import type {
+  AppStatus,
+  ErrorReply,
+  Message,
+  ModelInfo,
+  NewVersion,
+  Prompt,
+  PromptSummary,
+  ProviderConfig,
+  Run,
+  RunEvent,
+  RunSpec,
+  RunSummary,
+  Target,
+  TemplateAnalysis,
+  Version,
+} from "../ipc/bindings";
+
+export interface Backend {
+  appStatus(): Promise<AppStatus>;
+  listPrompts(search: string | null): Promise<PromptSummary[]>;
+  createPrompt(name: string): Promise<Prompt>;
+  getPrompt(id: number): Promise<Prompt>;
+  renamePrompt(id: number, name: string): Promise<Prompt>;
+  duplicatePrompt(id: number): Promise<Prompt>;
+  deletePrompt(id: number): Promise<null>;
+  saveDraft(id: number, draft: string, target: Target | null): Promise<null>;
+  analyzeTemplate(template: string): Promise<TemplateAnalysis>;
+  renderTemplate(template: string, vars: Record<string, unknown>): Promise<Message[]>;
+  saveVersion(promptId: number, version: NewVersion): Promise<Version>;
+  listVersions(promptId: number): Promise<Version[]>;
+  restoreVersion(versionId: number): Promise<Version>;
+  listProviders(): Promise<ProviderConfig[]>;
+  listModels(providerId: string): Promise<ModelInfo[]>;
+  /** Resolves with the run id; `onEvent` receives the run's events in order. */
+  startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
+  cancelRun(runId: number): Promise<null>;
+  listRuns(promptId: number): Promise<RunSummary[]>;
+  getRun(runId: number): Promise<Run>;
+}
+
+function isErrorReply(value: unknown): value is ErrorReply {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === "string" && typeof v.message === "string";
+}
+
+/**
+ * Every rejection seen by the UI as an ErrorReply: the backend's own replies pass
+ * through, anything else (a JS exception, an IPC failure string) becomes `internal`.
+ */
+export function toErrorReply(error: unknown): ErrorReply {
+  if (isErrorReply(error)) {
+    return { code: error.code, message: error.message, template: error.template ?? null };
+  }
+  if (error instanceof Error) return { code: "internal", message: error.message, template: null };
+  if (typeof error === "string") return { code: "internal", message: error, template: null };
+  return { code: "internal", message: "Unexpected error", template: null };
+}

@@ -1,0 +1,152 @@
+// Applies the backend's RunEvents to what the panes show. Pure functions so the
+// streaming behaviour (batched deltas, final states, live tokens/s) is unit-tested.
+import type { Cell, CellStatus, Message, Run, RunEvent, RunStatus, Usage } from "../ipc/bindings";
+
+export interface PaneResult {
+  cellId: number;
+  status: CellStatus;
+  output: string;
+  error: string | null;
+  messages: Message[];
+  /** Time to first token, ms (live from the first delta, then the backend's figure). */
+  ttftMs: number | null;
+  /** Total time, ms: the backend's figure once finished, else the latest delta's. */
+  totalMs: number | null;
+  usage: Usage;
+  /** True once the cell reached a final state and usage is exact. */
+  final: boolean;
+}
+
+export interface RunView {
+  runId: number;
+  status: RunStatus;
+  /** Indexed like RunSpec.panes (one case, one sample per pane in this window). */
+  panes: (PaneResult | null)[];
+  createdAt: string;
+}
+
+const FINAL: readonly CellStatus[] = ["ok", "partial", "error", "cancelled"];
+
+export function isFinal(status: CellStatus): boolean {
+  return FINAL.includes(status);
+}
+
+function fromCell(cell: Cell): PaneResult {
+  return {
+    cellId: cell.id,
+    status: cell.status,
+    output: cell.output,
+    error: cell.error,
+    messages: cell.messages,
+    ttftMs: cell.timing.ttft_ms,
+    totalMs: cell.timing.total_ms,
+    usage: cell.usage,
+    final: isFinal(cell.status),
+  };
+}
+
+/** The panes of a stored run, e.g. one opened from the run history. */
+export function viewFromRun(run: Run): RunView {
+  const panes: (PaneResult | null)[] = run.spec.panes.map(() => null);
+  for (const cell of run.cells) {
+    // The first case and sample of each pane is what this window shows.
+    if (cell.case_index === 0 && cell.sample === 0 && cell.pane < panes.length) panes[cell.pane] = fromCell(cell);
+  }
+  return { runId: run.id, status: run.status, panes, createdAt: run.created_at };
+}
+
+function updateCell(view: RunView, cellId: number, f: (p: PaneResult) => PaneResult): RunView {
+  const index = view.panes.findIndex((p) => p?.cellId === cellId);
+  if (index < 0) return view;
+  const current = view.panes[index];
+  if (!current) return view;
+  const panes = view.panes.slice();
+  panes[index] = f(current);
+  return { ...view, panes };
+}
+
+/**
+ * The next view after `event`. `view` is null before `started`. Events for
+ * unknown cells, and deltas after a cell's final state, are ignored.
+ */
+export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | null {
+  switch (event.event) {
+    case "started":
+      return viewFromRun(event.run);
+    case "cell_started":
+      if (!view) return view;
+      return updateCell(view, event.cell_id, (p) =>
+        p.final ? p : { ...p, status: "running", messages: event.messages },
+      );
+    case "delta":
+      if (!view) return view;
+      return updateCell(view, event.cell_id, (p) =>
+        p.final
+          ? p
+          : {
+              ...p,
+              status: "running",
+              output: p.output + event.text,
+              ttftMs: p.ttftMs ?? event.elapsed_ms,
+              totalMs: event.elapsed_ms,
+            },
+      );
+    case "cell_finished": {
+      if (!view) return view;
+      const cell = event.cell;
+      return updateCell(view, cell.id, (p) => {
+        const next = fromCell(cell);
+        // The final cell carries the whole output; keep what streamed if it is
+        // missing (a backend that sends only the summary must not blank the pane).
+        if (!next.output && p.output) next.output = p.output;
+        if (next.messages.length === 0) next.messages = p.messages;
+        if (next.ttftMs === null) next.ttftMs = p.ttftMs;
+        return next;
+      });
+    }
+    case "finished":
+      if (!view || view.runId !== event.run_id) return view;
+      return { ...view, status: event.status };
+  }
+}
+
+/** Rough token count of streamed text (about 4 characters a token) until usage arrives. */
+export function estimateTokens(text: string): number {
+  return Math.round(text.length / 4);
+}
+
+export interface PaneStats {
+  ttftMs: number | null;
+  totalMs: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** Output tokens per second of generation (after the first token). */
+  tokensPerSecond: number | null;
+  /** True while the figures are estimates from streamed text. */
+  estimated: boolean;
+}
+
+export function paneStats(p: PaneResult): PaneStats {
+  const exact = p.final && p.usage.output_tokens !== null;
+  const outputTokens = exact ? p.usage.output_tokens : p.output ? estimateTokens(p.output) : null;
+  let tokensPerSecond: number | null = null;
+  if (outputTokens !== null && p.ttftMs !== null && p.totalMs !== null) {
+    const generationMs = p.totalMs - p.ttftMs;
+    // Under 50 ms of generation the rate is noise (one batched delta).
+    if (generationMs >= 50) tokensPerSecond = (outputTokens / generationMs) * 1000;
+  }
+  return {
+    ttftMs: p.ttftMs,
+    totalMs: p.totalMs,
+    inputTokens: p.usage.input_tokens,
+    outputTokens,
+    tokensPerSecond,
+    estimated: !exact && outputTokens !== null,
+  };
+}
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return "–";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
