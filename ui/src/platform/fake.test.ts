@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeBackend, fakeAnalyze, fakeRender } from "./fake";
+import { toErrorReply } from "./backend";
+import type { ErrorReply, RunEvent, RunSpec } from "../ipc/bindings";
+
+async function rejection(p: Promise<unknown>): Promise<ErrorReply> {
+  try {
+    await p;
+  } catch (e) {
+    return toErrorReply(e);
+  }
+  throw new Error("expected a rejection");
+}
+
+const target = (model: string, provider = "ollama") => ({ provider, model, params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } });
+
+describe("FakeBackend library", () => {
+  it("creates, lists by search, renames and refuses duplicate names", async () => {
+    const b = new FakeBackend();
+    const a = await b.createPrompt("Alpha");
+    await b.createPrompt("Beta");
+    expect((await b.listPrompts(null)).map((p) => p.name)).toEqual(["Alpha", "Beta"]);
+    expect((await b.listPrompts("bet")).map((p) => p.name)).toEqual(["Beta"]);
+    expect((await rejection(b.renamePrompt(a.id, "Beta"))).code).toBe("conflict");
+    expect((await b.renamePrompt(a.id, "Gamma")).name).toBe("Gamma");
+  });
+
+  it("duplicates as “NAME copy” and deletes", async () => {
+    const b = new FakeBackend();
+    const a = await b.createPrompt("Alpha");
+    await b.saveDraft(a.id, "user: {{ x }}", null);
+    const copy = await b.duplicatePrompt(a.id);
+    expect(copy.name).toBe("Alpha copy");
+    expect(copy.draft).toBe("user: {{ x }}");
+    expect((await b.duplicatePrompt(a.id)).name).toBe("Alpha copy 2");
+    await b.deletePrompt(a.id);
+    expect((await rejection(b.getPrompt(a.id))).code).toBe("not_found");
+  });
+
+  it("numbers versions, lists them newest first and refuses an unchanged save", async () => {
+    const b = new FakeBackend();
+    const p = await b.createPrompt("P");
+    const v1 = await b.saveVersion(p.id, { template: "user: one", default_target: null, message: "first" });
+    const v2 = await b.saveVersion(p.id, { template: "user: two {{ t }}", default_target: null, message: "second" });
+    expect([v1.number, v2.number]).toEqual([1, 2]);
+    expect(v2.parent_id).toBe(v1.id);
+    expect(v2.inputs).toEqual(["t"]);
+    expect(v2.content_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect((await b.listVersions(p.id)).map((v) => v.number)).toEqual([2, 1]);
+    expect((await rejection(b.saveVersion(p.id, { template: "user: two {{ t }}", default_target: null, message: "" }))).code).toBe("unchanged");
+    const restored = await b.restoreVersion(v1.id);
+    expect(restored.number).toBe(3);
+    expect(restored.template).toBe("user: one");
+    expect((await b.getPrompt(p.id)).latest_version).toBe(3);
+  });
+
+  it("reports a library that cannot be opened", async () => {
+    const b = new FakeBackend({ libraryError: "schema is newer" });
+    expect((await b.appStatus()).library_error).toBe("schema is newer");
+    expect((await rejection(b.listPrompts(null))).code).toBe("library");
+  });
+
+  it("fails list_models like an unreachable Ollama", async () => {
+    const err = await rejection(new FakeBackend({ ollamaDown: true }).listModels("ollama"));
+    expect(err.code).toBe("provider");
+    expect(err.message).toContain("ollama serve");
+    expect((await new FakeBackend().listModels("ollama")).length).toBeGreaterThan(1);
+  });
+});
+
+describe("fake templates", () => {
+  it("finds variables in order of first use, without loop locals", () => {
+    const a = fakeAnalyze("{% for d in docs %}{{ d }}{% endfor %}{{ topic | upper }} {{ topic }} {% if extra %}x{% endif %}");
+    expect(a.error).toBeNull();
+    expect(a.variables).toEqual(["docs", "topic", "extra"]);
+  });
+
+  it("reports an unclosed tag with line and column", () => {
+    const a = fakeAnalyze("user: hi\n{{ name");
+    expect(a.error?.kind).toBe("syntax");
+    expect(a.error?.line).toBe(2);
+    expect(a.error?.column).toBe(8);
+  });
+
+  it("renders role lines into messages and rejects undefined variables", () => {
+    expect(fakeRender("system: Be {{ tone }}.\nuser: {{ q }}", { tone: "brief", q: "Why?" })).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Why?" },
+    ]);
+    try {
+      fakeRender("user: hi\nuser: {{ q }}", {});
+      throw new Error("expected an error");
+    } catch (e) {
+      const err = toErrorReply(e);
+      expect(err.code).toBe("template");
+      expect(err.template?.kind).toBe("undefined_variable");
+      expect(err.template?.line).toBe(2);
+    }
+  });
+});
+
+describe("fake runs", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  async function setup() {
+    const b = new FakeBackend({ tickMs: 10, chunkChars: 5 });
+    const p = await b.createPrompt("P");
+    const spec: RunSpec = {
+      prompt_id: p.id,
+      panes: [
+        { source: { kind: "draft", prompt_id: p.id, template: "user: say {{ w }}" }, target: target("echo", "echo") },
+        { source: { kind: "draft", prompt_id: p.id, template: "user: say {{ w }}" }, target: target("missing-model") },
+      ],
+      cases: [{ vars: { w: "hello there ".repeat(20).trim() } }],
+      samples: 1,
+    };
+    const events: RunEvent[] = [];
+    const runId = await b.startRun(spec, (e) => events.push(e));
+    return { b, p, runId, events };
+  }
+
+  it("streams started, cell_started, deltas, cell_finished and finished in order", async () => {
+    const { b, p, runId, events } = await setup();
+    expect(events).toEqual([]); // nothing before start_run returns
+    await vi.runAllTimersAsync();
+    expect(events[0].event).toBe("started");
+    expect(events.at(-1)).toEqual({ event: "finished", run_id: runId, status: "done" });
+    const started = events[0].event === "started" ? events[0].run : null;
+    const echoCell = started!.cells.find((c) => c.pane === 0)!;
+    const deltas = events.filter((e) => e.event === "delta" && e.cell_id === echoCell.id);
+    const text = deltas.map((e) => (e.event === "delta" ? e.text : "")).join("");
+    expect(text).toBe(`say ${"hello there ".repeat(20).trim()}`);
+    const finished = events.filter((e) => e.event === "cell_finished").map((e) => (e.event === "cell_finished" ? e.cell : null));
+    const echo = finished.find((c) => c?.pane === 0)!;
+    expect(echo.status).toBe("ok");
+    expect(echo.output).toBe(text);
+    expect(echo.usage.output_tokens).toBeGreaterThan(0);
+    const missing = finished.find((c) => c?.pane === 1)!;
+    expect(missing.status).toBe("error");
+    expect(missing.error).toContain("not found");
+    const summary = (await b.listRuns(p.id))[0];
+    expect(summary).toMatchObject({ id: runId, cell_count: 2, ok_count: 1, status: "done" });
+    expect((await b.getRun(runId)).cells.map((c) => c.status)).toEqual(["ok", "error"]);
+  });
+
+  it("cancels: streamed text stays as partial, the run ends cancelled", async () => {
+    const { b, runId, events } = await setup();
+    await vi.advanceTimersByTimeAsync(200);
+    await b.cancelRun(runId);
+    const last = events.at(-1);
+    expect(last).toEqual({ event: "finished", run_id: runId, status: "cancelled" });
+    const finals = events.filter((e) => e.event === "cell_finished").map((e) => (e.event === "cell_finished" ? e.cell : null));
+    const echo = finals.find((c) => c?.pane === 0)!;
+    expect(echo.status).toBe("partial");
+    expect(echo.output.length).toBeGreaterThan(0);
+    const count = events.length;
+    await vi.runAllTimersAsync();
+    expect(events.length).toBe(count); // nothing after cancel
+  });
+});
