@@ -96,7 +96,10 @@ mod tests {
         let base = content_hash("hi {{x}}", Some(&target(None)), &inputs);
         assert_eq!(base.len(), 64);
         assert_eq!(base, content_hash("hi {{x}}", Some(&target(None)), &inputs));
-        assert_ne!(base, content_hash("hi {{ x}}", Some(&target(None)), &inputs));
+        assert_ne!(
+            base,
+            content_hash("hi {{ x}}", Some(&target(None)), &inputs)
+        );
         assert_ne!(base, content_hash("hi {{x}}", None, &inputs));
         assert_ne!(
             base,

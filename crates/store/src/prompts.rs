@@ -35,7 +35,9 @@ pub(crate) fn require_prompt(tx: &Transaction<'_>, id: PromptId) -> Result<()> {
     let found: Option<i64> = tx
         .query_row("SELECT 1 FROM prompts WHERE id = ?1", [id], |r| r.get(0))
         .optional()?;
-    found.map(|_| ()).ok_or_else(|| not_found(format!("prompt {id}")))
+    found
+        .map(|_| ())
+        .ok_or_else(|| not_found(format!("prompt {id}")))
 }
 
 /// Marks the prompt as just changed (library order is newest change first).
@@ -60,7 +62,9 @@ fn find_by_name(
 ) -> Result<Option<(PromptId, String)>> {
     let wanted = fold(name);
     let mut stmt = tx.prepare_cached("SELECT id, name FROM prompts")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, PromptId>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, PromptId>(0)?, r.get::<_, String>(1)?))
+    })?;
     for row in rows {
         let (id, existing) = row?;
         if Some(id) != except && fold(&existing) == wanted {

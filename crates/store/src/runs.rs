@@ -45,7 +45,8 @@ fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
 
 fn run_status(row: &Row<'_>, idx: usize) -> rusqlite::Result<RunStatus> {
     let status: String = row.get(idx)?;
-    RunStatus::parse(&status).ok_or_else(|| bad_value(idx, format!("unknown run status `{status}`")))
+    RunStatus::parse(&status)
+        .ok_or_else(|| bad_value(idx, format!("unknown run status `{status}`")))
 }
 
 fn load_cell(tx: &Transaction<'_>, id: CellId) -> Result<Cell> {

@@ -62,10 +62,10 @@ fn append(
 ) -> Result<Version> {
     let hash = content_hash(template, default_target, inputs);
     let previous = latest(tx, prompt)?;
-    if let Some((_, number, latest_hash)) = &previous {
-        if *latest_hash == hash {
-            return Err(StoreError::Unchanged { number: *number });
-        }
+    if let Some((_, number, latest_hash)) = &previous
+        && *latest_hash == hash
+    {
+        return Err(StoreError::Unchanged { number: *number });
     }
     let (previous_id, number) = match previous {
         Some((id, number, _)) => (Some(id), number + 1),

@@ -1,0 +1,368 @@
+//! Opening library files: initialising, reopening, and refusing without writing.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use whetstone_model::*;
+use whetstone_store::{Store, StoreError};
+
+#[test]
+fn a_new_file_is_initialised_in_wal_mode_with_our_ids() {
+    let lib = library();
+    let conn = raw(&lib.path);
+    let app_id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let journal: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, Store::APPLICATION_ID);
+    assert_eq!(version, Store::SCHEMA_VERSION);
+    assert_eq!(journal, "wal");
+    for table in [
+        "prompts",
+        "versions",
+        "labels",
+        "providers",
+        "runs",
+        "cells",
+    ] {
+        assert_eq!(
+            conn.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get::<_, i64>(0)
+            )
+            .unwrap(),
+            1,
+            "table {table}"
+        );
+    }
+}
+
+#[test]
+fn the_store_connection_enforces_foreign_keys() {
+    let lib = library();
+    // A cell pointing at a run that does not exist must be rejected by the schema.
+    let err = lib
+        .store
+        .create_run(
+            &RunSpec {
+                prompt_id: 12345,
+                panes: vec![],
+                cases: vec![],
+                samples: 1,
+            },
+            &[],
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    let p = lib.store.create_prompt("p", "").unwrap();
+    let spec = RunSpec {
+        prompt_id: p.id,
+        panes: vec![],
+        cases: vec![],
+        samples: 1,
+    };
+    let cell = whetstone_store::NewCell {
+        pane: 0,
+        case_index: 0,
+        sample: 0,
+        version_id: Some(999_999),
+        target: target("echo", "echo"),
+        vars: Default::default(),
+    };
+    let err = lib.store.create_run(&spec, &[cell]).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Sqlite(e) if e.to_string().contains("FOREIGN KEY")),
+        "{err}"
+    );
+    // The failed transaction left nothing behind.
+    assert_eq!(count(&lib.path, "runs"), 0);
+}
+
+#[test]
+fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    let (prompt, version) = {
+        let store = Store::open(&path).unwrap();
+        let p = store.create_prompt("Summarise", "user: {{text}}").unwrap();
+        let v = store
+            .save_version(
+                p.id,
+                &new_version("user: {{text}}", "first"),
+                &["text".into()],
+            )
+            .unwrap();
+        store.set_label(p.id, "production", v.id).unwrap();
+        (store.get_prompt(p.id).unwrap(), v)
+    };
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.get_prompt(prompt.id).unwrap(), prompt);
+    assert_eq!(store.get_version(version.id).unwrap(), version);
+    assert_eq!(store.labels(prompt.id).unwrap()[0].version_id, version.id);
+    // Migrations are not re-applied: the seeded providers are still exactly two.
+    assert_eq!(store.list_providers().unwrap().len(), 2);
+}
+
+#[test]
+fn opening_creates_missing_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a").join("b").join("library.sqlite");
+    let store = Store::open(&path).unwrap();
+    store.create_prompt("x", "").unwrap();
+    assert!(path.is_file());
+}
+
+#[test]
+fn an_empty_file_is_initialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    std::fs::write(&path, b"").unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.list_providers().unwrap().len(), 2);
+}
+
+/// Opens `path`, expecting `Corrupt`, and checks the file was not touched.
+fn assert_refused_untouched(path: &Path) -> String {
+    let before = std::fs::read(path).unwrap();
+    let err = Store::open(path).err().expect("the file must be refused");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "the refused file changed"
+    );
+    match err {
+        StoreError::Corrupt { path: p, detail } => {
+            assert_eq!(p, path);
+            detail
+        }
+        other => panic!("expected Corrupt, got {other}"),
+    }
+}
+
+#[test]
+fn random_bytes_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    // A fixed xorshift sequence: random-looking, reproducible.
+    let mut x: u32 = 0x9e37_79b9;
+    let bytes: Vec<u8> = (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let detail = assert_refused_untouched(&path);
+    assert!(detail.contains("not an SQLite database"), "{detail}");
+    assert!(detail.contains(&format!("{:02x}", bytes[0])), "{detail}");
+}
+
+#[test]
+fn a_text_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "name,template\nhello,user: hi\n").unwrap();
+    let detail = assert_refused_untouched(&path);
+    assert!(detail.contains("text"), "{detail}");
+    assert!(detail.contains("name,template"), "{detail}");
+}
+
+#[test]
+fn a_damaged_sqlite_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    // The right magic, then garbage where the page size and the rest should be.
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.extend((0..4080u32).map(|i| (i * 7 + 3) as u8));
+    std::fs::write(&path, &bytes).unwrap();
+    let detail = assert_refused_untouched(&path);
+    assert!(!detail.is_empty());
+}
+
+#[test]
+fn another_applications_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let conn = raw(&path);
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes (body) VALUES ('keep me');",
+        )
+        .unwrap();
+    }
+    let detail = assert_refused_untouched(&path);
+    assert!(detail.contains("another application"), "{detail}");
+    // Still the other application's data, and none of ours.
+    let conn = raw(&path);
+    let body: String = conn
+        .query_row("SELECT body FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, "keep me");
+    let ours: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'prompts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ours, 0);
+}
+
+#[test]
+fn a_database_marked_by_another_application_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let conn = raw(&path);
+        conn.pragma_update(None, "application_id", 0x1234_5678)
+            .unwrap();
+    }
+    let detail = assert_refused_untouched(&path);
+    assert!(detail.contains("0x12345678"), "{detail}");
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    {
+        let store = Store::open(&path).unwrap();
+        store.create_prompt("from the future", "").unwrap();
+    }
+    {
+        let conn = raw(&path);
+        conn.pragma_update(None, "user_version", Store::SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).err().expect("a newer schema is refused");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    match err {
+        StoreError::NewerSchema {
+            path: p,
+            found,
+            supported,
+        } => {
+            assert_eq!(p, path);
+            assert_eq!(found, Store::SCHEMA_VERSION + 1);
+            assert_eq!(supported, Store::SCHEMA_VERSION);
+        }
+        other => panic!("expected NewerSchema, got {other}"),
+    }
+    // The newer build's data is still there for it.
+    assert_eq!(count(&path, "prompts"), 1);
+}
+
+#[test]
+fn two_stores_on_one_file_see_each_others_writes() {
+    let lib = library();
+    let other = Store::open(&lib.path).unwrap();
+    let p = lib.store.create_prompt("shared", "").unwrap();
+    assert_eq!(other.get_prompt(p.id).unwrap().name, "shared");
+    other.save_draft(p.id, "changed", None).unwrap();
+    assert_eq!(lib.store.get_prompt(p.id).unwrap().draft, "changed");
+}
+
+#[test]
+fn seeded_providers_and_provider_changes() {
+    let lib = library();
+    let providers = lib.store.list_providers().unwrap();
+    assert_eq!(
+        providers,
+        vec![
+            ProviderConfig {
+                id: "ollama".into(),
+                name: "Ollama".into(),
+                kind: ProviderKind::Ollama,
+                base_url: None,
+            },
+            ProviderConfig {
+                id: "echo".into(),
+                name: "Echo".into(),
+                kind: ProviderKind::Echo,
+                base_url: None,
+            },
+        ]
+    );
+    assert_eq!(lib.store.get_provider("echo").unwrap(), providers[1]);
+    assert!(matches!(
+        lib.store.get_provider("nope"),
+        Err(StoreError::NotFound { .. })
+    ));
+    // The kind column holds the serde name.
+    let kind: String = raw(&lib.path)
+        .query_row("SELECT kind FROM providers WHERE id = 'ollama'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kind, serde_json::to_value(ProviderKind::Ollama).unwrap());
+
+    let remote = ProviderConfig {
+        id: "gpu-box".into(),
+        name: "GPU box".into(),
+        kind: ProviderKind::Ollama,
+        base_url: Some("http://127.0.0.1:11435".into()),
+    };
+    lib.store.upsert_provider(&remote).unwrap();
+    assert_eq!(lib.store.get_provider("gpu-box").unwrap(), remote);
+    let renamed = ProviderConfig {
+        name: "Big GPU box".into(),
+        base_url: None,
+        ..remote
+    };
+    lib.store.upsert_provider(&renamed).unwrap();
+    let ids: Vec<String> = lib
+        .store
+        .list_providers()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, ["ollama", "echo", "gpu-box"]);
+    assert_eq!(lib.store.get_provider("gpu-box").unwrap(), renamed);
+    lib.store.delete_provider("gpu-box").unwrap();
+    assert!(matches!(
+        lib.store.delete_provider("gpu-box"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(lib.store.list_providers().unwrap().len(), 2);
+}
+
+#[test]
+fn a_newer_schema_left_in_the_wal_is_refused_and_not_checkpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    let wal = dir.path().join("library.sqlite-wal");
+    drop(Store::open(&path).unwrap());
+    {
+        // A newer Whetstone that stopped before checkpointing: its changes are only in the WAL.
+        let conn = raw(&path);
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", Store::SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let before = (std::fs::read(&path).unwrap(), std::fs::read(&wal).unwrap());
+    assert!(!before.1.is_empty(), "the WAL holds the newer schema");
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::NewerSchema { found, .. }) if found == Store::SCHEMA_VERSION + 1
+    ));
+    assert_eq!(
+        (std::fs::read(&path).unwrap(), std::fs::read(&wal).unwrap()),
+        before
+    );
+}

@@ -1,0 +1,368 @@
+//! Runs and cells.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use whetstone_model::*;
+use whetstone_store::{CellOutcome, INTERRUPTED, NewCell, StoreError};
+
+struct Fixture {
+    lib: Library,
+    prompt: Prompt,
+    version: Version,
+    spec: RunSpec,
+}
+
+/// A prompt with one version and a spec of two panes (v1 on gemma3, the draft on
+/// llama3.2) over two cases.
+fn fixture() -> Fixture {
+    let lib = library();
+    let prompt = lib.store.create_prompt("p", "user: {{q}}?").unwrap();
+    let version = lib
+        .store
+        .save_version(prompt.id, &new_version("user: {{q}}", "v1"), &["q".into()])
+        .unwrap();
+    let gemma = Target {
+        provider: "ollama".into(),
+        model: "gemma3".into(),
+        params: Params {
+            temperature: Some(0.7),
+            top_p: Some(0.9),
+            max_tokens: Some(256),
+            seed: Some(42),
+            stop: vec!["END".into()],
+        },
+    };
+    let spec = RunSpec {
+        prompt_id: prompt.id,
+        panes: vec![
+            Pane {
+                source: PaneSource::Version {
+                    version_id: version.id,
+                },
+                target: gemma,
+            },
+            Pane {
+                source: PaneSource::Draft {
+                    prompt_id: prompt.id,
+                    template: "user: {{q}}?".into(),
+                },
+                target: target("ollama", "llama3.2"),
+            },
+        ],
+        cases: vec![
+            TestCase {
+                vars: [("q".to_string(), json!("why"))].into(),
+            },
+            TestCase {
+                vars: [("q".to_string(), json!({"nested": [1, 2.5, null, "x"]}))].into(),
+            },
+        ],
+        samples: 1,
+    };
+    Fixture {
+        lib,
+        prompt,
+        version,
+        spec,
+    }
+}
+
+/// The cells of `spec`, created in a scrambled order to check `get_run` sorts them.
+fn cells_of(spec: &RunSpec) -> Vec<NewCell> {
+    let mut cells = Vec::new();
+    for (case_index, case) in spec.cases.iter().enumerate().rev() {
+        for (pane, p) in spec.panes.iter().enumerate().rev() {
+            cells.push(NewCell {
+                pane: pane as u32,
+                case_index: case_index as u32,
+                sample: 0,
+                version_id: match p.source {
+                    PaneSource::Version { version_id } => Some(version_id),
+                    PaneSource::Draft { .. } => None,
+                },
+                target: p.target.clone(),
+                vars: case.vars.clone(),
+            });
+        }
+    }
+    cells
+}
+
+#[test]
+fn create_run_writes_the_run_and_pending_cells() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    assert_eq!(run.prompt_id, f.prompt.id);
+    assert_eq!(run.spec, f.spec);
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(run.finished_at, None);
+    assert_eq!(run.cells.len(), 4);
+    let order: Vec<(u32, u32, u32)> = run
+        .cells
+        .iter()
+        .map(|c| (c.pane, c.case_index, c.sample))
+        .collect();
+    assert_eq!(order, [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 0)]);
+    for cell in &run.cells {
+        assert_eq!(cell.run_id, run.id);
+        assert_eq!(cell.status, CellStatus::Pending);
+        assert!(cell.messages.is_empty() && cell.output.is_empty());
+        assert_eq!(cell.error, None);
+        assert_eq!(cell.timing, Timing::default());
+        assert_eq!(cell.usage, Usage::default());
+        assert_eq!((&cell.started_at, &cell.finished_at), (&None, &None));
+        assert_eq!(cell.target, f.spec.panes[cell.pane as usize].target);
+        assert_eq!(cell.vars, f.spec.cases[cell.case_index as usize].vars);
+    }
+    // The version number comes from the versions table; draft cells have none.
+    assert_eq!(run.cells[0].version_id, Some(f.version.id));
+    assert_eq!(run.cells[0].version_number, Some(1));
+    assert_eq!(run.cells[2].version_id, None);
+    assert_eq!(run.cells[2].version_number, None);
+
+    assert_eq!(s.get_run(run.id).unwrap(), run);
+    assert!(matches!(
+        s.get_run(run.id + 1),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn cells_round_trip_every_field() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let first = &run.cells[1];
+
+    s.mark_cell_running(first.id, "2025-02-03T04:05:06.789Z")
+        .unwrap();
+    let running = s.get_run(run.id).unwrap().cells[1].clone();
+    assert_eq!(running.status, CellStatus::Running);
+    assert_eq!(
+        running.started_at.as_deref(),
+        Some("2025-02-03T04:05:06.789Z")
+    );
+
+    let outcome = CellOutcome {
+        messages: vec![
+            Message {
+                role: Role::System,
+                content: "Be brief.".into(),
+            },
+            Message {
+                role: Role::User,
+                content: "{\"nested\": [1, 2.5]} — ünïcode \u{1F600}".into(),
+            },
+        ],
+        output: "Because.\nLine two with \"quotes\"".into(),
+        status: CellStatus::Ok,
+        error: None,
+        timing: Timing {
+            ttft_ms: Some(12.5),
+            total_ms: Some(340.25),
+        },
+        usage: Usage {
+            input_tokens: Some(17),
+            output_tokens: Some(4_000_000_000),
+        },
+        // None keeps the time from mark_cell_running.
+        started_at: None,
+    };
+    let done = s.finish_cell(first.id, &outcome).unwrap();
+    assert_eq!(done.id, first.id);
+    assert_eq!(done.messages, outcome.messages);
+    assert_eq!(done.output, outcome.output);
+    assert_eq!(done.status, CellStatus::Ok);
+    assert_eq!(done.error, None);
+    assert_eq!(done.timing, outcome.timing);
+    assert_eq!(done.usage, outcome.usage);
+    assert_eq!(done.started_at.as_deref(), Some("2025-02-03T04:05:06.789Z"));
+    let finished_at = done
+        .finished_at
+        .clone()
+        .expect("finish_cell stamps the time");
+    assert!(finished_at.ends_with('Z') && finished_at >= run.created_at);
+    assert_eq!(done.target, first.target);
+    assert_eq!(done.vars, first.vars);
+    assert_eq!(done.version_number, first.version_number);
+
+    let failed = CellOutcome {
+        messages: vec![],
+        output: "half an ans".into(),
+        status: CellStatus::Partial,
+        error: Some("connection reset".into()),
+        timing: Timing {
+            ttft_ms: None,
+            total_ms: Some(5.0),
+        },
+        usage: Usage::default(),
+        started_at: Some("2025-02-03T04:05:07.000Z".into()),
+    };
+    let partial = s.finish_cell(run.cells[2].id, &failed).unwrap();
+    assert_eq!(partial.status, CellStatus::Partial);
+    assert_eq!(partial.error.as_deref(), Some("connection reset"));
+    assert_eq!(partial.output, "half an ans");
+    assert_eq!(partial.timing, failed.timing);
+    assert_eq!(partial.usage, Usage::default());
+    assert_eq!(partial.started_at, failed.started_at);
+
+    // What finish_cell returned is what get_run reads back.
+    let reread = s.get_run(run.id).unwrap();
+    assert_eq!(reread.cells[1], done);
+    assert_eq!(reread.cells[2], partial);
+    assert_eq!(reread.cells[0].status, CellStatus::Pending);
+
+    assert!(matches!(
+        s.mark_cell_running(9999, "x"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.finish_cell(9999, &outcome),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn finish_run_sets_status_and_time() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    s.finish_run(run.id, RunStatus::Cancelled).unwrap();
+    let got = s.get_run(run.id).unwrap();
+    assert_eq!(got.status, RunStatus::Cancelled);
+    let finished = got.finished_at.expect("finished_at is set");
+    assert!(finished >= got.created_at);
+    assert!(matches!(
+        s.finish_run(run.id + 1, RunStatus::Done),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn list_runs_summarises_newest_first() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let ok = |s: &whetstone_store::Store, id| {
+        s.finish_cell(
+            id,
+            &CellOutcome {
+                messages: vec![],
+                output: "x".into(),
+                status: CellStatus::Ok,
+                error: None,
+                timing: Timing::default(),
+                usage: Usage::default(),
+                started_at: None,
+            },
+        )
+        .unwrap()
+    };
+    let first = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    ok(s, first.cells[0].id);
+    ok(s, first.cells[3].id);
+    s.finish_run(first.id, RunStatus::Done).unwrap();
+    tick();
+    // Same model twice, then another: models are distinct, in pane order.
+    let mut spec = f.spec.clone();
+    spec.panes.insert(0, spec.panes[1].clone());
+    let second = s.create_run(&spec, &cells_of(&spec)[..1]).unwrap();
+    tick();
+    let third = s.create_run(&f.spec, &[]).unwrap();
+
+    let runs = s.list_runs(f.prompt.id, 10).unwrap();
+    let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [third.id, second.id, first.id]);
+    assert_eq!(
+        runs[2],
+        RunSummary {
+            id: first.id,
+            prompt_id: f.prompt.id,
+            status: RunStatus::Done,
+            cell_count: 4,
+            ok_count: 2,
+            models: vec!["gemma3".into(), "llama3.2".into()],
+            created_at: first.created_at.clone(),
+        }
+    );
+    assert_eq!(runs[1].models, ["llama3.2", "gemma3"]);
+    assert_eq!((runs[1].cell_count, runs[1].ok_count), (1, 0));
+    assert_eq!(runs[1].status, RunStatus::Running);
+    assert_eq!((runs[0].cell_count, runs[0].ok_count), (0, 0));
+
+    let limited = s.list_runs(f.prompt.id, 2).unwrap();
+    assert_eq!(limited.len(), 2);
+    assert_eq!(limited[0].id, third.id);
+    // Another prompt's history is separate.
+    let other = s.create_prompt("other", "").unwrap();
+    assert!(s.list_runs(other.id, 10).unwrap().is_empty());
+    assert!(matches!(
+        s.list_runs(9999, 10),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn samples_are_ordered_within_a_case() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let mut spec = f.spec.clone();
+    spec.samples = 3;
+    let mut cells = Vec::new();
+    for sample in [2, 0, 1] {
+        let mut c = cells_of(&spec).remove(3); // pane 0, case 0
+        c.sample = sample;
+        cells.push(c);
+    }
+    let run = s.create_run(&spec, &cells).unwrap();
+    let samples: Vec<u32> = run.cells.iter().map(|c| c.sample).collect();
+    assert_eq!(samples, [0, 1, 2]);
+    assert_eq!(s.get_run(run.id).unwrap().spec.samples, 3);
+}
+
+#[test]
+fn interrupted_runs_are_closed() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    s.mark_cell_running(run.cells[0].id, "2025-01-01T00:00:00.000Z")
+        .unwrap();
+    let finished = s
+        .finish_cell(
+            run.cells[1].id,
+            &CellOutcome {
+                messages: vec![],
+                output: "fine".into(),
+                status: CellStatus::Ok,
+                error: None,
+                timing: Timing::default(),
+                usage: Usage::default(),
+                started_at: None,
+            },
+        )
+        .unwrap();
+    let done_run = s.create_run(&f.spec, &[]).unwrap();
+    s.finish_run(done_run.id, RunStatus::Done).unwrap();
+
+    assert_eq!(s.close_interrupted_runs().unwrap(), 1);
+    let got = s.get_run(run.id).unwrap();
+    assert_eq!(got.status, RunStatus::Cancelled);
+    assert!(got.finished_at.is_some());
+    assert_eq!(
+        got.cells[1], finished,
+        "finished cells are kept as they are"
+    );
+    for i in [0, 2, 3] {
+        assert_eq!(got.cells[i].status, CellStatus::Error);
+        assert_eq!(got.cells[i].error.as_deref(), Some(INTERRUPTED));
+        assert!(got.cells[i].finished_at.is_some());
+    }
+    assert_eq!(
+        got.cells[0].started_at.as_deref(),
+        Some("2025-01-01T00:00:00.000Z")
+    );
+    assert_eq!(s.get_run(done_run.id).unwrap().status, RunStatus::Done);
+    assert_eq!(s.close_interrupted_runs().unwrap(), 0);
+}
