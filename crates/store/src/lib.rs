@@ -89,6 +89,12 @@ pub struct Store {
     conn: rusqlite::Connection,
 }
 
+// Callers move the store into a mutex shared across threads.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
+
 impl Store {
     /// Opens (creating if absent, with its folder) the library at `path` and migrates
     /// it forward.
