@@ -1,20 +1,170 @@
 //! Prompt templates: Jinja text (minijinja) in Prompty body syntax.
 //!
-//! Lines that consist only of `system:`, `user:` or `assistant:` start a new message.
-//! The template is rendered first and then split into messages, so Jinja control
-//! flow may span messages (few-shot loops). Values interpolated from variables can
-//! never start a message: a role line inside a value stays text.
+//! Lines that consist only of `system:`, `user:` or `assistant:` (any case, an
+//! optional leading `#`, surrounding whitespace allowed) start a new message; text
+//! before the first such line is a system message, as in Prompty. The template is
+//! rendered first and then split into messages, so Jinja control flow may span
+//! messages (few-shot loops). Message contents are trimmed and empty messages dropped.
+//!
+//! Values interpolated from variables can never start a message: before rendering,
+//! every role line of the template *source* is replaced by a marker carrying a random
+//! per-render nonce, and only markers with that nonce split the output. A `user:` line
+//! inside a value (a test case, a model output) stays text of its message.
+//!
+//! Rendering runs in a sandbox: strict undefined variables, no template loader (no
+//! `include`, `import`, `from` or `extends`), a work budget ([`FUEL`]), a recursion
+//! limit ([`RECURSION_LIMIT`]) and an output limit ([`MAX_OUTPUT_BYTES`]).
 
+mod errors;
 pub mod prompty;
+mod roles;
+mod scan;
 
+use std::collections::HashSet;
+use std::io;
+use std::sync::OnceLock;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use whetstone_model::{Message, TemplateAnalysis, TemplateError, Variables};
 
+/// Work budget of one render, in minijinja fuel (about one unit per instruction).
+/// Generous for real prompts (a loop over 10 000 examples uses a few hundred
+/// thousand) while an endless loop stops within a fraction of a second.
+pub const FUEL: u64 = 2_000_000;
+
+/// Maximum nesting of macro calls, loops and blocks. minijinja counts a macro call
+/// as several levels; 200 leaves room for honest recursion and stays well inside a
+/// 2 MiB thread stack in debug builds.
+pub const RECURSION_LIMIT: usize = 200;
+
+/// Maximum size of the rendered text (before it is split into messages).
+pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
+
+/// Detail of the formatter's error for a value longer than the output limit.
+const VALUE_TOO_LARGE: &str = "a value is too large to print";
+
 /// Variables and syntax error of `template`, without rendering it.
+///
+/// `variables` are the names the template reads from its inputs, in order of first
+/// use in the source; loop variables, `set` names, macro arguments, builtin globals
+/// (`range`, `namespace`, …) and names only ever called as functions are not inputs.
+/// When the template has an error, `variables` is empty.
 pub fn analyze(template: &str) -> TemplateAnalysis {
-    todo!("{template}")
+    match inspect(template) {
+        Ok(variables) => TemplateAnalysis {
+            variables,
+            error: None,
+        },
+        Err(error) => TemplateAnalysis {
+            variables: Vec::new(),
+            error: Some(error),
+        },
+    }
 }
 
 /// Renders `template` with `vars` in the sandbox and splits it into chat messages.
 pub fn render(template: &str, vars: &Variables) -> Result<Vec<Message>, TemplateError> {
-    todo!("{template}{vars:?}")
+    let nonce = roles::new_nonce();
+    let marked = roles::mark_source(template, nonce);
+    let compiled =
+        compile(&marked.source).map_err(|e| errors::syntax(&e, template, Some(&marked)))?;
+    let tokens = scan::tokens(template);
+    scan::check_sandbox(template, &tokens)?;
+
+    let mut out = BoundedWriter::default();
+    if let Err(e) = compiled.render_captured_to(Value::from_serialize(vars), &mut out) {
+        let ctx = errors::RenderContext {
+            template,
+            marked: &marked,
+            tokens: &tokens,
+            vars,
+            output_exceeded: out.exceeded,
+        };
+        return Err(errors::render(&e, &ctx));
+    }
+    // Only `str` data is ever written, so this is valid UTF-8; stay panic-free anyway.
+    let text = String::from_utf8(out.buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Ok(roles::split(&text, nonce))
+}
+
+/// Syntax check plus the ordered input variables (the work of [`analyze`]).
+fn inspect(template: &str) -> Result<Vec<String>, TemplateError> {
+    let compiled = compile(template).map_err(|e| errors::syntax(&e, template, None))?;
+    let tokens = scan::tokens(template);
+    scan::check_sandbox(template, &tokens)?;
+    Ok(input_variables(
+        compiled.undeclared_variables(false),
+        &tokens,
+    ))
+}
+
+/// minijinja's undeclared names (correct scoping, no order) ordered by the token
+/// stream, without globals and names that are only called.
+fn input_variables(undeclared: HashSet<String>, tokens: &[scan::Tok<'_>]) -> Vec<String> {
+    let globals: HashSet<&str> = env().globals().map(|(name, _)| name).collect();
+    let candidates: HashSet<String> = undeclared
+        .into_iter()
+        .filter(|name| !globals.contains(name.as_str()))
+        .collect();
+    scan::order_by_first_read(&candidates, tokens)
+}
+
+fn compile(source: &str) -> Result<minijinja::Template<'_, '_>, minijinja::Error> {
+    // The shared environment is `'static`; narrowing its lifetime lets it compile a
+    // borrowed source without registering it.
+    let env: &Environment<'_> = env();
+    env.template_from_str(source)
+}
+
+/// The sandboxed environment, shared by every render (it holds no templates).
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // No loader is ever set: include/import/extends cannot reach any file.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_fuel(Some(FUEL));
+        env.set_recursion_limit(RECURSION_LIMIT);
+        env.set_debug(false);
+        // Each item or character prints at least one byte, so a longer value cannot
+        // fit the output; refusing it up front spares iterating a huge lazy sequence
+        // such as `(1,) * 100000000` only to overflow the writer at the end.
+        env.set_formatter(|out, state, value| {
+            if value.len().is_some_and(|n| n > MAX_OUTPUT_BYTES) {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    VALUE_TOO_LARGE,
+                ));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        // Python string/dict methods (`.upper()`, `.items()`, …) that Prompty
+        // templates written for Jinja2 commonly use.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env
+    })
+}
+
+/// Collects the output and refuses to grow past [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct BoundedWriter {
+    buf: Vec<u8>,
+    exceeded: bool,
+}
+
+impl io::Write for BoundedWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
+            self.exceeded = true;
+            return Err(io::Error::other("output limit exceeded"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

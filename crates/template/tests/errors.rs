@@ -1,0 +1,177 @@
+//! Undefined variables and the sandbox limits.
+
+use serde_json::json;
+use whetstone_model::{TemplateErrorKind, Variables};
+use whetstone_template::{MAX_OUTPUT_BYTES, render};
+
+fn vars(value: serde_json::Value) -> Variables {
+    serde_json::from_value(value).unwrap()
+}
+
+#[test]
+fn undefined_variable_names_it_and_places_it() {
+    let template = "system:\nYou help with {{ subject }}.\nuser:\n  {{ question }}";
+    let err = render(template, &vars(json!({"subject": "maths"}))).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::UndefinedVariable);
+    assert_eq!(err.variable.as_deref(), Some("question"));
+    assert_eq!(err.message, "undefined variable `question`");
+    assert_eq!((err.line, err.column), (Some(4), Some(6)));
+    assert_eq!(
+        err.to_string(),
+        "line 4, column 6: undefined variable `question`"
+    );
+}
+
+#[test]
+fn undefined_variable_is_found_inside_filters_and_expressions() {
+    // minijinja reports the filter or the whole expression; the error still names
+    // the missing input and points at it.
+    for (template, column) in [
+        ("{{ topic | upper }}", 4),
+        ("{{ 'About ' ~ topic ~ '!' }}", 15),
+        ("{% for t in topic %}{% endfor %}", 13),
+        ("{% if topic %}x{% endif %}", 7),
+        ("{{ topic.title }}", 4),
+    ] {
+        let err = render(template, &vars(json!({"other": 1}))).unwrap_err();
+        assert_eq!(err.kind, TemplateErrorKind::UndefinedVariable, "{template}");
+        assert_eq!(err.variable.as_deref(), Some("topic"), "{template}");
+        assert_eq!(
+            (err.line, err.column),
+            (Some(1), Some(column)),
+            "{template}"
+        );
+    }
+}
+
+#[test]
+fn undefined_variable_after_role_lines_keeps_source_columns() {
+    let err = render("# user:\n{{ a }} {{ b }}", &vars(json!({"a": 1}))).unwrap_err();
+    assert_eq!(err.variable.as_deref(), Some("b"));
+    assert_eq!((err.line, err.column), (Some(2), Some(12)));
+}
+
+#[test]
+fn missing_macro_argument_is_not_blamed_on_the_inputs() {
+    let err = render(
+        "{% macro f(a) %}{{ a }}{% endmacro %}{{ f() }}",
+        &Variables::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Render);
+    assert_eq!(err.variable, None);
+}
+
+#[test]
+fn fuel_bounds_endless_work() {
+    let template =
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+    let err = render(template, &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+    assert!(err.message.contains("too much work"), "{}", err.message);
+    assert_eq!(err.line, Some(1));
+}
+
+#[test]
+fn huge_ranges_are_a_limit() {
+    let err = render(
+        "{% for i in range(100000000) %}{% endfor %}",
+        &Variables::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+    assert!(err.message.contains("range"), "{}", err.message);
+    assert_eq!((err.line, err.column), (Some(1), Some(13)));
+}
+
+#[test]
+fn recursion_is_bounded() {
+    let template = "{% macro down(n) %}{{ down(n + 1) }}{% endmacro %}\nuser:\n{{ down(0) }}";
+    let err = render(template, &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+    assert!(err.message.contains("recursion"), "{}", err.message);
+    assert_eq!(err.line, Some(1));
+}
+
+#[test]
+fn honest_recursion_within_the_limit_works() {
+    let template = "{% macro count(n) %}{% if n > 0 %}{{ n }} {{ count(n - 1) }}{% endif %}{% endmacro %}{{ count(5) }}";
+    let out = render(template, &Variables::new()).unwrap();
+    assert_eq!(out[0].content, "5 4 3 2 1");
+}
+
+#[test]
+fn output_size_is_bounded() {
+    let template = "user:\n{% for i in range(3000) %}{{ chunk }}{% endfor %}";
+    let chunk = "x".repeat(1000);
+    let err = render(template, &vars(json!({"chunk": chunk}))).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+    assert!(err.message.contains("larger than"), "{}", err.message);
+
+    // Just under the limit is fine.
+    let n = MAX_OUTPUT_BYTES / 1000 - 1;
+    let ok = render(
+        &format!("{{% for i in range({n}) %}}{{{{ chunk }}}}{{% endfor %}}"),
+        &vars(json!({"chunk": chunk})),
+    );
+    assert_eq!(ok.unwrap()[0].content.len(), n * 1000);
+}
+
+#[test]
+fn a_single_huge_value_is_bounded_too() {
+    let err = render("{{ 'ab' * 1000000 }}", &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+}
+
+#[test]
+fn include_is_refused_even_with_ignore_missing() {
+    let err = render(
+        "user:\n{% include 'secrets.txt' ignore missing %}hi",
+        &Variables::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Syntax);
+    assert!(err.message.contains("`include`"), "{}", err.message);
+    assert_eq!((err.line, err.column), (Some(2), Some(4)));
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    let deep_parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    let deep_blocks = "{% if true %}".repeat(3000);
+    let deep_list = format!("{{{{ {}{} }}}}", "[".repeat(5000), "]".repeat(5000));
+    let cases = [
+        deep_parens.as_str(),
+        deep_blocks.as_str(),
+        deep_list.as_str(),
+        "{{",
+        "{%",
+        "{#",
+        "}}{{ }}",
+        "{% raw %}",
+        "{{ '\\u{zzzz}' }}",
+        "\u{FDD0}user:\u{FDD0}\nuser:\n\u{FDD0}",
+        "{% set x = x %}{{ x }}",
+        "{{ 9999999999999999999999999999999999999 * 99999999999999999999999999 }}",
+        "{{ -9223372036854775808 // -1 }}",
+        "{{ (1,) * 100000000 }}",
+        "{% for x in 'abc' * 100000 %}{% endfor %}",
+        "{{ lipsum(100000) }}",
+        "{{ debug() }}",
+        "{% macro a() %}{{ caller() }}{% endmacro %}{% call a() %}{{ a() }}{% endcall %}",
+    ];
+    for template in cases {
+        let analysis = std::panic::catch_unwind(|| whetstone_template::analyze(template));
+        assert!(analysis.is_ok(), "analyze panicked on {template:.60}");
+        let rendered = std::panic::catch_unwind(|| render(template, &vars(json!({"x": 1}))));
+        assert!(rendered.is_ok(), "render panicked on {template:.60}");
+    }
+}
+
+#[test]
+fn a_huge_lazy_sequence_is_refused_before_it_is_printed() {
+    let err = render("{{ (1,) * 100000000 }}", &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Limit);
+    assert!(err.message.contains("larger than"), "{}", err.message);
+    assert_eq!((err.line, err.column), (Some(1), Some(4)));
+}
