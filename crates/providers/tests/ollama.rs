@@ -511,3 +511,33 @@ fn ollama_host_is_read_as_ollamas_envconfig_does() {
         );
     }
 }
+
+#[tokio::test]
+async fn dropping_the_stream_cancels_the_request() {
+    let reply = (1..=40)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .reply(reply)
+            .chunk_delay(std::time::Duration::from_millis(20)),
+    );
+    let provider = client(server.base_url());
+    let mut stream = provider.chat(request("llama3.2", vec![user("x")], Params::default()));
+    assert_eq!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta("w1 ".into())))
+    );
+    drop(stream);
+    // The server notices when its next writes fail; give it a bounded while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.abandoned_streams() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server kept streaming to a dropped client"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(server.abandoned_streams(), 1);
+}

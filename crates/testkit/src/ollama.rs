@@ -177,6 +177,7 @@ struct Shared {
     config: Mutex<OllamaConfig>,
     requests: Mutex<Vec<RecordedRequest>>,
     chats: AtomicUsize,
+    abandoned: AtomicUsize,
 }
 
 /// A running Ollama test server; stops when dropped.
@@ -202,6 +203,7 @@ impl OllamaServer {
             config: Mutex::new(config),
             requests: Mutex::new(Vec::new()),
             chats: AtomicUsize::new(0),
+            abandoned: AtomicUsize::new(0),
         });
         let app = router(shared.clone());
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -257,6 +259,12 @@ impl OllamaServer {
             .filter(|r| r.method == "POST" && r.path == "/api/chat")
             .filter_map(|r| r.body.clone())
             .collect()
+    }
+
+    /// How many streamed replies stopped early because their client went away (the client
+    /// dropped the stream or closed the connection before the final chunk).
+    pub fn abandoned_streams(&self) -> usize {
+        self.shared.abandoned.load(Ordering::SeqCst)
     }
 
     /// Changes the behaviour for the requests that follow (and restarts the fault count).
@@ -481,7 +489,12 @@ async fn chat(
     }
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::spawn(stream_chat(tx, chunks, stats, config.chunk_delay, fault));
+    let producer = stream_chat(tx, chunks, stats, config.chunk_delay, fault);
+    tokio::spawn(async move {
+        if producer.await == Sent::Abandoned {
+            shared.abandoned.fetch_add(1, Ordering::SeqCst);
+        }
+    });
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/x-ndjson")],
@@ -525,7 +538,7 @@ async fn stream_chat(
     stats: Stats,
     delay: Duration,
     fault: Fault,
-) {
+) -> Sent {
     let eval_started = Instant::now();
     // A fault placed at or past the end of the reply still plays, before the final chunk.
     let fault_at = match &fault {
@@ -538,17 +551,20 @@ async fn stream_chat(
     for i in 0..=chunks.len() {
         if fault_at == Some(i) {
             match &fault {
-                Fault::CutAfter(_) => return cut(tx).await,
-                Fault::EndAfter(_) => return,
+                Fault::CutAfter(_) => {
+                    cut(tx).await;
+                    return Sent::Faulted;
+                }
+                Fault::EndAfter(_) => return Sent::Faulted,
                 Fault::MalformedLineAfter(_) => {
                     let bad = Bytes::from_static(b"this line is not JSON\n");
                     if tx.send(Ok(bad)).await.is_err() {
-                        return;
+                        return Sent::Abandoned;
                     }
                 }
                 Fault::ErrorAfter { message, .. } => {
                     let _ = tx.send(Ok(ndjson_line(&json!({ "error": message })))).await;
-                    return;
+                    return Sent::Faulted;
                 }
                 Fault::None | Fault::Status { .. } => {}
             }
@@ -564,12 +580,25 @@ async fn stream_chat(
             "done": false,
         });
         if tx.send(Ok(ndjson_line(&object))).await.is_err() {
-            return;
+            return Sent::Abandoned;
         }
     }
-    let _ = tx
+    match tx
         .send(Ok(ndjson_line(&stats.final_object(eval_started))))
-        .await;
+        .await
+    {
+        Ok(()) => Sent::Whole,
+        Err(_) => Sent::Abandoned,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Sent {
+    Whole,
+    /// A fault ended the reply early, as configured.
+    Faulted,
+    /// The client went away first.
+    Abandoned,
 }
 
 fn ndjson_line(value: &Value) -> Bytes {
@@ -579,8 +608,14 @@ fn ndjson_line(value: &Value) -> Bytes {
 /// Breaks the response off: a body error makes hyper close the connection without the
 /// terminating chunk, so the client sees a truncated chunked body.
 async fn cut(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
-    // Give hyper a moment to write the chunks already queued before the abort.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // hyper may drop body bytes it buffered but did not flush when the body fails, so wait
+    // until it has taken every queued chunk (on this single-threaded runtime, the poll that
+    // took the last one also flushed it), then a little longer for good measure.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tx.capacity() < tx.max_capacity() && Instant::now() < deadline && !tx.is_closed() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
     let _ = tx
         .send(Err(std::io::Error::other("test server cut the stream")))
         .await;

@@ -393,3 +393,30 @@ fn binary_prints_its_address_and_stops_when_stdin_closes() {
     assert!(status.success());
     assert!(http_get(&base, "/api/tags").is_err());
 }
+
+#[tokio::test]
+async fn counts_streams_whose_client_went_away_but_not_whole_or_faulted_ones() {
+    let body = json!({"model": "llama3.2", "messages": [{"role": "user", "content": "x"}]});
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .reply("a b c d e f g h i j k l m n o p")
+            .chunk_delay(Duration::from_millis(20)),
+    );
+    ndjson(post_chat(&server, body.clone()).await).await;
+    server.set_fault(Fault::EndAfter(1));
+    ndjson(post_chat(&server, body.clone()).await).await;
+    assert_eq!(server.abandoned_streams(), 0);
+
+    server.set_fault(Fault::None);
+    let mut response = post_chat(&server, body).await;
+    assert!(response.chunk().await.unwrap().is_some());
+    drop(response);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.abandoned_streams() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never noticed the client leaving"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
