@@ -94,6 +94,8 @@ export class AppStore {
 
   toasts = $state<Toast[]>([]);
   saveDialogOpen = $state(false);
+  /** The sidebar shows its inline name field for a new prompt. */
+  creatingPrompt = $state(false);
 
   private draftSaver: Debounced<DraftSave>;
   private analyzer: Debounced<string>;

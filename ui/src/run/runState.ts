@@ -101,6 +101,7 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
         if (!next.output && p.output) next.output = p.output;
         if (next.messages.length === 0) next.messages = p.messages;
         if (next.ttftMs === null) next.ttftMs = p.ttftMs;
+        if (next.totalMs === null) next.totalMs = p.totalMs;
         return next;
       });
     }
