@@ -1,11 +1,11 @@
 // CodeMirror setup for Jinja templates: the theme reads the app's CSS variables so
 // it follows light/dark mode without reconfiguring the editor.
 import { basicSetup } from "codemirror";
-import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from "@codemirror/view";
+import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, placeholder, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { Compartment, EditorState, Prec, type Extension } from "@codemirror/state";
-import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
-import { jinja } from "@codemirror/lang-jinja";
+import { jinja, jinjaCompletionSource } from "@codemirror/lang-jinja";
 import { tags as t } from "@lezer/highlight";
 import type { TemplateError } from "../ipc/bindings";
 import { errorRange } from "../lib/errors";
@@ -18,6 +18,8 @@ const highlight = HighlightStyle.define([
   { tag: [t.number, t.bool], color: "var(--syn-number)" },
   { tag: [t.blockComment, t.comment], color: "var(--syn-comment)", fontStyle: "italic" },
   { tag: t.brace, color: "var(--syn-brace)" },
+  { tag: [t.tagName, t.angleBracket], color: "var(--syn-tag)" },
+  { tag: t.attributeName, color: "var(--syn-number)" },
 ]);
 
 const theme = EditorView.theme({
@@ -90,12 +92,21 @@ export interface EditorOptions {
   onRun: () => void;
 }
 
+const jinjaLanguage = jinja().language;
+
 export function createEditor(opts: EditorOptions): EditorHandle {
   const readOnly = new Compartment();
   const language = new Compartment();
   let applyingExternal = false;
+  // Jinja over HTML (so `<document>`-style tags in prompts are highlighted), but
+  // without the HTML tag auto-closing and the `{%` → `{%%}` input handler that
+  // jinja() bundles: they duplicate text that people (and WebDriver) type in full.
   const languageFor = (names: string[]): Extension =>
-    jinja({ variables: names.map((label) => ({ label, type: "variable", detail: "input" })) });
+    new LanguageSupport(jinjaLanguage, [
+      jinjaLanguage.data.of({
+        autocomplete: jinjaCompletionSource({ variables: names.map((label) => ({ label, type: "variable", detail: "input" })) }),
+      }),
+    ]);
 
   let isReadOnly = opts.readOnly;
   let variables: string[] = [];
@@ -112,6 +123,7 @@ export function createEditor(opts: EditorOptions): EditorHandle {
         language.of(languageFor(variables)),
         syntaxHighlighting(highlight),
         roleMarkers,
+        placeholder("system: You are a helpful assistant.\nuser: {{ question }}"),
         lintGutter(),
         theme,
         EditorView.lineWrapping,
