@@ -434,6 +434,11 @@ export class AppStore {
     change(pane);
     this.persistPanes();
     if (pane.source !== "draft" && !this.analysis?.error) this.renderer.schedule(null);
+    // The first draft pane's target is the draft's default target: save it with the draft.
+    if (this.prompt && this.panes.find((p) => p.source === "draft")?.key === key) {
+      this.saveState = "pending";
+      this.draftSaver.schedule({ id: this.prompt.id, draft: this.draft, target: this.draftTarget });
+    }
   }
 
   addPane(): void {

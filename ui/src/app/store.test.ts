@@ -111,3 +111,37 @@ describe("AppStore runs", () => {
     expect(listPrompts).not.toHaveBeenCalled();
   });
 });
+
+describe("AppStore panes", () => {
+  it("saves the first draft pane's target as the draft's target", async () => {
+    const { store, a, backend } = await started();
+    store.updatePane(store.panes[0].key, (p) => {
+      p.target.provider = "echo";
+      p.target.model = "echo";
+    });
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_MS);
+    expect((await backend.getPrompt(a.id)).draft_target).toMatchObject({ provider: "echo", model: "echo" });
+  });
+
+  it("adds panes up to four and keeps at least one", async () => {
+    const { store } = await started();
+    expect(store.panes).toHaveLength(2);
+    store.addPane();
+    store.addPane();
+    store.addPane();
+    expect(store.panes).toHaveLength(4);
+    for (const pane of [...store.panes]) store.removePane(pane.key);
+    expect(store.panes).toHaveLength(1);
+  });
+
+  it("remembers the pane setup per prompt", async () => {
+    const { store, a, b } = await started();
+    store.addPane();
+    store.updatePane(store.panes[2].key, (p) => (p.target.model = "hand-typed:latest"));
+    await store.select(b.id);
+    expect(store.panes).toHaveLength(2);
+    await store.select(a.id);
+    expect(store.panes).toHaveLength(3);
+    expect(store.panes[2].target.model).toBe("hand-typed:latest");
+  });
+});
