@@ -175,3 +175,27 @@ fn a_huge_lazy_sequence_is_refused_before_it_is_printed() {
     assert!(err.message.contains("larger than"), "{}", err.message);
     assert_eq!((err.line, err.column), (Some(1), Some(4)));
 }
+
+#[test]
+fn undefined_variable_read_inside_a_macro_is_named() {
+    let template = "{% macro greet() %}\nHello {{ who }}!{% endmacro %}\nuser:\n{{ greet() }}";
+    let err = render(template, &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::UndefinedVariable);
+    assert_eq!(err.variable.as_deref(), Some("who"));
+    assert_eq!((err.line, err.column), (Some(2), Some(10)));
+}
+
+#[test]
+fn a_loop_item_missing_a_key_is_a_render_error_on_that_expression() {
+    let template =
+        "{% for ex in examples %}\nuser:\n{{ ex.q }}\nassistant:\n{{ ex.answer }}\n{% endfor %}";
+    let err = render(
+        template,
+        &vars(json!({"examples": [{"q": "a", "answer": "b"}, {"q": "c"}]})),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::Render);
+    assert_eq!(err.variable, None);
+    assert!(err.message.contains("`ex.answer`"), "{}", err.message);
+    assert_eq!((err.line, err.column), (Some(5), Some(4)));
+}
