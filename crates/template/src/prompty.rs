@@ -42,7 +42,9 @@ pub struct PromptyFile {
 impl PromptyFile {
     /// Moves an error of rendering or analysing `body` to its line in the file.
     pub fn error_in_file(&self, mut error: TemplateError) -> TemplateError {
-        error.line = error.line.map(|l| l.saturating_add(self.body_line - 1));
+        error.line = error
+            .line
+            .map(|l| l.saturating_add(self.body_line.saturating_sub(1)));
         error
     }
 }

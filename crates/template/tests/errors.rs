@@ -85,12 +85,32 @@ fn huge_ranges_are_a_limit() {
 }
 
 #[test]
-fn recursion_is_bounded() {
-    let template = "{% macro down(n) %}{{ down(n + 1) }}{% endmacro %}\nuser:\n{{ down(0) }}";
-    let err = render(template, &Variables::new()).unwrap_err();
+fn recursion_is_bounded_within_a_2_mib_stack() {
+    // Run where tokio workers and test threads run: a 2 MiB stack. Each level
+    // also loops and calls filters, so frames are as big as templates make them.
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let template = "{% macro down(n) %}{% for i in [n] %}{{ (i ~ '') | upper | trim }}{{ down(n + 1) }}{% endfor %}{% endmacro %}\nuser:\n{{ down(0) }}";
+            render(template, &Variables::new())
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    let err = outcome.unwrap_err();
     assert_eq!(err.kind, TemplateErrorKind::Limit);
     assert!(err.message.contains("recursion"), "{}", err.message);
     assert_eq!(err.line, Some(1));
+}
+
+#[test]
+fn realistic_large_loops_fit_the_budget() {
+    let template = "system:\nLabel it.\n{% for ex in examples %}\nuser:\n{{ ex.text | trim }}\nassistant:\n{{ ex.label }}\n{% endfor %}";
+    let examples: Vec<_> = (0..10_000)
+        .map(|i| json!({"text": format!("t{i}"), "label": "ok"}))
+        .collect();
+    let out = render(template, &vars(json!({"examples": examples}))).unwrap();
+    assert_eq!(out.len(), 1 + 2 * 10_000);
 }
 
 #[test]
