@@ -21,7 +21,10 @@ fn bench<'a>(state: &'a State<'_, AppState>) -> Reply<&'a Workbench> {
 }
 
 /// Calls the core and turns its error into the IPC shape.
-fn call<T>(state: &State<'_, AppState>, f: impl FnOnce(&Workbench) -> Result<T, whetstone_core::Error>) -> Reply<T> {
+fn call<T>(
+    state: &State<'_, AppState>,
+    f: impl FnOnce(&Workbench) -> Result<T, whetstone_core::Error>,
+) -> Reply<T> {
     f(bench(state)?).map_err(|e| e.reply())
 }
 
@@ -39,7 +42,10 @@ async fn app_status(state: State<'_, AppState>) -> Reply<AppStatus> {
 }
 
 #[tauri::command]
-async fn list_prompts(state: State<'_, AppState>, search: Option<String>) -> Reply<Vec<PromptSummary>> {
+async fn list_prompts(
+    state: State<'_, AppState>,
+    search: Option<String>,
+) -> Reply<Vec<PromptSummary>> {
     call(&state, |b| b.list_prompts(search.as_deref()))
 }
 

@@ -37,7 +37,12 @@ fn main() {
     // A library that cannot be opened (newer schema, corrupt file) still gets a
     // window, which says what is wrong; the file itself is left untouched.
     let state = match Workbench::open(&data_dir) {
-        Ok(bench) => AppState::Ready(bench),
+        Ok(bench) => {
+            if let Err(e) = bench.close_interrupted_runs() {
+                tracing::warn!("could not close runs interrupted earlier: {e}");
+            }
+            AppState::Ready(bench)
+        }
         Err(e) => {
             tracing::error!("{e}");
             AppState::Failed {

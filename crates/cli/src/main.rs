@@ -13,7 +13,11 @@ use whetstone_core::Workbench;
 use whetstone_core::model::*;
 
 #[derive(Parser)]
-#[command(name = "whet", version, about = "Whetstone's command line: render, run and version prompt templates")]
+#[command(
+    name = "whet",
+    version,
+    about = "Whetstone's command line: render, run and version prompt templates"
+)]
 struct Cli {
     /// The library's folder [default: $WHETSTONE_DATA_DIR, else the OS data directory]
     #[arg(long, global = true, value_name = "DIR")]
@@ -98,15 +102,22 @@ impl VarArgs {
     pub fn collect(&self, mut base: Variables) -> Result<Variables> {
         if let Some(path) = &self.vars_file {
             let text = read_text(path)?;
-            let values: Variables = serde_json::from_str(&text)
-                .with_context(|| format!("{} must hold a JSON object of variable values", path.display()))?;
+            let values: Variables = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} must hold a JSON object of variable values",
+                    path.display()
+                )
+            })?;
             base.extend(values);
         }
         for pair in &self.var {
             let Some((name, value)) = pair.split_once('=') else {
                 bail!("--var takes NAME=VALUE, got `{pair}`");
             };
-            base.insert(name.trim().to_string(), serde_json::Value::String(value.to_string()));
+            base.insert(
+                name.trim().to_string(),
+                serde_json::Value::String(value.to_string()),
+            );
         }
         Ok(base)
     }
@@ -124,7 +135,9 @@ pub struct TemplateFile {
 pub fn read_text(path: &Path) -> Result<String> {
     if path == Path::new("-") {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("could not read stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("could not read stdin")?;
         return Ok(text);
     }
     std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))
@@ -137,7 +150,7 @@ pub fn read_template(path: &Path) -> Result<TemplateFile> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         return Ok(TemplateFile {
             body: file.body.clone(),
-            line_offset: file.body_line.saturating_sub(1) as u32,
+            line_offset: file.body_line.saturating_sub(1),
             sample: file.sample.clone(),
             prompty: Some(file),
         });
@@ -205,7 +218,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let messages = whetstone_core::template::render(&template.body, &values)
                 .map_err(|e| template_error(&file, template.line_offset, e))?;
             if json {
-                output::json(&output::Rendered { messages: &messages });
+                output::json(&output::Rendered {
+                    messages: &messages,
+                });
             } else {
                 output::print_messages(&messages);
             }
@@ -228,7 +243,11 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::print_prompts(&prompts);
             }
         }
-        LibraryCommand::Show { prompt, version, json } => {
+        LibraryCommand::Show {
+            prompt,
+            version,
+            json,
+        } => {
             let prompt = bench.find_prompt(&prompt).map_err(core)?;
             let version = bench.find_version(prompt.id, &version).map_err(core)?;
             if json {
@@ -246,13 +265,18 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::print_history(&prompt.name, &versions);
             }
         }
-        LibraryCommand::Save { prompt, file, message, json } => {
+        LibraryCommand::Save {
+            prompt,
+            file,
+            message,
+            json,
+        } => {
             let template = read_template(&file)?;
             let prompt = match bench.find_prompt(&prompt) {
                 Ok(p) => p,
-                Err(whetstone_core::Error::Store(whetstone_core::store::StoreError::NotFound { .. })) => {
-                    bench.create_prompt(&prompt).map_err(core)?
-                }
+                Err(whetstone_core::Error::Store(
+                    whetstone_core::store::StoreError::NotFound { .. },
+                )) => bench.create_prompt(&prompt).map_err(core)?,
                 Err(e) => return Err(core(e)),
             };
             let default_target = template.prompty.as_ref().and_then(run::prompty_target);
@@ -262,13 +286,20 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 message,
             };
             let version = bench.save_version(prompt.id, &new).map_err(|e| match e {
-                whetstone_core::Error::Template(t) => template_error(&file, template.line_offset, t),
+                whetstone_core::Error::Template(t) => {
+                    template_error(&file, template.line_offset, t)
+                }
                 e => core(e),
             })?;
             if json {
                 output::json(&version);
             } else {
-                println!("saved {} v{} ({})", prompt.name, version.number, &version.content_hash[..12]);
+                println!(
+                    "saved {} v{} ({})",
+                    prompt.name,
+                    version.number,
+                    &version.content_hash[..12]
+                );
             }
         }
     }

@@ -79,7 +79,11 @@ pub fn print_prompts(prompts: &[PromptSummary]) {
         println!("no prompts yet (save one with `whet library save NAME --file F --message M`)");
         return;
     }
-    let width = prompts.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
+    let width = prompts
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for p in prompts {
         let version = p
             .latest_version

@@ -102,20 +102,52 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             let vars = args.vars.collect(file.sample.clone())?;
             let bench = Workbench::scratch().map_err(core)?;
             let prompt = bench.create_prompt("whet run").map_err(core)?;
-            let source = PaneSource::Draft { prompt_id: prompt.id, template: file.body.clone() };
+            let source = PaneSource::Draft {
+                prompt_id: prompt.id,
+                template: file.body.clone(),
+            };
             let default_target = file.prompty.as_ref().and_then(prompty_target);
-            (bench, prompt.id, source, file.body, default_target, vars, file.line_offset)
+            (
+                bench,
+                prompt.id,
+                source,
+                file.body,
+                default_target,
+                vars,
+                file.line_offset,
+            )
         } else {
             let bench = open(data_dir)?;
             let prompt = bench.find_prompt(&args.prompt).map_err(core)?;
             let vars = args.vars.collect(Variables::new())?;
             if args.version == "draft" {
-                let source = PaneSource::Draft { prompt_id: prompt.id, template: prompt.draft.clone() };
-                (bench, prompt.id, source, prompt.draft, prompt.draft_target, vars, 0)
+                let source = PaneSource::Draft {
+                    prompt_id: prompt.id,
+                    template: prompt.draft.clone(),
+                };
+                (
+                    bench,
+                    prompt.id,
+                    source,
+                    prompt.draft,
+                    prompt.draft_target,
+                    vars,
+                    0,
+                )
             } else {
                 let version = bench.find_version(prompt.id, &args.version).map_err(core)?;
-                let source = PaneSource::Version { version_id: version.id };
-                (bench, prompt.id, source, version.template, version.default_target, vars, 0)
+                let source = PaneSource::Version {
+                    version_id: version.id,
+                };
+                (
+                    bench,
+                    prompt.id,
+                    source,
+                    version.template,
+                    version.default_target,
+                    vars,
+                    0,
+                )
             }
         };
     // Render up front so a template error is reported at its place in the file.
@@ -151,7 +183,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     });
     let run = handle.finish().await.map_err(core)?;
     interrupt.abort();
-    let cell = run.cells.into_iter().next().expect("a run of one pane has one cell");
+    let cell = run
+        .cells
+        .into_iter()
+        .next()
+        .expect("a run of one pane has one cell");
 
     if json {
         output::json(&cell);
@@ -161,7 +197,10 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     match cell.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
         _ => {
-            let message = cell.error.clone().unwrap_or_else(|| format!("the run ended {}", cell.status.as_str()));
+            let message = cell
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("the run ended {}", cell.status.as_str()));
             if !json {
                 eprintln!("whet: {}: {message}", cell.status.as_str());
             }

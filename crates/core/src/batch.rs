@@ -122,7 +122,10 @@ mod tests {
             run_id: 7,
             status: RunStatus::Done,
         };
-        assert_eq!(b.push(finished.clone()), vec![delta(1, "hello", 2.0), finished]);
+        assert_eq!(
+            b.push(finished.clone()),
+            vec![delta(1, "hello", 2.0), finished]
+        );
         assert!(b.is_empty());
     }
 

@@ -34,10 +34,10 @@ impl Error {
             Error::Store(e) => match e {
                 StoreError::NotFound { .. } => "not_found",
                 StoreError::NameTaken(_) => "name_taken",
-                StoreError::EmptyName => "invalid",
+                StoreError::EmptyName | StoreError::InvalidLabel { .. } => "invalid",
                 StoreError::Unchanged { .. } => "unchanged",
                 StoreError::NewerSchema { .. } | StoreError::Corrupt { .. } => "library",
-                StoreError::Sqlite(_) => "library",
+                StoreError::Sqlite(_) | StoreError::Io { .. } => "library",
             },
             Error::Template(_) => "template",
             Error::Provider(_) => "provider",

@@ -31,9 +31,8 @@ pub struct AppStatus {
 
 /// The generated TypeScript for every IPC type.
 pub fn typescript_bindings() -> String {
-    let mut out = String::from(
-        "// Generated from the Rust types by `cargo xtask codegen`. Do not edit.\n\n",
-    );
+    let mut out =
+        String::from("// Generated from the Rust types by `cargo xtask codegen`. Do not edit.\n\n");
     macro_rules! emit {
         ($($t:ty),* $(,)?) => {
             $(

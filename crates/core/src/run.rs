@@ -73,7 +73,9 @@ pub(crate) fn start(
 
     let mut new_cells = Vec::new();
     let mut requests = Vec::new();
-    for (pane_index, (pane, (version_id, template))) in spec.panes.iter().zip(&templates).enumerate() {
+    for (pane_index, (pane, (version_id, template))) in
+        spec.panes.iter().zip(&templates).enumerate()
+    {
         for (case_index, case) in spec.cases.iter().enumerate() {
             let rendered = whetstone_template::render(template, &case.vars);
             for sample in 0..spec.samples {
@@ -120,7 +122,13 @@ pub(crate) fn start(
                 .entry(job.cell.target.provider.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(CONCURRENCY_PER_PROVIDER)))
                 .clone();
-            cells.spawn(run_cell(bench.clone(), job, limit, cancel.clone(), tx.clone()));
+            cells.spawn(run_cell(
+                bench.clone(),
+                job,
+                limit,
+                cancel.clone(),
+                tx.clone(),
+            ));
         }
         while let Some(result) = cells.join_next().await {
             if let Err(e) = result {
@@ -138,7 +146,12 @@ pub(crate) fn start(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&run_id);
-        let saved = bench.store().finish_run(run_id, status).and_then(|()| bench.store().get_run(run_id));
+        let saved = {
+            let store = bench.store();
+            store
+                .finish_run(run_id, status)
+                .and_then(|()| store.get_run(run_id))
+        };
         let _ = tx.send(RunEvent::Finished { run_id, status });
         drop(tx);
         let _ = forwarder.await;
@@ -159,7 +172,9 @@ async fn run_cell(
     let saved = bench.store().finish_cell(cell_id, &outcome);
     match saved {
         Ok(cell) => {
-            let _ = events.send(RunEvent::CellFinished { cell });
+            let _ = events.send(RunEvent::CellFinished {
+                cell: Box::new(cell),
+            });
         }
         Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
     }

@@ -63,6 +63,13 @@ impl Workbench {
         })
     }
 
+    /// Marks runs left `running` by a previous session that ended abruptly as
+    /// cancelled. Only for the process that owns the library (the window).
+    pub fn close_interrupted_runs(&self) -> Result<(), Error> {
+        self.store().close_interrupted_runs()?;
+        Ok(())
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
     }
@@ -175,23 +182,10 @@ impl Workbench {
     /// `latest`, a label, `vN` or `N`.
     pub fn find_version(&self, prompt: PromptId, reference: &str) -> Result<Version, Error> {
         let store = self.store();
-        if reference == "latest" {
-            return Ok(store.list_versions(prompt)?.into_iter().next().ok_or(
-                StoreError::NotFound {
-                    what: "a saved version (the prompt has none yet)".into(),
-                },
-            )?);
-        }
         let number = reference.strip_prefix('v').unwrap_or(reference);
-        if let Ok(n) = number.parse::<u32>() {
-            return Ok(store.version_by_number(prompt, n)?);
-        }
-        match store.labels(prompt)?.into_iter().find(|l| l.name == reference) {
-            Some(label) => Ok(store.get_version(label.version_id)?),
-            None => Err(StoreError::NotFound {
-                what: format!("version or label `{reference}`"),
-            }
-            .into()),
+        match number.parse::<u32>() {
+            Ok(n) => Ok(store.version_by_number(prompt, n)?),
+            Err(_) => Ok(store.version_by_label(prompt, reference)?),
         }
     }
 
@@ -207,9 +201,17 @@ impl Workbench {
         Ok(self.store().list_providers()?)
     }
 
+    /// Adds or replaces a provider (matched by id).
+    pub fn save_provider(&self, config: &ProviderConfig) -> Result<(), Error> {
+        Ok(self.store().upsert_provider(config)?)
+    }
+
     pub(crate) fn provider(&self, id: &str) -> Result<Box<dyn Provider>, Error> {
         let config = self.store().get_provider(id)?;
-        Ok(whetstone_providers::connect(&config, self.inner.http.clone()))
+        Ok(whetstone_providers::connect(
+            &config,
+            self.inner.http.clone(),
+        ))
     }
 
     pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {
@@ -233,7 +235,11 @@ impl Workbench {
     /// Stops a live run: in-flight cells keep their partial output as `cancelled`.
     /// Returns false when the run is not live (already finished, or unknown).
     pub fn cancel_run(&self, id: RunId) -> bool {
-        let runs = self.inner.live_runs.lock().unwrap_or_else(|p| p.into_inner());
+        let runs = self
+            .inner
+            .live_runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         match runs.get(&id) {
             Some(token) => {
                 token.cancel();

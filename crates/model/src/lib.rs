@@ -445,7 +445,7 @@ pub enum RunEvent {
         elapsed_ms: f64,
     },
     /// A cell reached a final state; it is already saved.
-    CellFinished { cell: Cell },
+    CellFinished { cell: Box<Cell> },
     Finished {
         #[ts(type = "number")]
         run_id: RunId,

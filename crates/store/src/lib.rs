@@ -22,6 +22,7 @@ mod versions;
 
 pub use hash::content_hash;
 pub use runs::INTERRUPTED;
+pub use util::now;
 pub use versions::LATEST;
 
 #[derive(Debug, thiserror::Error)]

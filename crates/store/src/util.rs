@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 /// Now, as stored: RFC 3339, UTC, milliseconds, `Z` suffix (sorts as text).
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::now_utc()

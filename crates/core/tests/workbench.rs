@@ -1,0 +1,391 @@
+//! The workbench end to end through the core: a real SQLite file in a temp dir and
+//! the loopback Ollama test server.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use whetstone_core::Workbench;
+use whetstone_core::model::*;
+use whetstone_testkit::{Fault, OllamaConfig, OllamaServer};
+
+const TEMPLATE: &str = "system:\nBe brief.\nuser:\nTell me about {{ topic }}";
+
+struct Fixture {
+    bench: Workbench,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture(ollama: Option<&OllamaServer>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Workbench::open(dir.path()).unwrap();
+    if let Some(server) = ollama {
+        bench
+            .save_provider(&ProviderConfig {
+                id: "ollama".into(),
+                name: "Ollama".into(),
+                kind: ProviderKind::Ollama,
+                base_url: Some(server.base_url().to_string()),
+            })
+            .unwrap();
+    }
+    Fixture { bench, _dir: dir }
+}
+
+fn target(model: &str) -> Target {
+    Target {
+        provider: "ollama".into(),
+        model: model.into(),
+        params: Params::default(),
+    }
+}
+
+fn vars(topic: &str) -> Variables {
+    Variables::from([("topic".to_string(), serde_json::json!(topic))])
+}
+
+/// Starts a run and collects its events.
+async fn run(bench: &Workbench, spec: RunSpec) -> (Run, Vec<RunEvent>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handle = bench
+        .start_run(spec, move |e| sink.lock().unwrap().push(e))
+        .unwrap();
+    let run = handle.finish().await.unwrap();
+    let events = std::mem::take(&mut *events.lock().unwrap());
+    (run, events)
+}
+
+fn draft_pane(prompt: PromptId, template: &str, model: &str) -> Pane {
+    Pane {
+        source: PaneSource::Draft {
+            prompt_id: prompt,
+            template: template.into(),
+        },
+        target: target(model),
+    }
+}
+
+fn spec(prompt: PromptId, panes: Vec<Pane>, topic: &str) -> RunSpec {
+    RunSpec {
+        prompt_id: prompt,
+        panes,
+        cases: vec![TestCase { vars: vars(topic) }],
+        samples: 1,
+    }
+}
+
+#[tokio::test]
+async fn two_panes_stream_and_every_cell_is_saved() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a", "b"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("facts").unwrap();
+    let v1 = f
+        .bench
+        .save_version(
+            prompt.id,
+            &NewVersion {
+                template: TEMPLATE.into(),
+                default_target: Some(target("a")),
+                message: "first".into(),
+            },
+        )
+        .unwrap();
+    let panes = vec![
+        Pane {
+            source: PaneSource::Version { version_id: v1.id },
+            target: target("a"),
+        },
+        draft_pane(prompt.id, &format!("{TEMPLATE}, in detail"), "b"),
+    ];
+    let (run, events) = run(&f.bench, spec(prompt.id, panes, "whetstones")).await;
+
+    assert_eq!(run.status, RunStatus::Done);
+    assert_eq!(run.cells.len(), 2);
+    let [first, second] = [&run.cells[0], &run.cells[1]];
+    assert_eq!(first.status, CellStatus::Ok);
+    assert_eq!(first.output, "You said: Tell me about whetstones");
+    assert_eq!(first.version_number, Some(1));
+    assert_eq!(
+        second.output,
+        "You said: Tell me about whetstones, in detail"
+    );
+    assert_eq!(second.version_id, None);
+    assert_eq!(
+        first.messages,
+        vec![
+            Message {
+                role: Role::System,
+                content: "Be brief.".into()
+            },
+            Message {
+                role: Role::User,
+                content: "Tell me about whetstones".into()
+            },
+        ]
+    );
+    for cell in &run.cells {
+        assert!(cell.usage.input_tokens.unwrap() > 0);
+        assert!(cell.usage.output_tokens.unwrap() > 0);
+        let (ttft, total) = (cell.timing.ttft_ms.unwrap(), cell.timing.total_ms.unwrap());
+        assert!(ttft > 0.0 && ttft <= total, "ttft {ttft} total {total}");
+        assert!(cell.started_at.is_some() && cell.finished_at.is_some());
+    }
+
+    // Events: started first, finished last, deltas add up to each output.
+    assert!(matches!(events.first(), Some(RunEvent::Started { .. })));
+    assert!(matches!(
+        events.last(),
+        Some(RunEvent::Finished {
+            status: RunStatus::Done,
+            ..
+        })
+    ));
+    for cell in &run.cells {
+        let streamed: String = events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::Delta { cell_id, text, .. } if *cell_id == cell.id => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(streamed, cell.output);
+        let finished = events.iter().filter(
+            |e| matches!(e, RunEvent::CellFinished { cell: c } if c.id == cell.id && c.status == CellStatus::Ok),
+        );
+        assert_eq!(finished.count(), 1);
+    }
+
+    // Saved, and listed in the prompt's run history.
+    assert_eq!(f.bench.get_run(run.id).unwrap(), run);
+    let history = f.bench.list_runs(prompt.id, 10).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].ok_count, 2);
+    assert_eq!(history[0].models, vec!["a".to_string(), "b".to_string()]);
+
+    // What went over the wire is Ollama's documented shape.
+    let bodies = server.chat_bodies();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b["stream"] == serde_json::json!(true))
+    );
+}
+
+#[tokio::test]
+async fn a_bad_cell_does_not_spoil_the_others() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("mixed").unwrap();
+    let panes = vec![
+        draft_pane(prompt.id, TEMPLATE, "a"),
+        draft_pane(prompt.id, TEMPLATE, "missing-model"),
+        draft_pane(prompt.id, "user:\n{{ nope }}", "a"),
+    ];
+    let (run, _) = run(&f.bench, spec(prompt.id, panes, "x")).await;
+    let status: Vec<CellStatus> = run.cells.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [CellStatus::Ok, CellStatus::Error, CellStatus::Error]
+    );
+    let missing = run.cells[1].error.as_deref().unwrap();
+    assert!(
+        missing.contains("missing-model") && missing.contains("ollama pull"),
+        "{missing}"
+    );
+    let undefined = run.cells[2].error.as_deref().unwrap();
+    assert!(
+        undefined.contains("nope") && undefined.contains("line 2"),
+        "{undefined}"
+    );
+    assert!(run.cells[2].messages.is_empty());
+}
+
+#[tokio::test]
+async fn unreachable_ollama_is_an_error_that_says_what_to_do() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = fixture(None);
+    f.bench
+        .save_provider(&ProviderConfig {
+            id: "ollama".into(),
+            name: "Ollama".into(),
+            kind: ProviderKind::Ollama,
+            base_url: Some(format!("http://127.0.0.1:{port}")),
+        })
+        .unwrap();
+    let prompt = f.bench.create_prompt("down").unwrap();
+    let (run, _) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Error);
+    let error = cell.error.as_deref().unwrap();
+    assert!(
+        error.contains("not reachable") && error.contains("ollama serve"),
+        "{error}"
+    );
+    let models = f.bench.list_models("ollama").await.unwrap_err();
+    assert_eq!(models.code(), "provider");
+}
+
+#[tokio::test]
+async fn a_stream_cut_midway_keeps_its_partial_text() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .reply("one two three four five")
+            .fault(Fault::CutAfter(2)),
+    );
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("cut").unwrap();
+    let (run, _) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Partial);
+    assert_eq!(cell.output, "one two ");
+    assert!(cell.error.is_some());
+    assert_eq!(f.bench.get_run(run.id).unwrap().cells[0].output, "one two ");
+}
+
+#[tokio::test]
+async fn cancel_stops_in_flight_cells_and_keeps_their_output() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .reply("a slow answer with many many words that takes a while to stream")
+            .chunk_delay(Duration::from_millis(50)),
+    );
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("cancel").unwrap();
+    let (first_delta_tx, first_delta) = tokio::sync::oneshot::channel();
+    let mut first_delta_tx = Some(first_delta_tx);
+    let handle = f
+        .bench
+        .start_run(
+            spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+            move |e| {
+                if matches!(e, RunEvent::Delta { .. })
+                    && let Some(tx) = first_delta_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .unwrap();
+    first_delta.await.unwrap();
+    let run_id = handle.id;
+    assert!(f.bench.cancel_run(run_id));
+    let run = handle.finish().await.unwrap();
+    assert_eq!(run.status, RunStatus::Cancelled);
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Cancelled);
+    assert!(!cell.output.is_empty());
+    assert!(
+        cell.output.len() < "a slow answer with many many words that takes a while to stream".len()
+    );
+    assert!(
+        !f.bench.cancel_run(run_id),
+        "a finished run is no longer live"
+    );
+}
+
+#[tokio::test]
+async fn echo_answers_with_the_rendered_prompt() {
+    let f = fixture(None);
+    let prompt = f.bench.create_prompt("echo").unwrap();
+    let pane = Pane {
+        source: PaneSource::Draft {
+            prompt_id: prompt.id,
+            template: TEMPLATE.into(),
+        },
+        target: Target {
+            provider: "echo".into(),
+            model: "echo".into(),
+            params: Params::default(),
+        },
+    };
+    let (run, _) = run(&f.bench, spec(prompt.id, vec![pane], "echoes")).await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Ok);
+    assert!(
+        cell.output.contains("Tell me about echoes"),
+        "{}",
+        cell.output
+    );
+    assert!(cell.output.contains("Be brief."));
+}
+
+#[test]
+fn versions_refuse_broken_templates_and_resolve_references() {
+    let f = fixture(None);
+    let prompt = f.bench.create_prompt("refs").unwrap();
+    let broken = f
+        .bench
+        .save_version(
+            prompt.id,
+            &NewVersion {
+                template: "user:\n{% if %}".into(),
+                default_target: None,
+                message: "broken".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(broken.code(), "template");
+    assert_eq!(broken.reply().template.unwrap().line, Some(2));
+    assert!(
+        f.bench.list_versions(prompt.id).unwrap().is_empty(),
+        "nothing saved"
+    );
+
+    let save = |t: &str| {
+        f.bench
+            .save_version(
+                prompt.id,
+                &NewVersion {
+                    template: t.into(),
+                    default_target: None,
+                    message: t.into(),
+                },
+            )
+            .unwrap()
+    };
+    let v1 = save("user:\none {{ a }}");
+    let v2 = save("user:\ntwo {{ b }}");
+    assert_eq!(v1.inputs, vec!["a".to_string()]);
+    assert_eq!(f.bench.find_version(prompt.id, "latest").unwrap().id, v2.id);
+    assert_eq!(f.bench.find_version(prompt.id, "v1").unwrap().id, v1.id);
+    assert_eq!(f.bench.find_version(prompt.id, "2").unwrap().id, v2.id);
+    assert_eq!(
+        f.bench.find_version(prompt.id, "nope").unwrap_err().code(),
+        "not_found"
+    );
+
+    let v3 = f.bench.restore_version(v1.id).unwrap();
+    assert_eq!(
+        (v3.number, v3.parent_id, v3.template.as_str()),
+        (3, Some(v1.id), v1.template.as_str())
+    );
+    assert_eq!(v3.message, "Restore v1");
+}
+
+#[test]
+fn duplicates_get_free_names() {
+    let f = fixture(None);
+    let p = f.bench.create_prompt("Draft").unwrap();
+    assert_eq!(f.bench.duplicate_prompt(p.id).unwrap().name, "Draft copy");
+    assert_eq!(f.bench.duplicate_prompt(p.id).unwrap().name, "Draft copy 2");
+    assert_eq!(
+        f.bench.find_prompt("draft copy 2").unwrap().name,
+        "Draft copy 2"
+    );
+    let by_id = f.bench.find_prompt(&p.id.to_string()).unwrap();
+    assert_eq!(by_id.id, p.id);
+}
