@@ -23,25 +23,25 @@ describe("AppStore autosave", () => {
   it("saves the draft once, with the latest text, after typing pauses", async () => {
     const { store, a, backend, saveDraft } = await started();
     expect(store.prompt?.id).toBe(a.id);
-    store.setDraft("user: 1");
+    store.setDraft("user:\n1");
     await vi.advanceTimersByTimeAsync(AUTOSAVE_MS - 100);
-    store.setDraft("user: 12");
+    store.setDraft("user:\n12");
     await vi.advanceTimersByTimeAsync(AUTOSAVE_MS - 1);
     expect(saveDraft).not.toHaveBeenCalled();
     expect(store.saveState).toBe("pending");
     await vi.advanceTimersByTimeAsync(1);
     expect(saveDraft).toHaveBeenCalledTimes(1);
-    expect(saveDraft.mock.calls[0].slice(0, 2)).toEqual([a.id, "user: 12"]);
-    expect((await backend.getPrompt(a.id)).draft).toBe("user: 12");
+    expect(saveDraft.mock.calls[0].slice(0, 2)).toEqual([a.id, "user:\n12"]);
+    expect((await backend.getPrompt(a.id)).draft).toBe("user:\n12");
     expect(store.saveState).toBe("saved");
   });
 
   it("saves a pending draft before switching to another prompt", async () => {
     const { store, a, b, backend, saveDraft } = await started();
-    store.setDraft("user: typed just now");
+    store.setDraft("user:\ntyped just now");
     await store.select(b.id);
-    expect(saveDraft).toHaveBeenCalledExactlyOnceWith(a.id, "user: typed just now", expect.anything());
-    expect((await backend.getPrompt(a.id)).draft).toBe("user: typed just now");
+    expect(saveDraft).toHaveBeenCalledExactlyOnceWith(a.id, "user:\ntyped just now", expect.anything());
+    expect((await backend.getPrompt(a.id)).draft).toBe("user:\ntyped just now");
     expect(store.prompt?.id).toBe(b.id);
     // The timer of the old prompt must not write its text into the new one.
     await vi.advanceTimersByTimeAsync(AUTOSAVE_MS * 2);
@@ -54,7 +54,7 @@ describe("AppStore runs", () => {
   it("runs every pane with the current variables and ends with final states", async () => {
     const { store, a, backend } = await started();
     const startRun = vi.spyOn(backend, "startRun");
-    store.setDraft("user: tell me about {{ topic }}");
+    store.setDraft("user:\ntell me about {{ topic }}");
     await vi.advanceTimersByTimeAsync(500);
     expect(store.analysis?.variables).toEqual(["topic"]);
     store.setVar("topic", "otters");
@@ -69,7 +69,7 @@ describe("AppStore runs", () => {
     const spec = startRun.mock.calls[0][0];
     expect(spec.prompt_id).toBe(a.id);
     expect(spec.cases).toEqual([{ vars: { topic: "otters" } }]);
-    expect(spec.panes[0].source).toEqual({ kind: "draft", prompt_id: a.id, template: "user: tell me about {{ topic }}" });
+    expect(spec.panes[0].source).toEqual({ kind: "draft", prompt_id: a.id, template: "user:\ntell me about {{ topic }}" });
     await vi.runAllTimersAsync();
     expect(store.running).toBe(false);
     const panes = store.shownRun?.panes ?? [];

@@ -123,7 +123,7 @@ export function createEditor(opts: EditorOptions): EditorHandle {
         language.of(languageFor(variables)),
         syntaxHighlighting(highlight),
         roleMarkers,
-        placeholder("system: You are a helpful assistant.\nuser: {{ question }}"),
+        placeholder("system:\nYou are a helpful assistant.\n\nuser:\n{{ question }}"),
         lintGutter(),
         theme,
         EditorView.lineWrapping,

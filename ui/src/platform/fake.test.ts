@@ -28,10 +28,10 @@ describe("FakeBackend library", () => {
   it("duplicates as “NAME copy” and deletes", async () => {
     const b = new FakeBackend();
     const a = await b.createPrompt("Alpha");
-    await b.saveDraft(a.id, "user: {{ x }}", null);
+    await b.saveDraft(a.id, "user:\n{{ x }}", null);
     const copy = await b.duplicatePrompt(a.id);
     expect(copy.name).toBe("Alpha copy");
-    expect(copy.draft).toBe("user: {{ x }}");
+    expect(copy.draft).toBe("user:\n{{ x }}");
     expect((await b.duplicatePrompt(a.id)).name).toBe("Alpha copy 2");
     await b.deletePrompt(a.id);
     expect((await rejection(b.getPrompt(a.id))).code).toBe("not_found");
@@ -40,17 +40,17 @@ describe("FakeBackend library", () => {
   it("numbers versions, lists them newest first and refuses an unchanged save", async () => {
     const b = new FakeBackend();
     const p = await b.createPrompt("P");
-    const v1 = await b.saveVersion(p.id, { template: "user: one", default_target: null, message: "first" });
-    const v2 = await b.saveVersion(p.id, { template: "user: two {{ t }}", default_target: null, message: "second" });
+    const v1 = await b.saveVersion(p.id, { template: "user:\none", default_target: null, message: "first" });
+    const v2 = await b.saveVersion(p.id, { template: "user:\ntwo {{ t }}", default_target: null, message: "second" });
     expect([v1.number, v2.number]).toEqual([1, 2]);
     expect(v2.parent_id).toBe(v1.id);
     expect(v2.inputs).toEqual(["t"]);
     expect(v2.content_hash).toMatch(/^[0-9a-f]{64}$/);
     expect((await b.listVersions(p.id)).map((v) => v.number)).toEqual([2, 1]);
-    expect((await rejection(b.saveVersion(p.id, { template: "user: two {{ t }}", default_target: null, message: "" }))).code).toBe("unchanged");
+    expect((await rejection(b.saveVersion(p.id, { template: "user:\ntwo {{ t }}", default_target: null, message: "" }))).code).toBe("unchanged");
     const restored = await b.restoreVersion(v1.id);
     expect(restored.number).toBe(3);
-    expect(restored.template).toBe("user: one");
+    expect(restored.template).toBe("user:\none");
     expect((await b.getPrompt(p.id)).latest_version).toBe(3);
   });
 
@@ -76,25 +76,25 @@ describe("fake templates", () => {
   });
 
   it("reports an unclosed tag with line and column", () => {
-    const a = fakeAnalyze("user: hi\n{{ name");
+    const a = fakeAnalyze("user:\n{{ name");
     expect(a.error?.kind).toBe("syntax");
     expect(a.error?.line).toBe(2);
     expect(a.error?.column).toBe(8);
   });
 
   it("renders role lines into messages and rejects undefined variables", () => {
-    expect(fakeRender("system: Be {{ tone }}.\nuser: {{ q }}", { tone: "brief", q: "Why?" })).toEqual([
+    expect(fakeRender("system:\nBe {{ tone }}.\nuser:\n{{ q }}", { tone: "brief", q: "Why?" })).toEqual([
       { role: "system", content: "Be brief." },
       { role: "user", content: "Why?" },
     ]);
     try {
-      fakeRender("user: hi\nuser: {{ q }}", {});
+      fakeRender("user:\nhi\n{{ q }}", {});
       throw new Error("expected an error");
     } catch (e) {
       const err = toErrorReply(e);
       expect(err.code).toBe("template");
       expect(err.template?.kind).toBe("undefined_variable");
-      expect(err.template?.line).toBe(2);
+      expect(err.template?.line).toBe(3);
     }
   });
 });
@@ -109,8 +109,8 @@ describe("fake runs", () => {
     const spec: RunSpec = {
       prompt_id: p.id,
       panes: [
-        { source: { kind: "draft", prompt_id: p.id, template: "user: say {{ w }}" }, target: target("echo", "echo") },
-        { source: { kind: "draft", prompt_id: p.id, template: "user: say {{ w }}" }, target: target("missing-model") },
+        { source: { kind: "draft", prompt_id: p.id, template: "user:\nsay {{ w }}" }, target: target("echo", "echo") },
+        { source: { kind: "draft", prompt_id: p.id, template: "user:\nsay {{ w }}" }, target: target("missing-model") },
       ],
       cases: [{ vars: { w: "hello there ".repeat(20).trim() } }],
       samples: 1,

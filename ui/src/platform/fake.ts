@@ -157,7 +157,9 @@ export function fakeRender(template: string, vars: Record<string, unknown>): Mes
   }
   out += template.slice(last);
   const messages: Message[] = [];
-  let role: Role = "user";
+  // As in the real template crate (Prompty): a role line stands alone, and text
+  // before the first one is a system message.
+  let role: Role = "system";
   let buf: string[] = [];
   const flush = () => {
     const content = buf.join("\n").trim();
@@ -165,11 +167,10 @@ export function fakeRender(template: string, vars: Record<string, unknown>): Mes
     buf = [];
   };
   for (const line of out.split("\n")) {
-    const m = /^(system|user|assistant):\s*(.*)$/.exec(line);
+    const m = /^\s*(system|user|assistant)\s*:\s*$/i.exec(line);
     if (m) {
       flush();
-      role = m[1] as Role;
-      if (m[2]) buf.push(m[2]);
+      role = (m[1] ?? "user").toLowerCase() as Role;
     } else buf.push(line);
   }
   flush();
@@ -218,13 +219,13 @@ export class FakeBackend implements Backend {
   private seedLibrary(): void {
     const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
     const target: Target = { provider: "ollama", model: "llama3.2:3b", params: { temperature: 0.7, top_p: null, max_tokens: 512, seed: null, stop: [] } };
-    const summarize = this.insertPrompt("Summarize article", "system: You are a careful editor who writes in {{ tone }} prose.\nuser: Summarize the following article in {{ sentences }} sentences.\n\n{{ article }}\n", target, ago(3000));
-    this.insertVersion(summarize, "system: You are an editor.\nuser: Summarize: {{ article }}\n", "First cut", ago(2900));
-    this.insertVersion(summarize, "system: You are a careful editor.\nuser: Summarize the following article in {{ sentences }} sentences.\n\n{{ article }}\n", "Ask for a sentence count", ago(1500));
+    const summarize = this.insertPrompt("Summarize article", "system:\nYou are a careful editor who writes in {{ tone }} prose.\nuser:\nSummarize the following article in {{ sentences }} sentences.\n\n{{ article }}\n", target, ago(3000));
+    this.insertVersion(summarize, "system:\nYou are an editor.\nuser:\nSummarize: {{ article }}\n", "First cut", ago(2900));
+    this.insertVersion(summarize, "system:\nYou are a careful editor.\nuser:\nSummarize the following article in {{ sentences }} sentences.\n\n{{ article }}\n", "Ask for a sentence count", ago(1500));
     this.insertVersion(summarize, summarize.draft, "Let the tone be chosen", ago(90));
     summarize.draft += "{% if audience %}\nWrite for {{ audience }}.{% endif %}\n";
-    this.insertPrompt("Support reply", "system: You answer customer emails for {{ product }}.\nuser: {{ email }}\n", target, ago(600));
-    this.insertPrompt("Extract JSON fields", "user: Extract name, date and amount as JSON from:\n{{ invoice }}\n", null, ago(30));
+    this.insertPrompt("Support reply", "system:\nYou answer customer emails for {{ product }}.\nuser:\n{{ email }}\n", target, ago(600));
+    this.insertPrompt("Extract JSON fields", "user:\nExtract name, date and amount as JSON from:\n{{ invoice }}\n", null, ago(30));
   }
 
   private insertPrompt(name: string, draft: string, target: Target | null, at: string): Prompt {
@@ -288,7 +289,7 @@ export class FakeBackend implements Backend {
 
   async createPrompt(name: string): Promise<Prompt> {
     await this.guard();
-    const prompt = this.insertPrompt(this.checkName(name, null), "system: You are a helpful assistant.\nuser: {{ question }}\n", null, this.now());
+    const prompt = this.insertPrompt(this.checkName(name, null), "system:\nYou are a helpful assistant.\nuser:\n{{ question }}\n", null, this.now());
     return { ...prompt };
   }
 
