@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { byTestId, launchApp, scratchDir, screenshot, startOllama, typeLines } from "./harness.mjs";
 
@@ -160,6 +161,35 @@ describe("the main flow", () => {
       const outputs = await browser.$$(byTestId("pane-output")).map((o) => o.getText());
       return outputs.some((o) => /Tell me about whetstones/.test(o));
     });
+  });
+});
+
+describe("Ollama is down", () => {
+  test("the pane says Ollama is not reachable and how to start it", async () => {
+    const closed = await new Promise((res) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => res(port));
+      });
+    });
+    const app = await launchApp({ dataDir: scratchDir("down"), env: { OLLAMA_HOST: `127.0.0.1:${closed}` } });
+    const { browser } = app;
+    try {
+      await browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
+      await browser.$(byTestId("new-prompt")).click();
+      await browser.$(byTestId("prompt-name-input")).setValue("Offline");
+      await browser.keys(["Enter"]);
+      const pane = await browser.$(byTestId("pane"));
+      await pane.$(byTestId("pane-provider")).selectByAttribute("value", "ollama");
+      await browser.waitUntil(async () => /not reachable/.test(await pane.getText()), {
+        timeout: 15000,
+        timeoutMsg: "the pane never said that Ollama is not reachable",
+      });
+      assert.match(await pane.getText(), /ollama serve/);
+      await screenshot(browser, "ollama-down");
+    } finally {
+      await app.close();
+    }
   });
 });
 
