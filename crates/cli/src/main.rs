@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use whetstone_core::Workbench;
 use whetstone_core::model::*;
+use whetstone_core::store::StoreError;
 
 #[derive(Parser)]
 #[command(
@@ -143,11 +144,32 @@ pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))
 }
 
+/// How a template source is named in messages: its path, or `<stdin>` for `-`.
+pub fn source_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 pub fn read_template(path: &Path) -> Result<TemplateFile> {
     let text = read_text(path)?;
     if path.extension().is_some_and(|e| e == "prompty") {
-        let file = whetstone_core::template::prompty::parse(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        // Bad front matter is a template error placed in the file, like a bad body.
+        let file = whetstone_core::template::prompty::parse(&text).map_err(|e| {
+            template_error(
+                &source_name(path),
+                0,
+                TemplateError {
+                    kind: TemplateErrorKind::Syntax,
+                    message: e.message,
+                    line: Some(e.line),
+                    column: e.column,
+                    variable: None,
+                },
+            )
+        })?;
         return Ok(TemplateFile {
             body: file.body.clone(),
             line_offset: file.body_line.saturating_sub(1),
@@ -163,16 +185,49 @@ pub fn read_template(path: &Path) -> Result<TemplateFile> {
     })
 }
 
-/// A template error placed at its line in the file.
-pub fn template_error(path: &Path, offset: u32, mut e: TemplateError) -> anyhow::Error {
+/// A template error placed at its line in the file (`offset` lines of front matter
+/// precede the template); `source` names the file or library version.
+pub fn template_error(source: &str, offset: u32, mut e: TemplateError) -> anyhow::Error {
     if let Some(line) = e.line.as_mut() {
         *line += offset;
     }
     anyhow::Error::new(output::Failure {
         code: "template",
-        message: format!("{}: {e}", path.display()),
+        message: format!("{source}: {e}"),
         template: Some(e),
     })
+}
+
+/// A core error as a coded failure.
+pub fn core_error(e: whetstone_core::Error) -> anyhow::Error {
+    anyhow::Error::new(output::Failure::from_core(&e))
+}
+
+/// A saved version by reference, with a not-found message that names the prompt
+/// (the store's names it by id).
+pub fn find_version(bench: &Workbench, prompt: &Prompt, reference: &str) -> Result<Version> {
+    match bench.find_version(prompt.id, reference) {
+        Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => {
+            let message = match prompt.latest_version {
+                None => format!(
+                    "`{}` has no saved versions yet (save one with `whet library save {} --file F --message M`)",
+                    prompt.name, prompt.name
+                ),
+                Some(1) => format!("`{}` has no version `{reference}`; it has v1", prompt.name),
+                Some(n) => format!(
+                    "`{}` has no version `{reference}`; it has v1 to v{n}",
+                    prompt.name
+                ),
+            };
+            Err(output::Failure {
+                code: "not_found",
+                message,
+                template: None,
+            }
+            .into())
+        }
+        other => other.map_err(core_error),
+    }
 }
 
 pub fn open(data_dir: Option<&Path>) -> Result<Workbench> {
@@ -216,13 +271,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let template = read_template(&file)?;
             let values = vars.collect(template.sample.clone())?;
             let messages = whetstone_core::template::render(&template.body, &values)
-                .map_err(|e| template_error(&file, template.line_offset, e))?;
+                .map_err(|e| template_error(&source_name(&file), template.line_offset, e))?;
             if json {
                 output::json(&output::Rendered {
                     messages: &messages,
-                });
+                })?;
             } else {
-                output::print_messages(&messages);
+                output::stdout(|w| output::print_messages(w, &messages))?;
             }
         }
         Command::Run(args) => return run::run(args, data_dir).await,
@@ -233,14 +288,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
     let bench = open(data_dir)?;
-    let core = |e: whetstone_core::Error| anyhow::Error::new(output::Failure::from_core(&e));
     match command {
         LibraryCommand::List { search, json } => {
-            let prompts = bench.list_prompts(search.as_deref()).map_err(core)?;
+            let prompts = bench.list_prompts(search.as_deref()).map_err(core_error)?;
             if json {
-                output::json(&prompts);
+                output::json(&prompts)?;
             } else {
-                output::print_prompts(&prompts);
+                output::stdout(|w| output::print_prompts(w, &prompts))?;
             }
         }
         LibraryCommand::Show {
@@ -248,21 +302,21 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
             version,
             json,
         } => {
-            let prompt = bench.find_prompt(&prompt).map_err(core)?;
-            let version = bench.find_version(prompt.id, &version).map_err(core)?;
+            let prompt = bench.find_prompt(&prompt).map_err(core_error)?;
+            let version = find_version(&bench, &prompt, &version)?;
             if json {
-                output::json(&version);
+                output::json(&version)?;
             } else {
-                output::print_version(&prompt.name, &version);
+                output::stdout(|w| output::print_version(w, &prompt.name, &version))?;
             }
         }
         LibraryCommand::History { prompt, json } => {
-            let prompt = bench.find_prompt(&prompt).map_err(core)?;
-            let versions = bench.list_versions(prompt.id).map_err(core)?;
+            let prompt = bench.find_prompt(&prompt).map_err(core_error)?;
+            let versions = bench.list_versions(prompt.id).map_err(core_error)?;
             if json {
-                output::json(&versions);
+                output::json(&versions)?;
             } else {
-                output::print_history(&prompt.name, &versions);
+                output::stdout(|w| output::print_history(w, &prompt.name, &versions))?;
             }
         }
         LibraryCommand::Save {
@@ -271,37 +325,63 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
             message,
             json,
         } => {
-            let template = read_template(&file)?;
-            let prompt = match bench.find_prompt(&prompt) {
-                Ok(p) => p,
-                Err(whetstone_core::Error::Store(
-                    whetstone_core::store::StoreError::NotFound { .. },
-                )) => bench.create_prompt(&prompt).map_err(core)?,
-                Err(e) => return Err(core(e)),
-            };
-            let default_target = template.prompty.as_ref().and_then(run::prompty_target);
-            let new = NewVersion {
-                template: template.body.clone(),
-                default_target,
-                message,
-            };
-            let version = bench.save_version(prompt.id, &new).map_err(|e| match e {
-                whetstone_core::Error::Template(t) => {
-                    template_error(&file, template.line_offset, t)
-                }
-                e => core(e),
-            })?;
+            let (name, version) = save(&bench, &prompt, &file, message)?;
             if json {
-                output::json(&version);
+                output::json(&version)?;
             } else {
-                println!(
-                    "saved {} v{} ({})",
-                    prompt.name,
-                    version.number,
-                    &version.content_hash[..12]
-                );
+                let hash = version
+                    .content_hash
+                    .get(..12)
+                    .unwrap_or(&version.content_hash);
+                output::stdout(|w| writeln!(w, "saved {name} v{} ({hash})", version.number))?;
             }
         }
     }
     Ok(())
+}
+
+/// `whet library save`: the file as a new version of `name`, creating the prompt if
+/// needed. Returns the prompt's name and the new version.
+fn save(bench: &Workbench, name: &str, file: &Path, message: String) -> Result<(String, Version)> {
+    let template = read_template(file)?;
+    let source = source_name(file);
+    // Checked before a prompt is created, so a bad file leaves no empty prompt behind.
+    if let Some(error) = bench.analyze_template(&template.body).error {
+        return Err(template_error(&source, template.line_offset, error));
+    }
+    let default_target = template.prompty.as_ref().and_then(run::prompty_target);
+    let (prompt, created) = match bench.find_prompt(name) {
+        Ok(p) => (p, false),
+        Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => {
+            (bench.create_prompt(name).map_err(core_error)?, true)
+        }
+        Err(e) => return Err(core_error(e)),
+    };
+    let new = NewVersion {
+        template: template.body,
+        default_target,
+        message,
+    };
+    let saved = bench.save_version(prompt.id, &new).and_then(|version| {
+        if created {
+            // The window opens a prompt on its draft: start it at the saved text, not empty.
+            bench.save_draft(prompt.id, &new.template, new.default_target.as_ref())?;
+        }
+        Ok(version)
+    });
+    match saved {
+        Ok(version) => Ok((prompt.name, version)),
+        Err(e) => {
+            if created {
+                // Best effort: the error being reported matters more than this one.
+                let _ = bench.delete_prompt(prompt.id);
+            }
+            Err(match e {
+                whetstone_core::Error::Template(t) => {
+                    template_error(&source, template.line_offset, t)
+                }
+                e => core_error(e),
+            })
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! What `whet` prints. The JSON shapes are documented in docs/cli.md.
 
 use serde::Serialize;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use whetstone_core::model::*;
 
@@ -45,18 +46,29 @@ pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
         },
     };
     if json {
-        self::json(&serde_json::json!({ "error": failure }));
+        // Nothing is left to report a failure to write the failure to.
+        let _ = self::json(&serde_json::json!({ "error": failure }));
     } else {
         eprintln!("whet: error: {}", failure.message);
     }
     ExitCode::FAILURE
 }
 
-pub fn json<T: Serialize + ?Sized>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("IPC types always serialize")
-    );
+/// Writes to stdout, buffered. A reader that went away (`whet … | head`) is not an
+/// error: what it did not read, it did not want.
+pub fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("could not write to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("IPC types always serialize");
+    stdout(|w| writeln!(w, "{text}"))
 }
 
 #[derive(Serialize)]
@@ -64,20 +76,23 @@ pub struct Rendered<'a> {
     pub messages: &'a [Message],
 }
 
-pub fn print_messages(messages: &[Message]) {
+pub fn print_messages(w: &mut dyn Write, messages: &[Message]) -> io::Result<()> {
     for (i, m) in messages.iter().enumerate() {
         if i > 0 {
-            println!();
+            writeln!(w)?;
         }
-        println!("{}:", m.role.as_str());
-        println!("{}", m.content);
+        writeln!(w, "{}:", m.role.as_str())?;
+        writeln!(w, "{}", m.content)?;
     }
+    Ok(())
 }
 
-pub fn print_prompts(prompts: &[PromptSummary]) {
+pub fn print_prompts(w: &mut dyn Write, prompts: &[PromptSummary]) -> io::Result<()> {
     if prompts.is_empty() {
-        println!("no prompts yet (save one with `whet library save NAME --file F --message M`)");
-        return;
+        return writeln!(
+            w,
+            "no prompts yet (save one with `whet library save NAME --file F --message M`)"
+        );
     }
     let width = prompts
         .iter()
@@ -88,29 +103,39 @@ pub fn print_prompts(prompts: &[PromptSummary]) {
         let version = p
             .latest_version
             .map_or_else(|| "draft".to_string(), |n| format!("v{n}"));
-        println!("{:<width$}  {:>6}  {}", p.name, version, p.updated_at);
+        writeln!(w, "{:<width$}  {:>6}  {}", p.name, version, p.updated_at)?;
     }
+    Ok(())
 }
 
-pub fn print_version(prompt: &str, v: &Version) {
-    println!("# {prompt} v{} — {}", v.number, v.message);
+pub fn print_version(w: &mut dyn Write, prompt: &str, v: &Version) -> io::Result<()> {
+    writeln!(w, "# {prompt} v{} — {}", v.number, v.message)?;
     if let Some(t) = &v.default_target {
-        println!("# target: {}/{}", t.provider, t.model);
+        writeln!(w, "# target: {}/{}", t.provider, t.model)?;
     }
     if !v.inputs.is_empty() {
-        println!("# inputs: {}", v.inputs.join(", "));
+        writeln!(w, "# inputs: {}", v.inputs.join(", "))?;
     }
-    println!("# {} · sha256 {}", v.created_at, v.content_hash);
-    println!("{}", v.template);
+    writeln!(w, "# {} · sha256 {}", v.created_at, v.content_hash)?;
+    // The template closes the output with exactly one line end, however it ends.
+    if v.template.ends_with('\n') {
+        write!(w, "{}", v.template)
+    } else {
+        writeln!(w, "{}", v.template)
+    }
 }
 
-pub fn print_history(prompt: &str, versions: &[Version]) {
+pub fn print_history(w: &mut dyn Write, prompt: &str, versions: &[Version]) -> io::Result<()> {
     if versions.is_empty() {
-        println!("{prompt} has no saved versions yet");
-        return;
+        return writeln!(w, "{prompt} has no saved versions yet");
     }
     for v in versions {
         let hash = v.content_hash.get(..12).unwrap_or(&v.content_hash);
-        println!("v{:<4} {}  {}  {}", v.number, hash, v.created_at, v.message);
+        writeln!(
+            w,
+            "v{:<4} {}  {}  {}",
+            v.number, hash, v.created_at, v.message
+        )?;
     }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `whet run`: one template on one target, streamed to stdout.
 
 use crate::output::{self, Failure};
-use crate::{VarArgs, open, read_template, template_error};
+use crate::{VarArgs, core_error, find_version, open, read_template, source_name, template_error};
 use anyhow::{Result, bail};
 use clap::Args;
 use std::io::Write;
@@ -9,15 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use whetstone_core::Workbench;
 use whetstone_core::model::*;
+use whetstone_core::store::StoreError;
 use whetstone_core::template::prompty::PromptyFile;
 
 #[derive(Args)]
 pub struct RunArgs {
     /// A library prompt (name or id), or a template / .prompty file
     prompt: String,
-    /// With a library prompt: `latest`, a label, `vN`/`N`, or `draft`
-    #[arg(long, short = 'v', default_value = "latest")]
-    version: String,
+    /// With a library prompt: `latest` (the default), a label, `vN`/`N`, or `draft`
+    #[arg(long, short = 'v')]
+    version: Option<String>,
     /// Provider id (see the window's settings): `ollama`, `echo`, …
     #[arg(long, short = 'p')]
     provider: Option<String>,
@@ -42,7 +43,9 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// The target a .prompty file names, where its provider type is one we know.
+/// The target a .prompty file names (provider type and model), if it names both.
+/// The provider type is kept even when this library has no such provider: the run
+/// then says so, and a save keeps what the file says.
 pub fn prompty_target(file: &PromptyFile) -> Option<Target> {
     let provider = file.provider.clone()?;
     let model = file.model.clone()?;
@@ -57,10 +60,11 @@ impl RunArgs {
     /// Flags over the template's own default target.
     fn target(&self, default: Option<Target>) -> Result<Target> {
         let mut target = match (default, &self.provider, &self.model) {
-            (_, Some(provider), Some(model)) => Target {
+            // Switching the model keeps the template's parameters; flags below override them.
+            (default, Some(provider), Some(model)) => Target {
                 provider: provider.clone(),
                 model: model.clone(),
-                params: Params::default(),
+                params: default.map(|t| t.params).unwrap_or_default(),
             },
             (Some(mut t), provider, model) => {
                 if let Some(p) = provider {
@@ -93,15 +97,20 @@ impl RunArgs {
 }
 
 pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
-    let core = |e: whetstone_core::Error| anyhow::Error::new(Failure::from_core(&e));
     let path = PathBuf::from(&args.prompt);
-    let (bench, prompt_id, source, template, default_target, vars, line_offset) =
+    let (bench, prompt_id, source, template, default_target, vars, label, line_offset) =
         if path.is_file() || args.prompt == "-" {
+            if args.version.is_some() {
+                bail!(
+                    "--version picks a version of a library prompt; {} is a file",
+                    args.prompt
+                );
+            }
             // A file runs in a scratch library: CI runs leave the user's library alone.
             let file = read_template(&path)?;
             let vars = args.vars.collect(file.sample.clone())?;
-            let bench = Workbench::scratch().map_err(core)?;
-            let prompt = bench.create_prompt("whet run").map_err(core)?;
+            let bench = Workbench::scratch().map_err(core_error)?;
+            let prompt = bench.create_prompt("whet run").map_err(core_error)?;
             let source = PaneSource::Draft {
                 prompt_id: prompt.id,
                 template: file.body.clone(),
@@ -114,46 +123,67 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 file.body,
                 default_target,
                 vars,
+                source_name(&path),
                 file.line_offset,
             )
         } else {
             let bench = open(data_dir)?;
-            let prompt = bench.find_prompt(&args.prompt).map_err(core)?;
+            let prompt = find_prompt(&bench, &args.prompt)?;
             let vars = args.vars.collect(Variables::new())?;
-            if args.version == "draft" {
-                let source = PaneSource::Draft {
-                    prompt_id: prompt.id,
-                    template: prompt.draft.clone(),
-                };
-                (
-                    bench,
-                    prompt.id,
-                    source,
-                    prompt.draft,
-                    prompt.draft_target,
-                    vars,
-                    0,
-                )
-            } else {
-                let version = bench.find_version(prompt.id, &args.version).map_err(core)?;
-                let source = PaneSource::Version {
-                    version_id: version.id,
-                };
-                (
-                    bench,
-                    prompt.id,
-                    source,
-                    version.template,
-                    version.default_target,
-                    vars,
-                    0,
-                )
+            match args.version.as_deref().unwrap_or("latest") {
+                "draft" => {
+                    let source = PaneSource::Draft {
+                        prompt_id: prompt.id,
+                        template: prompt.draft.clone(),
+                    };
+                    (
+                        bench,
+                        prompt.id,
+                        source,
+                        prompt.draft,
+                        prompt.draft_target,
+                        vars,
+                        format!("{} (draft)", prompt.name),
+                        0,
+                    )
+                }
+                reference => {
+                    let version = find_version(&bench, &prompt, reference)?;
+                    let source = PaneSource::Version {
+                        version_id: version.id,
+                    };
+                    (
+                        bench,
+                        prompt.id,
+                        source,
+                        version.template,
+                        version.default_target,
+                        vars,
+                        format!("{} v{}", prompt.name, version.number),
+                        0,
+                    )
+                }
             }
         };
     // Render up front so a template error is reported at its place in the file.
-    whetstone_core::template::render(&template, &vars)
-        .map_err(|e| template_error(&path, line_offset, e))?;
+    let messages = whetstone_core::template::render(&template, &vars)
+        .map_err(|e| template_error(&label, line_offset, e))?;
+    if messages.is_empty() {
+        bail!("{label} renders to no messages: there is nothing to send");
+    }
     let target = args.target(default_target)?;
+    if args.provider.is_none() {
+        // The provider came from the file or the saved version: say where it came from.
+        let providers = bench.list_providers().map_err(core_error)?;
+        if !providers.iter().any(|p| p.id == target.provider) {
+            let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+            bail!(
+                "{label} targets provider `{}`, which this library does not have ({}); pass --provider and --model",
+                target.provider,
+                ids.join(", ")
+            );
+        }
+    }
     let spec = RunSpec {
         prompt_id,
         panes: vec![Pane { source, target }],
@@ -173,7 +203,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
             }
         })
-        .map_err(core)?;
+        .map_err(core_error)?;
     let run_id = handle.id;
     let cancel = bench.clone();
     let interrupt = tokio::spawn(async move {
@@ -181,7 +211,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             cancel.cancel_run(run_id);
         }
     });
-    let run = handle.finish().await.map_err(core)?;
+    let run = handle.finish().await.map_err(core_error)?;
     interrupt.abort();
     let cell = run
         .cells
@@ -190,9 +220,9 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         .expect("a run of one pane has one cell");
 
     if json {
-        output::json(&cell);
+        output::json(&cell)?;
     } else if !cell.output.is_empty() && !cell.output.ends_with('\n') {
-        println!();
+        output::stdout(|w| writeln!(w))?;
     }
     match cell.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
@@ -206,5 +236,22 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// A library prompt; when there is none, says that there is no such file either, since
+/// the argument may have been meant as one.
+fn find_prompt(bench: &Workbench, name: &str) -> Result<Prompt> {
+    match bench.find_prompt(name) {
+        Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => Err(Failure {
+            code: "not_found",
+            message: format!(
+                "`{name}` is neither a file nor a prompt in the library at {}",
+                bench.data_dir().display()
+            ),
+            template: None,
+        }
+        .into()),
+        other => other.map_err(core_error),
     }
 }

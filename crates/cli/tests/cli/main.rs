@@ -1,0 +1,8 @@
+//! Integration tests of the real `whet` binary (docs/cli.md is the interface).
+
+mod common;
+mod damaged;
+mod help;
+mod library;
+mod render;
+mod run;
