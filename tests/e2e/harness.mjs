@@ -62,7 +62,15 @@ export async function launchApp({ dataDir, env = {} }) {
   const nativePort = nextPort + 1;
   nextPort += 2;
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, WHETSTONE_DATA_DIR: dataDir, ...env },
+    // The webview keeps its storage under XDG_DATA_HOME: a fresh one per launch keeps
+    // tests independent of each other and of earlier runs on this machine.
+    env: {
+      ...process.env,
+      WHETSTONE_DATA_DIR: dataDir,
+      XDG_DATA_HOME: join(dataDir, "xdg-data"),
+      XDG_CACHE_HOME: join(dataDir, "xdg-cache"),
+      ...env,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   await waitForPort(port, 15000);
@@ -89,13 +97,13 @@ export async function launchApp({ dataDir, env = {} }) {
 
 export const byTestId = (id) => `[data-testid="${id}"]`;
 
-/** Types into the focused element key by key, with real Enter presses for newlines. */
-export async function typeLines(browser, text) {
-  const lines = text.split("\n");
-  for (const [i, line] of lines.entries()) {
-    if (line) await browser.keys(line.split(""));
-    if (i < lines.length - 1) await browser.keys(["Enter"]);
-  }
+/**
+ * Types `text` at the end of a content-editable element (the editor), newlines as
+ * Enter presses. Element Send Keys, not key actions: WebKitWebDriver's key actions
+ * drop a key that repeats the previous one ("ll", "{{").
+ */
+export async function typeInto(element, text) {
+  await element.addValue(text.replaceAll("\n", "\uE007"));
 }
 
 export async function screenshot(browser, name) {

@@ -61,6 +61,8 @@ export class AppStore {
   ready = $state(false);
   libraryError = $state<string | null>(null);
   appVersion = $state("");
+  /** The library's folder: scopes per-prompt UI state kept in the webview's storage. */
+  library = "";
 
   providers = $state<ProviderConfig[]>([]);
   models = $state<Record<string, ModelList>>({});
@@ -120,6 +122,7 @@ export class AppStore {
     try {
       const status = await this.backend.appStatus();
       this.appVersion = status.version;
+      this.library = status.data_dir;
       if (status.library_error) {
         this.libraryError = status.library_error;
         return;
@@ -190,8 +193,8 @@ export class AppStore {
       this.saveState = "saved";
       this.viewingVersion = null;
       this.historyRun = null;
-      this.vars = loadJson(varsKey(id), {}, isStringRecord);
-      const stored = loadJson<StoredPane[] | null>(panesKey(id), null, (v): v is StoredPane[] => isStoredPanes(v));
+      this.vars = loadJson(varsKey(this.library, id), {}, isStringRecord);
+      const stored = loadJson<StoredPane[] | null>(panesKey(this.library, id), null, (v): v is StoredPane[] => isStoredPanes(v));
       this.panes = stored ? restorePanes(stored, versions) : defaultPanes(this.providers, prompt.draft_target, versions);
       this.fillModels();
       this.analysis = null;
@@ -350,7 +353,7 @@ export class AppStore {
 
   setVar(name: string, value: string): void {
     this.vars = { ...this.vars, [name]: value };
-    if (this.prompt) saveJson(varsKey(this.prompt.id), this.vars);
+    if (this.prompt) saveJson(varsKey(this.library, this.prompt.id), this.vars);
     if (!this.analysis?.error) this.renderer.schedule(null);
   }
 
@@ -425,7 +428,7 @@ export class AppStore {
 
   private persistPanes(): void {
     if (!this.prompt) return;
-    saveJson(panesKey(this.prompt.id), this.panes.map((p) => ({ source: p.source, target: $state.snapshot(p.target) })));
+    saveJson(panesKey(this.library, this.prompt.id), this.panes.map((p) => ({ source: p.source, target: $state.snapshot(p.target) })));
   }
 
   updatePane(key: number, change: (pane: PaneConfig) => void): void {

@@ -144,4 +144,15 @@ describe("AppStore panes", () => {
     expect(store.panes).toHaveLength(3);
     expect(store.panes[2].target.model).toBe("hand-typed:latest");
   });
+
+  it("keeps pane setups of different libraries apart (prompt ids repeat across libraries)", async () => {
+    const first = await started({ dataDir: "/libraries/one" });
+    first.store.addPane();
+    expect(first.store.panes).toHaveLength(3);
+    const second = await started({ dataDir: "/libraries/two" });
+    expect(second.a.id).toBe(first.a.id);
+    expect(second.store.panes).toHaveLength(2);
+    const again = await started({ dataDir: "/libraries/one" });
+    expect(again.store.panes).toHaveLength(3);
+  });
 });

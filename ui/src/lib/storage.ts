@@ -24,5 +24,7 @@ export function isStringRecord(v: unknown): v is Record<string, string> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 }
 
-export const varsKey = (promptId: number) => `whetstone.vars.${promptId}`;
-export const panesKey = (promptId: number) => `whetstone.panes.${promptId}`;
+// Prompt ids are per library, and the webview's storage is shared by every library
+// the app opens (--data-dir), so keys are scoped by the library's folder.
+export const varsKey = (library: string, promptId: number) => `whetstone.vars.${library}.${promptId}`;
+export const panesKey = (library: string, promptId: number) => `whetstone.panes.${library}.${promptId}`;

@@ -35,6 +35,8 @@ export interface FakeOptions {
   chunkChars?: number;
   /** Seed the library with sample prompts. */
   seed?: boolean;
+  /** The library folder app_status reports. */
+  dataDir?: string;
 }
 
 function reply(code: string, message: string, template: TemplateError | null = null): ErrorReply {
@@ -208,6 +210,7 @@ export class FakeBackend implements Backend {
       tickMs: options.tickMs ?? 40,
       chunkChars: options.chunkChars ?? 6,
       seed: options.seed ?? false,
+      dataDir: options.dataDir ?? "/fake/data",
     };
     if (this.opts.seed) this.seedLibrary();
   }
@@ -266,7 +269,7 @@ export class FakeBackend implements Backend {
   }
 
   async appStatus(): Promise<AppStatus> {
-    return { version: "0.1.0-fake", data_dir: "/fake/data", library_error: this.opts.libraryError };
+    return { version: "0.1.0-fake", data_dir: this.opts.dataDir, library_error: this.opts.libraryError };
   }
 
   async listPrompts(search: string | null): Promise<PromptSummary[]> {
