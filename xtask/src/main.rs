@@ -53,8 +53,12 @@ fn main() -> Result<()> {
             setup()?;
             test()
         }
-        Some("codegen") => run(cargo(&["test", "-q", "-p", "whetstone-core", "--test", "bindings"])
-            .env("UPDATE_BINDINGS", "1")),
+        Some("codegen") => {
+            run(
+                cargo(&["test", "-q", "-p", "whetstone-core", "--test", "bindings"])
+                    .env("UPDATE_BINDINGS", "1"),
+            )
+        }
         Some("bench") => bench(),
         _ => {
             println!("{USAGE}");
@@ -82,7 +86,10 @@ fn setup() -> Result<()> {
         })
         .collect();
     if !missing.is_empty() {
-        step(&format!("installing system packages: {}", missing.join(" ")));
+        step(&format!(
+            "installing system packages: {}",
+            missing.join(" ")
+        ));
         let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
         let apt = |args: &[&str]| {
             let mut all: Vec<&str> = sudo.to_vec();
@@ -98,14 +105,21 @@ fn setup() -> Result<()> {
         run(&mut apt(&install))?;
     }
     if !Path::new("node_modules/.package-lock.json").exists()
-        || modified(Path::new("package-lock.json")) > modified(Path::new("node_modules/.package-lock.json"))
+        || modified(Path::new("package-lock.json"))
+            > modified(Path::new("node_modules/.package-lock.json"))
     {
         step("installing npm packages");
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
     }
     if which("tauri-driver").is_none() {
         step("installing tauri-driver");
-        run(cargo(&["install", "tauri-driver", "--locked", "--version", "2.1.0"]))?;
+        run(cargo(&[
+            "install",
+            "tauri-driver",
+            "--locked",
+            "--version",
+            "2.1.0",
+        ]))?;
     }
     Ok(())
 }
@@ -114,19 +128,45 @@ fn test() -> Result<()> {
     step("rustfmt");
     run(cargo(&["fmt", "--all", "--check"]))?;
     step("clippy");
-    run(cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     step("UI type check");
     run(npm(&["run", "check", "-w", "ui"]))?;
     step("UI unit tests");
     run(npm(&["test", "-w", "ui"]))?;
     step("Rust tests (with a Secret Service on a private D-Bus)");
-    run(with_keyring(cargo(&["test", "--workspace", "--all-targets"])))?;
+    run(with_keyring(cargo(&[
+        "test",
+        "--workspace",
+        "--all-targets",
+    ])))?;
     step("building the app (debug, UI embedded)");
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
-    run(cargo(&["build", "-p", "whetstone-testkit", "--bin", "whet-testkit"]))?;
+    run(cargo(&[
+        "build",
+        "-p",
+        "whetstone-testkit",
+        "--bin",
+        "whet-testkit",
+    ]))?;
     step("end-to-end tests of the real window (Xvfb + WebDriver)");
     let mut e2e = Command::new("xvfb-run");
-    e2e.args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--", "node", "--test", "tests/e2e/"]);
+    e2e.args([
+        "-a",
+        "-s",
+        "-screen 0 1440x900x24",
+        "dbus-run-session",
+        "--",
+        "node",
+        "--test",
+        "tests/e2e/",
+    ]);
     run(&mut e2e)?;
     Ok(())
 }
@@ -134,15 +174,29 @@ fn test() -> Result<()> {
 fn bench() -> Result<()> {
     run(cargo(&["bench", "--workspace"]))?;
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
-    run(cargo(&["build", "-p", "whetstone-testkit", "--bin", "whet-testkit"]))?;
+    run(cargo(&[
+        "build",
+        "-p",
+        "whetstone-testkit",
+        "--bin",
+        "whet-testkit",
+    ]))?;
     let mut e2e = Command::new("xvfb-run");
-    e2e.args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--", "node", "tests/e2e/bench.mjs"]);
+    e2e.args([
+        "-a",
+        "-s",
+        "-screen 0 1440x900x24",
+        "dbus-run-session",
+        "--",
+        "node",
+        "tests/e2e/bench.mjs",
+    ]);
     run(&mut e2e)
 }
 
 /// Runs `cmd` in a private D-Bus session with an unlocked gnome-keyring, so the
 /// real Secret Service backs keyring tests (see ENVIRONMENT.md).
-fn with_keyring(cmd: &mut Command) -> Command {
+fn with_keyring(cmd: Command) -> Command {
     let scratch = std::env::temp_dir().join(format!("whetstone-keyring-{}", std::process::id()));
     let data = scratch.join("data");
     let runtime = scratch.join("runtime");
@@ -188,7 +242,8 @@ fn npx(args: &[&str]) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Result<()> {
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Result<()> {
+    let cmd = cmd.borrow_mut();
     let status = cmd
         .status()
         .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
