@@ -27,6 +27,10 @@ fn streaming(c: &mut Criterion) {
                 name: "Ollama".into(),
                 kind: ProviderKind::Ollama,
                 base_url: Some(server.base_url().to_string()),
+                key: KeySource::None,
+                api_version: None,
+                region: None,
+                limits: Limits::default(),
             })
             .unwrap();
         let prompt = bench.create_prompt("bench").unwrap();

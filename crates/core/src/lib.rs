@@ -3,6 +3,7 @@
 
 mod batch;
 mod error;
+mod keys;
 pub mod ipc;
 mod paths;
 mod run;

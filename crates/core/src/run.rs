@@ -235,6 +235,7 @@ async fn execute(
         model: job.cell.target.model.clone(),
         messages,
         params: job.cell.target.params.clone(),
+        stream: true,
     });
     let elapsed_ms = || started.elapsed().as_secs_f64() * 1000.0;
     loop {

@@ -208,10 +208,12 @@ impl Workbench {
 
     pub(crate) fn provider(&self, id: &str) -> Result<Box<dyn Provider>, Error> {
         let config = self.store().get_provider(id)?;
+        let key = crate::keys::resolve(&config)?;
         Ok(whetstone_providers::connect(
             &config,
+            key,
             self.inner.http.clone(),
-        ))
+        )?)
     }
 
     pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {

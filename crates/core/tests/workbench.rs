@@ -24,6 +24,10 @@ fn fixture(ollama: Option<&OllamaServer>) -> Fixture {
                 name: "Ollama".into(),
                 kind: ProviderKind::Ollama,
                 base_url: Some(server.base_url().to_string()),
+                key: KeySource::None,
+                api_version: None,
+                region: None,
+                limits: Limits::default(),
             })
             .unwrap();
     }
@@ -214,6 +218,10 @@ async fn unreachable_ollama_is_an_error_that_says_what_to_do() {
             name: "Ollama".into(),
             kind: ProviderKind::Ollama,
             base_url: Some(format!("http://127.0.0.1:{port}")),
+            key: KeySource::None,
+            api_version: None,
+            region: None,
+            limits: Limits::default(),
         })
         .unwrap();
     let prompt = f.bench.create_prompt("down").unwrap();

@@ -95,20 +95,83 @@ pub struct TemplateAnalysis {
 // ---------------------------------------------------------------- providers and targets
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
+    #[serde(rename = "ollama")]
     Ollama,
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Any server speaking OpenAI's Chat Completions (LM Studio, vLLM, llama-server, Groq …).
+    #[serde(rename = "openai-compatible")]
+    OpenAiCompatible,
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    #[serde(rename = "gemini")]
+    Gemini,
+    #[serde(rename = "azure-openai")]
+    AzureOpenAi,
+    #[serde(rename = "bedrock")]
+    Bedrock,
     /// Answers with the rendered prompt; for debugging templates.
+    #[serde(rename = "echo")]
     Echo,
 }
 
 impl ProviderKind {
+    pub const ALL: [ProviderKind; 8] = [
+        ProviderKind::Ollama,
+        ProviderKind::OpenAi,
+        ProviderKind::OpenAiCompatible,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+        ProviderKind::AzureOpenAi,
+        ProviderKind::Bedrock,
+        ProviderKind::Echo,
+    ];
+
+    /// The serde name, e.g. `openai-compatible`.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Ollama => "ollama",
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::OpenAiCompatible => "openai-compatible",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::AzureOpenAi => "azure-openai",
+            ProviderKind::Bedrock => "bedrock",
             ProviderKind::Echo => "echo",
         }
     }
+
+    pub fn parse(s: &str) -> Option<ProviderKind> {
+        ProviderKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a provider's API key comes from. Never the key itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum KeySource {
+    /// The provider needs no key (Ollama, echo, a local server).
+    #[default]
+    None,
+    /// The OS keyring: service `whetstone`, account = the provider's id.
+    Keyring,
+    /// An environment variable, for CI and headless use.
+    Env { var: String },
+}
+
+/// Per-provider limits of the run engine. `None` means the engine's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Limits {
+    /// Requests in flight at once.
+    pub concurrency: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+    pub tokens_per_minute: Option<u32>,
+    /// Whole-request timeout, in seconds.
+    pub timeout_secs: Option<u32>,
+    /// Retries on 429, 5xx and connection errors.
+    pub max_retries: Option<u32>,
 }
 
 /// A configured API endpoint. Holds at most a key *reference*, never a key.
@@ -121,6 +184,16 @@ pub struct ProviderConfig {
     pub kind: ProviderKind,
     /// `None` means the kind's default (for Ollama: `OLLAMA_HOST`, else localhost:11434).
     pub base_url: Option<String>,
+    #[serde(default)]
+    pub key: KeySource,
+    /// Azure's `api-version`, Anthropic's `anthropic-version`; `None`: the client's default.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// AWS region, for Bedrock.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// Sampling parameters. `None` means "the provider's default".
@@ -465,6 +538,8 @@ macro_rules! for_each_ipc_type {
             TemplateError,
             TemplateAnalysis,
             ProviderKind,
+            KeySource,
+            Limits,
             ProviderConfig,
             Params,
             Target,

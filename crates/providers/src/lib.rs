@@ -17,6 +17,29 @@ pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
     pub params: Params,
+    /// `false`: one non-streamed request, whose answer arrives as a single `Delta`.
+    pub stream: bool,
+}
+
+/// An API key on its way to the wire. It never prints (`Debug` shows `ApiKey(***)`)
+/// and is read only where a request header is built.
+#[derive(Clone)]
+pub struct ApiKey(secrecy::SecretString);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> ApiKey {
+        ApiKey(secrecy::SecretString::from(key.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
 }
 
 /// What a streaming chat yields: text deltas, then exactly one `Done`.
@@ -62,6 +85,19 @@ pub enum ProviderError {
     /// A parameter this provider cannot honour (reported, never silently dropped).
     #[error("{provider} does not support the parameter `{param}`")]
     UnsupportedParam { provider: String, param: String },
+    /// 429: the caller may retry after `retry_after_ms` (from `Retry-After`, if sent).
+    #[error("{provider} is rate limiting requests: {message}")]
+    RateLimited {
+        provider: String,
+        message: String,
+        retry_after_ms: Option<u64>,
+    },
+    /// The provider needs an API key and none is configured or found.
+    #[error("{provider} needs an API key. {hint}")]
+    MissingKey { provider: String, hint: String },
+    /// This build has no client for the provider's kind yet.
+    #[error("{provider}: the `{kind}` provider kind is not supported yet")]
+    UnsupportedKind { provider: String, kind: String },
 }
 
 /// A provider API family.
@@ -77,10 +113,20 @@ pub trait Provider: Send + Sync {
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>>;
 }
 
-/// Builds the client for a configured provider.
-pub fn connect(config: &ProviderConfig, http: reqwest::Client) -> Box<dyn Provider> {
+/// Builds the client for a configured provider. `key` is the API key the core
+/// resolved from the provider's `KeySource` (keyring or environment).
+pub fn connect(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+) -> Result<Box<dyn Provider>, ProviderError> {
+    let _ = &key; // read by the cloud clients
     match config.kind {
-        ProviderKind::Ollama => Box::new(ollama::Ollama::new(config, http)),
-        ProviderKind::Echo => Box::new(echo::Echo::new(config)),
+        ProviderKind::Ollama => Ok(Box::new(ollama::Ollama::new(config, http))),
+        ProviderKind::Echo => Ok(Box::new(echo::Echo::new(config))),
+        kind => Err(ProviderError::UnsupportedKind {
+            provider: config.name.clone(),
+            kind: kind.as_str().to_string(),
+        }),
     }
 }

@@ -1,7 +1,7 @@
 //! The echo provider: the rendered prompt comes back, streamed in words.
 
 use futures::StreamExt;
-use whetstone_model::{Message, Params, ProviderConfig, ProviderKind, Role};
+use whetstone_model::{KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role};
 use whetstone_providers::echo::render_messages;
 use whetstone_providers::{ChatEvent, ChatRequest, Provider, connect};
 
@@ -11,8 +11,12 @@ fn echo() -> Box<dyn Provider> {
         name: "Echo".into(),
         kind: ProviderKind::Echo,
         base_url: None,
+        key: KeySource::None,
+        api_version: None,
+        region: None,
+        limits: Limits::default(),
     };
-    connect(&config, reqwest::Client::new())
+    connect(&config, None, reqwest::Client::new()).unwrap()
 }
 
 fn messages() -> Vec<Message> {
@@ -33,6 +37,7 @@ async fn events(params: Params) -> Vec<ChatEvent> {
         model: "echo".into(),
         messages: messages(),
         params,
+        stream: true,
     });
     stream
         .map(|item| item.expect("echo never fails"))

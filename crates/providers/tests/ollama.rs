@@ -2,7 +2,7 @@
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use whetstone_model::{Message, Params, ProviderConfig, ProviderKind, Role, Usage};
+use whetstone_model::{KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role, Usage};
 use whetstone_providers::ollama::{Ollama, resolve_base_url};
 use whetstone_providers::{ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::{Fault, OllamaConfig, OllamaModel, OllamaServer};
@@ -15,11 +15,15 @@ fn config(base_url: &str) -> ProviderConfig {
         name: "Ollama".into(),
         kind: ProviderKind::Ollama,
         base_url: Some(base_url.into()),
+        key: KeySource::None,
+        api_version: None,
+        region: None,
+        limits: Limits::default(),
     }
 }
 
 fn client(base_url: &str) -> Box<dyn Provider> {
-    connect(&config(base_url), reqwest::Client::new())
+    connect(&config(base_url), None, reqwest::Client::new()).unwrap()
 }
 
 fn user(text: &str) -> Message {
@@ -34,6 +38,7 @@ fn request(model: &str, messages: Vec<Message>, params: Params) -> ChatRequest {
         model: model.into(),
         messages,
         params,
+        stream: true,
     }
 }
 
@@ -437,7 +442,7 @@ async fn errors_name_the_configured_provider() {
     let server = OllamaServer::start(OllamaConfig::default());
     let mut cfg = config(server.base_url());
     cfg.name = "Workstation Ollama".into();
-    let provider = connect(&cfg, reqwest::Client::new());
+    let provider = connect(&cfg, None, reqwest::Client::new()).unwrap();
     assert_eq!(provider.kind(), ProviderKind::Ollama);
     let out = run(
         provider.as_ref(),

@@ -3,26 +3,39 @@
 use crate::util::{bad_value, not_found, now};
 use crate::{Result, Store};
 use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
 use whetstone_model::*;
+
+/// The `settings` column: everything but id, name, kind and base URL.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Settings {
+    key: KeySource,
+    api_version: Option<String>,
+    region: Option<String>,
+    limits: Limits,
+}
+
+const COLUMNS: &str = "id, name, kind, base_url, settings";
 
 fn provider_row(row: &Row<'_>) -> rusqlite::Result<ProviderConfig> {
     let kind: String = row.get(2)?;
     // Stored as the serde name, so the same text as in the UI and config files.
-    let kind = serde_json::from_value(serde_json::Value::String(kind.clone()))
-        .map_err(|_| bad_value(2, format!("unknown provider kind `{kind}`")))?;
+    let kind = ProviderKind::parse(&kind)
+        .ok_or_else(|| bad_value(2, format!("unknown provider kind `{kind}`")))?;
+    let settings: String = row.get(4)?;
+    let settings: Settings = serde_json::from_str(&settings)
+        .map_err(|e| bad_value(4, format!("unreadable provider settings: {e}")))?;
     Ok(ProviderConfig {
         id: row.get(0)?,
         name: row.get(1)?,
         kind,
         base_url: row.get(3)?,
+        key: settings.key,
+        api_version: settings.api_version,
+        region: settings.region,
+        limits: settings.limits,
     })
-}
-
-fn kind_name(kind: ProviderKind) -> String {
-    match serde_json::to_value(kind) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => unreachable!("ProviderKind serialises as a string, not {other:?}"),
-    }
 }
 
 impl Store {
@@ -30,7 +43,7 @@ impl Store {
     pub fn list_providers(&self) -> Result<Vec<ProviderConfig>> {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(
-                "SELECT id, name, kind, base_url FROM providers ORDER BY created_at, rowid",
+                &format!("SELECT {COLUMNS} FROM providers ORDER BY created_at, rowid"),
             )?;
             let providers = stmt
                 .query_map([], provider_row)?
@@ -42,7 +55,7 @@ impl Store {
     pub fn get_provider(&self, id: &str) -> Result<ProviderConfig> {
         self.read(|tx| {
             tx.query_row(
-                "SELECT id, name, kind, base_url FROM providers WHERE id = ?1",
+                &format!("SELECT {COLUMNS} FROM providers WHERE id = ?1"),
                 [id],
                 provider_row,
             )
@@ -51,16 +64,22 @@ impl Store {
         })
     }
 
-    /// Adds a provider, or updates name, kind and base URL of the one with its id.
+    /// Adds a provider, or replaces everything but the creation time of the one with its id.
     pub fn upsert_provider(&self, provider: &ProviderConfig) -> Result<()> {
-        let kind = kind_name(provider.kind);
+        let settings = serde_json::to_string(&Settings {
+            key: provider.key.clone(),
+            api_version: provider.api_version.clone(),
+            region: provider.region.clone(),
+            limits: provider.limits.clone(),
+        })
+        .expect("provider settings always serialize");
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO providers (id, name, kind, base_url, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                "INSERT INTO providers (id, name, kind, base_url, settings, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
-                 base_url = excluded.base_url",
-                params![provider.id, provider.name, kind, provider.base_url, now()],
+                 base_url = excluded.base_url, settings = excluded.settings",
+                params![provider.id, provider.name, provider.kind.as_str(), provider.base_url, settings, now()],
             )?;
             Ok(())
         })

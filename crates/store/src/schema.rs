@@ -12,7 +12,10 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_provider_settings.sql"),
+];
 
 const _: () = assert!(MIGRATIONS.len() == Store::SCHEMA_VERSION as usize);
 

@@ -285,12 +285,20 @@ fn seeded_providers_and_provider_changes() {
                 name: "Ollama".into(),
                 kind: ProviderKind::Ollama,
                 base_url: None,
+                key: KeySource::None,
+                api_version: None,
+                region: None,
+                limits: Limits::default(),
             },
             ProviderConfig {
                 id: "echo".into(),
                 name: "Echo".into(),
                 kind: ProviderKind::Echo,
                 base_url: None,
+                key: KeySource::None,
+                api_version: None,
+                region: None,
+                limits: Limits::default(),
             },
         ]
     );
@@ -312,6 +320,10 @@ fn seeded_providers_and_provider_changes() {
         name: "GPU box".into(),
         kind: ProviderKind::Ollama,
         base_url: Some("http://127.0.0.1:11435".into()),
+        key: KeySource::None,
+        api_version: None,
+        region: None,
+        limits: Limits::default(),
     };
     lib.store.upsert_provider(&remote).unwrap();
     assert_eq!(lib.store.get_provider("gpu-box").unwrap(), remote);

@@ -223,7 +223,14 @@ impl OllamaServer {
                         }
                     };
                     tokio::select! {
-                        result = axum::serve(listener, app) => {
+                        // Ollama's Go server sets TCP_NODELAY on every connection; without it
+                        // small NDJSON writes wait ~40 ms for delayed ACKs.
+                        result = axum::serve(
+                            axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                                let _ = tcp.set_nodelay(true);
+                            }),
+                            app,
+                        ) => {
                             if let Err(e) = result {
                                 eprintln!("ollama test server: {e}");
                             }

@@ -26,7 +26,23 @@ variables: Array<string>,
  */
 error: TemplateError | null, };
 
-export type ProviderKind = "ollama" | "echo";
+export type ProviderKind = "ollama" | "openai" | "openai-compatible" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "echo";
+
+export type KeySource = { "kind": "none" } | { "kind": "keyring" } | { "kind": "env", var: string, };
+
+export type Limits = { 
+/**
+ * Requests in flight at once.
+ */
+concurrency: number | null, requests_per_minute: number | null, tokens_per_minute: number | null, 
+/**
+ * Whole-request timeout, in seconds.
+ */
+timeout_secs: number | null, 
+/**
+ * Retries on 429, 5xx and connection errors.
+ */
+max_retries: number | null, };
 
 export type ProviderConfig = { 
 /**
@@ -40,7 +56,15 @@ name: string, kind: ProviderKind,
 /**
  * `None` means the kind's default (for Ollama: `OLLAMA_HOST`, else localhost:11434).
  */
-base_url: string | null, };
+base_url: string | null, key: KeySource, 
+/**
+ * Azure's `api-version`, Anthropic's `anthropic-version`; `None`: the client's default.
+ */
+api_version: string | null, 
+/**
+ * AWS region, for Bedrock.
+ */
+region: string | null, limits: Limits, };
 
 export type Params = { temperature: number | null, top_p: number | null, max_tokens: number | null, seed: number | null, stop: Array<string>, };
 

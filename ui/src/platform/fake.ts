@@ -39,6 +39,8 @@ export interface FakeOptions {
   dataDir?: string;
 }
 
+const NO_LIMITS = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
+
 function reply(code: string, message: string, template: TemplateError | null = null): ErrorReply {
   return { code, message, template };
 }
@@ -199,8 +201,8 @@ export class FakeBackend implements Backend {
   private readonly opts: Required<FakeOptions>;
 
   readonly providers: ProviderConfig[] = [
-    { id: "ollama", name: "Ollama", kind: "ollama", base_url: null },
-    { id: "echo", name: "Echo", kind: "echo", base_url: null },
+    { id: "ollama", name: "Ollama", kind: "ollama", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: NO_LIMITS },
+    { id: "echo", name: "Echo", kind: "echo", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: NO_LIMITS },
   ];
 
   constructor(options: FakeOptions = {}) {
