@@ -4,8 +4,11 @@
 //! cheap to build (they share one `reqwest::Client`) and hold no state between
 //! requests; rate limits, retries and caching belong to the run engine in core.
 
+pub mod anthropic;
 pub mod echo;
+pub mod gemini;
 pub mod ollama;
+pub mod openai;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -120,13 +123,17 @@ pub fn connect(
     key: Option<ApiKey>,
     http: reqwest::Client,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    let _ = &key; // read by the cloud clients
     match config.kind {
         ProviderKind::Ollama => Ok(Box::new(ollama::Ollama::new(config, http))),
         ProviderKind::Echo => Ok(Box::new(echo::Echo::new(config))),
-        kind => Err(ProviderError::UnsupportedKind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => {
+            openai::connect(config, key, http)
+        }
+        ProviderKind::Anthropic => anthropic::connect(config, key, http),
+        ProviderKind::Gemini => gemini::connect(config, key, http),
+        ProviderKind::Bedrock => Err(ProviderError::UnsupportedKind {
             provider: config.name.clone(),
-            kind: kind.as_str().to_string(),
+            kind: config.kind.as_str().to_string(),
         }),
     }
 }

@@ -5,6 +5,9 @@
 //! faults. It runs on its own thread with its own Tokio runtime, so it works the same from
 //! synchronous tests, `#[tokio::test]`s and benches, and it stops when dropped.
 
+pub mod anthropic;
+pub mod gemini;
 mod ollama;
+pub mod openai;
 
 pub use ollama::{Fault, OllamaConfig, OllamaModel, OllamaServer, RecordedRequest, word_chunks};

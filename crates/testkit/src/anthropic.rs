@@ -1,0 +1,1 @@
+//! Placeholder: the anthropic test server is being written.

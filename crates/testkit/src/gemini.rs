@@ -1,0 +1,1 @@
+//! Placeholder: the gemini test server is being written.

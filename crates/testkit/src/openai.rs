@@ -1,0 +1,1 @@
+//! Placeholder: the openai test server is being written.
