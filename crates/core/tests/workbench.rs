@@ -397,3 +397,34 @@ fn duplicates_get_free_names() {
     let by_id = f.bench.find_prompt(&p.id.to_string()).unwrap();
     assert_eq!(by_id.id, p.id);
 }
+
+#[tokio::test]
+async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
+    let f = fixture(None);
+    f.bench
+        .save_provider(&ProviderConfig {
+            id: "groq".into(),
+            name: "Groq".into(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            key: KeySource::Env {
+                var: "WHETSTONE_TEST_KEY_THAT_IS_NEVER_SET".into(),
+            },
+            api_version: None,
+            region: None,
+            limits: Limits::default(),
+        })
+        .unwrap();
+    let prompt = f.bench.create_prompt("keys").unwrap();
+    let mut pane = draft_pane(prompt.id, TEMPLATE, "llama-3.1-8b");
+    pane.target.provider = "groq".into();
+    let (run, _) = run(&f.bench, spec(prompt.id, vec![pane], "x")).await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Error);
+    let error = cell.error.as_deref().unwrap();
+    assert!(
+        error.contains("Groq needs an API key")
+            && error.contains("WHETSTONE_TEST_KEY_THAT_IS_NEVER_SET"),
+        "{error}"
+    );
+}

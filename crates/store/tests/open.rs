@@ -378,3 +378,75 @@ fn a_newer_schema_left_in_the_wal_is_refused_and_not_checkpointed() {
         before
     );
 }
+
+#[test]
+fn provider_settings_round_trip_and_hold_only_a_key_reference() {
+    let lib = library();
+    let cloud = ProviderConfig {
+        id: "azure".into(),
+        name: "Azure (EU)".into(),
+        kind: ProviderKind::AzureOpenAi,
+        base_url: Some("https://example-eu.openai.azure.com".into()),
+        key: KeySource::Env {
+            var: "AZURE_OPENAI_API_KEY".into(),
+        },
+        api_version: Some("2024-10-21".into()),
+        region: Some("westeurope".into()),
+        limits: Limits {
+            concurrency: Some(8),
+            requests_per_minute: Some(600),
+            tokens_per_minute: Some(90_000),
+            timeout_secs: Some(120),
+            max_retries: Some(5),
+        },
+    };
+    lib.store.upsert_provider(&cloud).unwrap();
+    assert_eq!(lib.store.get_provider("azure").unwrap(), cloud);
+    let keyring = ProviderConfig {
+        key: KeySource::Keyring,
+        ..cloud.clone()
+    };
+    lib.store.upsert_provider(&keyring).unwrap();
+    assert_eq!(lib.store.get_provider("azure").unwrap(), keyring);
+    let (kind, settings): (String, String) = raw(&lib.path)
+        .query_row(
+            "SELECT kind, settings FROM providers WHERE id = 'azure'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kind, "azure-openai");
+    let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(settings["key"], serde_json::json!({"kind": "keyring"}));
+    assert_eq!(settings["limits"]["requests_per_minute"], 600);
+}
+
+#[test]
+fn a_schema_1_library_migrates_forward_keeping_its_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite3");
+    {
+        // A library exactly as the first release wrote it.
+        let conn = raw(&path);
+        conn.execute_batch(include_str!("../src/migrations/0001_initial.sql"))
+            .unwrap();
+        conn.pragma_update(None, "application_id", Store::APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO providers (id, name, kind, base_url, created_at) \
+             VALUES ('gpu', 'GPU box', 'ollama', 'http://127.0.0.1:11435', '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let gpu = store.get_provider("gpu").unwrap();
+    assert_eq!(gpu.base_url.as_deref(), Some("http://127.0.0.1:11435"));
+    assert_eq!((gpu.key, gpu.limits), (KeySource::None, Limits::default()));
+    drop(store);
+    let version: u32 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, Store::SCHEMA_VERSION);
+}
