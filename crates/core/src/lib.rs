@@ -3,8 +3,8 @@
 
 mod batch;
 mod error;
-mod keys;
 pub mod ipc;
+mod keys;
 mod paths;
 mod run;
 mod workbench;

@@ -42,9 +42,9 @@ impl Store {
     /// In the order they were added (the seeded Ollama first).
     pub fn list_providers(&self) -> Result<Vec<ProviderConfig>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                &format!("SELECT {COLUMNS} FROM providers ORDER BY created_at, rowid"),
-            )?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM providers ORDER BY created_at, rowid"
+            ))?;
             let providers = stmt
                 .query_map([], provider_row)?
                 .collect::<rusqlite::Result<_>>()?;
@@ -79,7 +79,14 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
                  base_url = excluded.base_url, settings = excluded.settings",
-                params![provider.id, provider.name, provider.kind.as_str(), provider.base_url, settings, now()],
+                params![
+                    provider.id,
+                    provider.name,
+                    provider.kind.as_str(),
+                    provider.base_url,
+                    settings,
+                    now()
+                ],
             )?;
             Ok(())
         })
