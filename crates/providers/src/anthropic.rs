@@ -1,15 +1,689 @@
-//! Placeholder: the anthropic client is being written.
+//! Anthropic's Messages API: `POST /v1/messages` (SSE when streamed), `GET /v1/models`.
+//!
+//! - Key in `x-api-key`, version in `anthropic-version` (`api_version`, else
+//!   [`DEFAULT_VERSION`]).
+//! - System messages go to the top-level `system` field, joined by a blank line; the others
+//!   stay in `messages` in order (the API merges consecutive turns of one role).
+//! - `max_tokens` is required by the API: `params.max_tokens`, else [`DEFAULT_MAX_TOKENS`].
+//! - `stop` → `stop_sequences`; `seed` has no Anthropic field → `UnsupportedParam`.
+//!
+//! The helpers marked `pub(crate)` (errors, `Retry-After`, SSE) are shared with Gemini.
 
-use crate::{ApiKey, Provider, ProviderError};
-use whetstone_model::ProviderConfig;
+use std::time::{Duration, SystemTime};
+
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream};
+use futures::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use whetstone_model::{Message, ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
+
+use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_VERSION: &str = "2023-06-01";
+/// Sent when no `max_tokens` is set, because the API requires one. 4096 is the largest
+/// output every current Claude model accepts (Claude 3 Haiku's limit), so it never makes a
+/// request invalid while leaving room for long answers.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+const KEY_HINT: &str = "Set ANTHROPIC_API_KEY or store a key for this provider in Settings.";
 
 pub fn connect(
     config: &ProviderConfig,
-    _key: Option<ApiKey>,
-    _http: reqwest::Client,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    Err(ProviderError::UnsupportedKind {
-        provider: config.name.clone(),
-        kind: config.kind.as_str().to_string(),
-    })
+    let key = key
+        .filter(|k| !k.expose().trim().is_empty())
+        .ok_or_else(|| ProviderError::MissingKey {
+            provider: config.name.clone(),
+            hint: KEY_HINT.to_string(),
+        })?;
+    Ok(Box::new(Anthropic {
+        ctx: Ctx::new(config, DEFAULT_BASE_URL, http),
+        key,
+        version: config
+            .api_version
+            .clone()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
+    }))
+}
+
+pub struct Anthropic {
+    ctx: Ctx,
+    key: ApiKey,
+    version: String,
+}
+
+impl Anthropic {
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.ctx
+            .http
+            .request(method, self.ctx.url(path))
+            .header("x-api-key", self.key.expose())
+            .header("anthropic-version", &self.version)
+    }
+
+    async fn list(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        let mut models = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            // 1000 is the largest page the API gives; `after_id` pages on.
+            let mut path = "/v1/models?limit=1000".to_string();
+            if let Some(id) = &after {
+                path.push_str("&after_id=");
+                path.push_str(id);
+            }
+            let response = self
+                .request(reqwest::Method::GET, &path)
+                .send()
+                .await
+                .map_err(|e| self.ctx.send_error(e))?;
+            if !response.status().is_success() {
+                return Err(status_error(&self.ctx, response, None).await);
+            }
+            let page: ModelsWire = self.ctx.read_json(response, "the model list").await?;
+            models.extend(page.data.into_iter().map(|m| ModelInfo {
+                id: m.id,
+                size_bytes: None,
+                parameter_size: None,
+            }));
+            match (page.has_more, page.last_id) {
+                (true, Some(last)) if after.as_ref() != Some(&last) => after = Some(last),
+                _ => return Ok(models),
+            }
+        }
+    }
+
+    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+        let body = MessagesBody::new(request);
+        let response = self
+            .request(reqwest::Method::POST, "/v1/messages")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.ctx.send_error(e))?;
+        if !response.status().is_success() {
+            return Err(status_error(&self.ctx, response, Some(&request.model)).await);
+        }
+        Ok(response)
+    }
+}
+
+impl Provider for Anthropic {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Anthropic
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        self.list().boxed()
+    }
+
+    fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
+        if request.params.seed.is_some() {
+            return stream::iter([Err(self.ctx.unsupported("seed"))]).boxed();
+        }
+        let client = Anthropic {
+            ctx: self.ctx.clone(),
+            key: self.key.clone(),
+            version: self.version.clone(),
+        };
+        let opened = async move {
+            let response = client.send(&request).await?;
+            if !request.stream {
+                let reply: MessageWire = client.ctx.read_json(response, "the message").await?;
+                return Ok(whole_reply(reply).boxed());
+            }
+            let decoder = Decoder {
+                ctx: client.ctx.clone(),
+                events: response.bytes_stream().eventsource().boxed(),
+                usage: Usage::default(),
+                finish_reason: None,
+                finished: false,
+            };
+            Ok(decoder.into_stream())
+        };
+        opened
+            .map(|r: Result<BoxStream<'static, _>, ProviderError>| match r {
+                Ok(s) => s,
+                Err(e) => stream::iter([Err(e)]).boxed(),
+            })
+            .flatten_stream()
+            .boxed()
+    }
+}
+
+fn whole_reply(
+    reply: MessageWire,
+) -> impl futures::Stream<Item = Result<ChatEvent, ProviderError>> {
+    let text: String = reply
+        .content
+        .iter()
+        .filter(|b| b.kind == "text")
+        .filter_map(|b| b.text.as_deref())
+        .collect();
+    let usage = reply
+        .usage
+        .map(|u| Usage {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+        })
+        .unwrap_or_default();
+    let mut events = Vec::new();
+    if !text.is_empty() {
+        events.push(Ok(ChatEvent::Delta(text)));
+    }
+    events.push(Ok(ChatEvent::Done {
+        usage,
+        finish_reason: reply.stop_reason,
+    }));
+    stream::iter(events)
+}
+
+// ---------------------------------------------------------------- wire
+
+#[derive(Serialize)]
+struct MessagesBody<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<String>,
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+impl<'a> MessagesBody<'a> {
+    fn new(request: &'a ChatRequest) -> MessagesBody<'a> {
+        let system: Vec<&str> = request
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        MessagesBody {
+            model: &request.model,
+            max_tokens: request.params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            system: (!system.is_empty()).then(|| system.join("\n\n")),
+            messages: request
+                .messages
+                .iter()
+                .filter_map(|m: &Message| {
+                    let role = match m.role {
+                        Role::System => return None,
+                        Role::User => "user",
+                        Role::Assistant => "assistant",
+                    };
+                    Some(WireMessage {
+                        role,
+                        content: &m.content,
+                    })
+                })
+                .collect(),
+            temperature: request.params.temperature,
+            top_p: request.params.top_p,
+            stop_sequences: &request.params.stop,
+            stream: request.stream,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ModelsWire {
+    data: Vec<ModelWire>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ModelWire {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct MessageWire {
+    content: Vec<BlockWire>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+#[derive(Deserialize)]
+struct BlockWire {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct UsageWire {
+    #[serde(default)]
+    input_tokens: Option<u32>,
+    #[serde(default)]
+    output_tokens: Option<u32>,
+}
+
+/// The data of every stream event (the `type` field repeats the event name).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum StreamWire {
+    MessageStart {
+        message: StartWire,
+    },
+    ContentBlockDelta {
+        delta: DeltaWire,
+    },
+    MessageDelta {
+        delta: MessageDeltaWire,
+        #[serde(default)]
+        usage: Option<UsageWire>,
+    },
+    MessageStop,
+    Error {
+        error: ErrorDetail,
+    },
+    /// `ping`, `content_block_start`, `content_block_stop` and event types added later:
+    /// the versioning policy says to ignore unknown ones.
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct StartWire {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+#[derive(Deserialize)]
+struct DeltaWire {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessageDeltaWire {
+    #[serde(default)]
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorWire {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    message: String,
+}
+
+// ---------------------------------------------------------------- stream decoding
+
+type Events = BoxStream<'static, Result<Event, EventStreamError<reqwest::Error>>>;
+
+struct Decoder {
+    ctx: Ctx,
+    events: Events,
+    usage: Usage,
+    finish_reason: Option<String>,
+    finished: bool,
+}
+
+impl Decoder {
+    fn into_stream(self) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
+        stream::unfold(self, |mut d| async move {
+            let item = d.next_event().await?;
+            Some((item, d))
+        })
+        .boxed()
+    }
+
+    async fn next_event(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            let event = match self.events.next().await {
+                Some(Ok(event)) => event,
+                Some(Err(e)) => return self.fail(self.ctx.sse_error(e)),
+                None => {
+                    let e = self
+                        .ctx
+                        .transport("the stream ended before `message_stop`".into());
+                    return self.fail(e);
+                }
+            };
+            let data: StreamWire = match serde_json::from_str(&event.data) {
+                Ok(d) => d,
+                Err(e) => {
+                    let e = self.ctx.protocol(format!(
+                        "a `{}` event is not in Anthropic's format ({e}): {}",
+                        event.event,
+                        snippet(&event.data)
+                    ));
+                    return self.fail(e);
+                }
+            };
+            match data {
+                StreamWire::MessageStart { message } => {
+                    let usage = message.usage.unwrap_or_default();
+                    self.usage.input_tokens = usage.input_tokens;
+                }
+                StreamWire::ContentBlockDelta { delta } => {
+                    // Other delta kinds (tool input, thinking) are not part of the text.
+                    if delta.kind == "text_delta"
+                        && let Some(text) = delta.text.filter(|t| !t.is_empty())
+                    {
+                        return Some(Ok(ChatEvent::Delta(text)));
+                    }
+                }
+                StreamWire::MessageDelta { delta, usage } => {
+                    if delta.stop_reason.is_some() {
+                        self.finish_reason = delta.stop_reason;
+                    }
+                    // The counts in `message_delta` are cumulative.
+                    if let Some(n) = usage.and_then(|u| u.output_tokens) {
+                        self.usage.output_tokens = Some(n);
+                    }
+                }
+                StreamWire::MessageStop => {
+                    self.finished = true;
+                    return Some(Ok(ChatEvent::Done {
+                        usage: self.usage,
+                        finish_reason: self.finish_reason.take(),
+                    }));
+                }
+                StreamWire::Error { error } => {
+                    let e = api_error(&self.ctx, status_of(&error.kind), error, None, None);
+                    return self.fail(e);
+                }
+                StreamWire::Other => {}
+            }
+        }
+    }
+
+    fn fail(&mut self, e: ProviderError) -> Option<Result<ChatEvent, ProviderError>> {
+        self.finished = true;
+        Some(Err(e))
+    }
+}
+
+/// The HTTP status Anthropic uses for an error type, for errors that arrive in a stream.
+fn status_of(kind: &str) -> u16 {
+    match kind {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "overloaded_error" => 529,
+        _ => 500,
+    }
+}
+
+async fn status_error(
+    ctx: &Ctx,
+    response: reqwest::Response,
+    model: Option<&str>,
+) -> ProviderError {
+    let status = response.status().as_u16();
+    let retry_after = retry_after_ms(response.headers());
+    let body = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<ErrorWire>(&body) {
+        Ok(wire) => api_error(ctx, status, wire.error, model, retry_after),
+        Err(_) => ctx.http_error(status, &body, retry_after),
+    }
+}
+
+fn api_error(
+    ctx: &Ctx,
+    status: u16,
+    error: ErrorDetail,
+    model: Option<&str>,
+    retry_after_ms: Option<u64>,
+) -> ProviderError {
+    match (status, error.kind.as_str(), model) {
+        (429, _, _) | (_, "rate_limit_error", _) => ProviderError::RateLimited {
+            provider: ctx.provider.clone(),
+            message: error.message,
+            retry_after_ms,
+        },
+        // On /v1/messages a 404 `not_found_error` names the model (`model: <name>`).
+        (404, "not_found_error", Some(model)) => ProviderError::ModelNotFound {
+            provider: ctx.provider.clone(),
+            model: model.to_string(),
+            hint: "Pick one from the provider's model list.".to_string(),
+        },
+        _ => ProviderError::Http {
+            provider: ctx.provider.clone(),
+            status,
+            message: error.message,
+        },
+    }
+}
+
+// ---------------------------------------------------------------- shared helpers
+
+/// What every request of a provider needs, and its error wording.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub(crate) provider: String,
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Ctx {
+    pub(crate) fn new(config: &ProviderConfig, default_base: &str, http: reqwest::Client) -> Ctx {
+        let base = config
+            .base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .unwrap_or(default_base);
+        Ctx {
+            provider: config.name.clone(),
+            base_url: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub(crate) fn send_error(&self, e: reqwest::Error) -> ProviderError {
+        if e.is_connect() || e.is_builder() {
+            ProviderError::Unreachable {
+                provider: self.provider.clone(),
+                base_url: self.base_url.clone(),
+                hint: format!(
+                    "Check the network and the provider's base URL ({}).",
+                    describe(&e)
+                ),
+            }
+        } else if e.is_timeout() {
+            self.transport("the request timed out".to_string())
+        } else {
+            self.transport(describe(&e))
+        }
+    }
+
+    pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<T, ProviderError> {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(format!("reading {what}: {}", describe(&e))))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            self.protocol(format!(
+                "{what} is not in {}'s format ({e}): {}",
+                self.provider,
+                snippet(&String::from_utf8_lossy(&body))
+            ))
+        })
+    }
+
+    /// An error status whose body is not the provider's error JSON.
+    pub(crate) fn http_error(
+        &self,
+        status: u16,
+        body: &str,
+        retry_after_ms: Option<u64>,
+    ) -> ProviderError {
+        let message = if body.trim().is_empty() {
+            reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("no message")
+                .to_string()
+        } else {
+            snippet(body.trim())
+        };
+        if status == 429 {
+            return ProviderError::RateLimited {
+                provider: self.provider.clone(),
+                message,
+                retry_after_ms,
+            };
+        }
+        ProviderError::Http {
+            provider: self.provider.clone(),
+            status,
+            message,
+        }
+    }
+
+    pub(crate) fn sse_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
+        match e {
+            EventStreamError::Transport(e) if e.is_timeout() => {
+                self.transport("the stream timed out before it ended".into())
+            }
+            EventStreamError::Transport(e) => {
+                self.transport(format!("the stream broke off: {}", describe(&e)))
+            }
+            EventStreamError::Utf8(e) => {
+                self.protocol(format!("the stream is not valid UTF-8: {e}"))
+            }
+            EventStreamError::Parser(e) => {
+                self.protocol(format!("the stream is not a valid event stream: {e}"))
+            }
+        }
+    }
+
+    pub(crate) fn unsupported(&self, param: &str) -> ProviderError {
+        ProviderError::UnsupportedParam {
+            provider: self.provider.clone(),
+            param: param.to_string(),
+        }
+    }
+
+    pub(crate) fn transport(&self, detail: String) -> ProviderError {
+        ProviderError::Transport {
+            provider: self.provider.clone(),
+            detail,
+        }
+    }
+
+    pub(crate) fn protocol(&self, detail: String) -> ProviderError {
+        ProviderError::Protocol {
+            provider: self.provider.clone(),
+            detail,
+        }
+    }
+}
+
+/// `Retry-After` in milliseconds: delay-seconds (fractions allowed) or an HTTP date.
+pub(crate) fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.as_millis() as u64)
+}
+
+/// An error with its causes, `a: b: c`, skipping causes that repeat their parent's text.
+pub(crate) fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut last = text.clone();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let s = cause.to_string();
+        if !last.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        last = s;
+        source = cause.source();
+    }
+    text
+}
+
+/// At most 200 characters of untrusted text, for error messages.
+pub(crate) fn snippet(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(7000));
+        h.insert("retry-after", "0.5".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(500));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(later).parse().unwrap(),
+        );
+        let ms = retry_after_ms(&h).unwrap();
+        assert!((118_000..=120_000).contains(&ms), "{ms}");
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after_ms(&h), Some(0));
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), None);
+    }
 }
