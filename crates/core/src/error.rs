@@ -14,6 +14,9 @@ pub enum Error {
     Provider(#[from] ProviderError),
     #[error("{0}")]
     Invalid(String),
+    /// The OS keyring is unavailable, locked or failed; the message says what to do.
+    #[error("{0}")]
+    Keyring(String),
     #[error("could not create the data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -42,6 +45,7 @@ impl Error {
             Error::Template(_) => "template",
             Error::Provider(_) => "provider",
             Error::Invalid(_) => "invalid",
+            Error::Keyring(_) => "keyring",
             Error::DataDir { .. } => "library",
         }
     }

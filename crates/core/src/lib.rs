@@ -11,6 +11,10 @@ mod workbench;
 
 pub use batch::DeltaBatcher;
 pub use error::Error;
+pub use keys::{
+    KEYRING_SERVICE, KeyStatus, check_provider, check_provider_id, keyring_problem, kind_needs_key,
+    status_of,
+};
 pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
