@@ -1,5 +1,6 @@
-//! The Ollama native API (`docs/api.md` of ollama/ollama): `GET /api/tags` and a streamed
-//! `POST /api/chat`, whose body is NDJSON (one JSON object per line).
+//! The Ollama native API (`docs/api.md` of ollama/ollama): `GET /api/tags` and `POST
+//! /api/chat`, whose streamed body is NDJSON (one JSON object per line); with `"stream":
+//! false` (a [`ChatRequest`] that is not streamed) it is one object with the whole message.
 //!
 //! Error mapping, for people:
 //! - nothing listening, DNS failure, a base URL that is not a URL → [`ProviderError::Unreachable`];
@@ -168,16 +169,22 @@ impl crate::Provider for Ollama {
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         let ctx = self.ctx.clone();
         stream::once(async move {
-            let lines = ctx.open_chat(&request).await?;
+            if !request.stream {
+                let response = ctx.send_chat(&request).await?;
+                return Ok(stream::iter(ctx.whole_chat(response).await).boxed());
+            }
+            let response = ctx.send_chat(&request).await?;
+            let lines = lines_of(response.bytes_stream().map_err(std::io::Error::other));
             Ok(ChatDecoder {
                 ctx,
                 lines,
                 pending: None,
                 finished: false,
-            })
+            }
+            .into_stream())
         })
         .flat_map(|opened| match opened {
-            Ok(decoder) => decoder.into_stream(),
+            Ok(events) => events,
             Err(e) => stream::iter([Err(e)]).boxed(),
         })
         .boxed()
@@ -318,12 +325,13 @@ impl Ctx {
             .collect())
     }
 
-    /// Sends the chat request; on success, the body split into lines.
-    async fn open_chat(&self, request: &ChatRequest) -> Result<Lines, ProviderError> {
+    /// Sends the chat request (streamed or not, as the request says); on success, the
+    /// response whose body is still to be read.
+    async fn send_chat(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
         let body = ChatBody {
             model: &request.model,
             messages: &request.messages,
-            stream: true,
+            stream: request.stream,
             options: Options::from_params(&request.params),
         };
         let response = self
@@ -336,9 +344,59 @@ impl Ctx {
         if !response.status().is_success() {
             return Err(self.status_error(response, Some(&request.model)).await);
         }
-        Ok(lines_of(
-            response.bytes_stream().map_err(std::io::Error::other),
-        ))
+        Ok(response)
+    }
+
+    /// The answer to `"stream": false`: one object with the whole message, as one `Delta`
+    /// (when there is text) and `Done`.
+    async fn whole_chat(
+        &self,
+        response: reqwest::Response,
+    ) -> Vec<Result<ChatEvent, ProviderError>> {
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return vec![Err(
+                    self.transport(format!("reading the answer: {}", describe(&e)))
+                )];
+            }
+        };
+        let text = String::from_utf8_lossy(&body);
+        let chunk: ChunkWire = match serde_json::from_str(text.trim()) {
+            Ok(c) => c,
+            Err(e) => {
+                return vec![Err(self.protocol(format!(
+                    "the answer is not a chat response ({e}): {}",
+                    snippet(&text)
+                )))];
+            }
+        };
+        if let Some(message) = chunk.error {
+            return vec![Err(ProviderError::Http {
+                provider: self.provider.clone(),
+                status: 500,
+                message,
+            })];
+        }
+        if !chunk.done {
+            return vec![Err(self.protocol(format!(
+                "the answer to a non-streamed chat is not marked done: {}",
+                snippet(&text)
+            )))];
+        }
+        let content = chunk.message.and_then(|m| m.content).unwrap_or_default();
+        let mut events = Vec::new();
+        if !content.is_empty() {
+            events.push(Ok(ChatEvent::Delta(content)));
+        }
+        events.push(Ok(ChatEvent::Done {
+            usage: Usage {
+                input_tokens: chunk.prompt_eval_count.and_then(|n| u32::try_from(n).ok()),
+                output_tokens: chunk.eval_count.and_then(|n| u32::try_from(n).ok()),
+            },
+            finish_reason: chunk.done_reason.filter(|r| !r.is_empty()),
+        }));
+        events
     }
 
     /// An error from `send()`: nothing answered, or the request could not be made.

@@ -2,7 +2,9 @@
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use whetstone_model::{KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role, Usage};
+use whetstone_model::{
+    KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role, Usage,
+};
 use whetstone_providers::ollama::{Ollama, resolve_base_url};
 use whetstone_providers::{ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::{Fault, OllamaConfig, OllamaModel, OllamaServer};
@@ -130,6 +132,69 @@ async fn streamed_deltas_make_the_reply_and_usage_comes_from_the_final_chunk() {
     assert_eq!(usage.output_tokens, Some(out.deltas.len() as u32));
     assert_eq!(finish_reason.as_deref(), Some("stop"));
     assert_eq!(out.trailing, 0);
+}
+
+#[tokio::test]
+async fn not_streamed_is_one_request_with_stream_false_and_one_delta() {
+    let server = OllamaServer::start(OllamaConfig::default().reply("The sky is blue today."));
+    let provider = client(server.base_url());
+    let messages = vec![user("What colour is the sky?")];
+    let out = run(
+        provider.as_ref(),
+        ChatRequest {
+            stream: false,
+            ..request(
+                "llama3.2",
+                messages,
+                Params {
+                    max_tokens: Some(3),
+                    ..Params::default()
+                },
+            )
+        },
+    )
+    .await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    // The server keeps 3 word chunks for num_predict 3 and says "length".
+    assert_eq!(out.deltas, vec!["The sky is ".to_string()]);
+    let (usage, finish_reason) = out.done.expect("a Done event");
+    assert_eq!(usage.input_tokens, Some(5));
+    assert_eq!(usage.output_tokens, Some(3));
+    assert_eq!(finish_reason.as_deref(), Some("length"));
+    assert_eq!(out.trailing, 0);
+    let bodies = server.chat_bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["stream"], Value::Bool(false));
+    assert_eq!(bodies[0]["options"], json!({"num_predict": 3}));
+}
+
+#[tokio::test]
+async fn not_streamed_errors_are_mapped_like_streamed_ones() {
+    let server = OllamaServer::start(OllamaConfig::default().fault(Fault::Status {
+        status: 500,
+        message: "llama runner process has terminated".into(),
+    }));
+    let provider = client(server.base_url());
+    let not_streamed = |model: &str| ChatRequest {
+        stream: false,
+        ..request(model, vec![user("x")], Params::default())
+    };
+    let out = run(provider.as_ref(), not_streamed("llama3.2")).await;
+    assert_eq!(
+        out.error,
+        Some(ProviderError::Http {
+            provider: "Ollama".into(),
+            status: 500,
+            message: "llama runner process has terminated".into(),
+        })
+    );
+    server.set_fault(Fault::None);
+    let out = run(provider.as_ref(), not_streamed("missing-model")).await;
+    assert!(
+        matches!(&out.error, Some(ProviderError::ModelNotFound { model, .. }) if model == "missing-model"),
+        "{:?}",
+        out.error
+    );
 }
 
 #[tokio::test]
