@@ -1,7 +1,9 @@
 //! `whet`: Whetstone on the command line. The same core as the window; what it
 //! prints with `--json` is a public interface, documented in docs/cli.md.
 
+mod keys;
 mod output;
+mod providers;
 mod run;
 
 use anyhow::{Context, Result, bail};
@@ -44,6 +46,12 @@ enum Command {
     /// The prompt library
     #[command(subcommand)]
     Library(LibraryCommand),
+    /// API keys in the OS keyring (see docs/keys.md)
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Configured providers: kinds, URLs, key sources, limits (see docs/keys.md)
+    #[command(subcommand)]
+    Providers(providers::ProvidersCommand),
 }
 
 #[derive(Subcommand)]
@@ -260,6 +268,8 @@ impl Command {
                 | LibraryCommand::History { json, .. }
                 | LibraryCommand::Save { json, .. },
             ) => *json,
+            Command::Keys(command) => command.json(),
+            Command::Providers(command) => command.json(),
         }
     }
 }
@@ -282,6 +292,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Run(args) => return run::run(args, data_dir).await,
         Command::Library(command) => library(command, data_dir)?,
+        Command::Keys(command) => keys::keys(command, data_dir)?,
+        Command::Providers(command) => providers::providers(command, data_dir)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -188,7 +188,7 @@ pub fn check_provider(config: &ProviderConfig) -> Result<(), Error> {
                 _ => "http://127.0.0.1:8080/v1",
             };
             return Err(Error::Invalid(format!(
-                "a `{}` provider needs a base URL (--base-url), e.g. {example}",
+                "`{}` providers need a base URL (--base-url), e.g. {example}",
                 config.kind.as_str()
             )));
         }
@@ -284,7 +284,13 @@ impl Workbench {
         let config = self.get_provider(id)?;
         match delete_keyring_entry(id) {
             Ok(_) => {}
-            Err(e) if config.key == KeySource::Keyring => return Err(e.into()),
+            Err(e) if config.key == KeySource::Keyring => {
+                return Err(Error::Keyring(format!(
+                    "{id} was not removed, so that its key is not left behind in the OS \
+                     keyring. {}",
+                    e.message()
+                )));
+            }
             // A provider that never used the keyring has nothing there to lose.
             Err(_) => {}
         }
@@ -533,7 +539,7 @@ mod tests {
             check_provider(&c)
                 .unwrap_err()
                 .to_string()
-                .contains("needs a base URL")
+                .contains("need a base URL")
         );
         c.kind = ProviderKind::AzureOpenAi;
         assert!(
