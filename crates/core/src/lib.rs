@@ -5,6 +5,7 @@ mod batch;
 mod error;
 pub mod ipc;
 mod keys;
+mod limits;
 mod paths;
 mod run;
 mod workbench;

@@ -4,20 +4,15 @@
 use crate::Workbench;
 use crate::batch;
 use crate::error::Error;
+use crate::limits;
 use futures::StreamExt;
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use whetstone_model::*;
 use whetstone_providers::{ChatEvent, ChatRequest};
 use whetstone_store::{CellOutcome, NewCell};
-
-/// Requests in flight per provider within one run. Ollama serves a few requests
-/// in parallel by default; more would only queue on its side.
-const CONCURRENCY_PER_PROVIDER: usize = 4;
 
 /// A run going on in the background.
 pub struct RunHandle {
@@ -115,20 +110,9 @@ pub(crate) fn start(
     let bench = bench.clone();
     let run_id = run.id;
     let task = tokio::spawn(async move {
-        let mut limits: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut cells = tokio::task::JoinSet::new();
         for job in jobs {
-            let limit = limits
-                .entry(job.cell.target.provider.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(CONCURRENCY_PER_PROVIDER)))
-                .clone();
-            cells.spawn(run_cell(
-                bench.clone(),
-                job,
-                limit,
-                cancel.clone(),
-                tx.clone(),
-            ));
+            cells.spawn(run_cell(bench.clone(), job, cancel.clone(), tx.clone()));
         }
         while let Some(result) = cells.join_next().await {
             if let Err(e) = result {
@@ -163,12 +147,11 @@ pub(crate) fn start(
 async fn run_cell(
     bench: Workbench,
     job: Job,
-    limit: Arc<Semaphore>,
     cancel: CancellationToken,
     events: mpsc::UnboundedSender<RunEvent>,
 ) {
     let cell_id = job.cell.id;
-    let outcome = execute(&bench, job, limit, &cancel, &events).await;
+    let outcome = execute(&bench, job, &cancel, &events).await;
     let saved = bench.store().finish_cell(cell_id, &outcome);
     match saved {
         Ok(cell) => {
@@ -183,7 +166,6 @@ async fn run_cell(
 async fn execute(
     bench: &Workbench,
     job: Job,
-    limit: Arc<Semaphore>,
     cancel: &CancellationToken,
     events: &mpsc::UnboundedSender<RunEvent>,
 ) -> CellOutcome {
@@ -204,18 +186,18 @@ async fn execute(
         }
     };
     outcome.messages = messages.clone();
-
-    let _permit = tokio::select! {
-        permit = limit.acquire_owned() => permit.expect("the semaphore is never closed"),
-        _ = cancel.cancelled() => {
-            outcome.status = CellStatus::Cancelled;
+    let (config, provider) = match bench.connect(&job.cell.target.provider) {
+        Ok(connected) => connected,
+        Err(e) => {
+            outcome.error = Some(e.to_string());
             return outcome;
         }
     };
-    let provider = match bench.provider(&job.cell.target.provider) {
-        Ok(p) => p,
-        Err(e) => {
-            outcome.error = Some(e.to_string());
+    let gate = bench.inner.gates.get(&config);
+    let _slot = tokio::select! {
+        slot = gate.slot() => slot,
+        _ = cancel.cancelled() => {
+            outcome.status = CellStatus::Cancelled;
             return outcome;
         }
     };
@@ -231,54 +213,94 @@ async fn execute(
         messages: messages.clone(),
     });
 
-    let mut stream = provider.chat(ChatRequest {
+    let request = ChatRequest {
         model: job.cell.target.model.clone(),
         messages,
         params: job.cell.target.params.clone(),
         stream: true,
-    });
+    };
+    let tokens = limits::estimate_tokens(&request.messages)
+        .saturating_add(request.params.max_tokens.unwrap_or(0));
+    let mut backoff = gate.backoff();
+    let deadline = tokio::time::Instant::now() + gate.timeout;
     let elapsed_ms = || started.elapsed().as_secs_f64() * 1000.0;
-    loop {
-        let item = tokio::select! {
-            item = stream.next() => item,
+    'attempts: loop {
+        tokio::select! {
+            _ = gate.pace(tokens) => {}
             _ = cancel.cancelled() => {
                 outcome.status = CellStatus::Cancelled;
                 break;
             }
-        };
-        match item {
-            Some(Ok(ChatEvent::Delta(text))) => {
-                if text.is_empty() {
-                    continue;
+        }
+        let mut stream = provider.chat(request.clone());
+        let failure = loop {
+            let item = tokio::select! {
+                item = tokio::time::timeout_at(deadline, stream.next()) => item,
+                _ = cancel.cancelled() => {
+                    outcome.status = CellStatus::Cancelled;
+                    break 'attempts;
                 }
-                let now = elapsed_ms();
-                outcome.timing.ttft_ms.get_or_insert(now);
-                outcome.output.push_str(&text);
-                let _ = events.send(RunEvent::Delta {
-                    cell_id: job.cell.id,
-                    text,
-                    elapsed_ms: now,
-                });
+            };
+            match item {
+                Err(_) => {
+                    outcome.status = partial_or_error(&outcome.output);
+                    outcome.error = Some(format!(
+                        "no complete answer within {} s (the provider's timeout)",
+                        gate.timeout.as_secs()
+                    ));
+                    break 'attempts;
+                }
+                Ok(Some(Ok(ChatEvent::Delta(text)))) => {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let now = elapsed_ms();
+                    outcome.timing.ttft_ms.get_or_insert(now);
+                    outcome.output.push_str(&text);
+                    let _ = events.send(RunEvent::Delta {
+                        cell_id: job.cell.id,
+                        text,
+                        elapsed_ms: now,
+                    });
+                }
+                Ok(Some(Ok(ChatEvent::Done { usage, .. }))) => {
+                    outcome.usage = usage;
+                    outcome.status = CellStatus::Ok;
+                    break 'attempts;
+                }
+                Ok(Some(Err(e))) => break e,
+                Ok(None) => {
+                    outcome.status = partial_or_error(&outcome.output);
+                    outcome.error =
+                        Some("the provider closed the stream before it finished".into());
+                    break 'attempts;
+                }
             }
-            Some(Ok(ChatEvent::Done { usage, .. })) => {
-                outcome.usage = usage;
-                outcome.status = CellStatus::Ok;
-                break;
-            }
-            Some(Err(e)) => {
-                outcome.status = partial_or_error(&outcome.output);
-                outcome.error = Some(e.to_string());
-                break;
-            }
-            None => {
-                outcome.status = partial_or_error(&outcome.output);
-                outcome.error = Some("the provider closed the stream before it finished".into());
+        };
+        // Dropping the stream aborts the HTTP request.
+        drop(stream);
+        // Only a request that produced nothing is tried again: text already shown
+        // must not be streamed twice.
+        let retry = if outcome.output.is_empty() {
+            limits::retry_after(&failure).and_then(|at_least| Some(backoff.next()?.max(at_least)))
+        } else {
+            None
+        };
+        let Some(delay) = retry else {
+            outcome.status = partial_or_error(&outcome.output);
+            outcome.error = Some(failure.to_string());
+            break;
+        };
+        tracing::info!(cell_id = job.cell.id, ?delay, "retrying after: {failure}");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = cancel.cancelled() => {
+                outcome.status = CellStatus::Cancelled;
+                outcome.error = Some(failure.to_string());
                 break;
             }
         }
     }
-    // Dropping the stream here also aborts the HTTP request when cancelled.
-    drop(stream);
     outcome.timing.total_ms = Some(elapsed_ms());
     outcome
 }

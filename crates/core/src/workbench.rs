@@ -22,6 +22,7 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) data_dir: PathBuf,
     pub(crate) live_runs: Mutex<HashMap<RunId, CancellationToken>>,
+    pub(crate) gates: crate::limits::Gates,
     /// Keeps a scratch library's folder alive; it is deleted with the workbench.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -58,6 +59,7 @@ impl Workbench {
                 http,
                 data_dir: data_dir.to_path_buf(),
                 live_runs: Mutex::new(HashMap::new()),
+                gates: Default::default(),
                 _scratch: scratch,
             }),
         })
@@ -206,18 +208,16 @@ impl Workbench {
         Ok(self.store().upsert_provider(config)?)
     }
 
-    pub(crate) fn provider(&self, id: &str) -> Result<Box<dyn Provider>, Error> {
+    /// A provider's configuration and a client for it, with its key resolved.
+    pub(crate) fn connect(&self, id: &str) -> Result<(ProviderConfig, Box<dyn Provider>), Error> {
         let config = self.store().get_provider(id)?;
         let key = crate::keys::resolve(&config)?;
-        Ok(whetstone_providers::connect(
-            &config,
-            key,
-            self.inner.http.clone(),
-        )?)
+        let client = whetstone_providers::connect(&config, key, self.inner.http.clone())?;
+        Ok((config, client))
     }
 
     pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {
-        let client = self.provider(provider)?;
+        let (_, client) = self.connect(provider)?;
         Ok(client.list_models().await?)
     }
 

@@ -428,3 +428,184 @@ async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
         "{error}"
     );
 }
+
+fn with_limits(f: &Fixture, server: &OllamaServer, limits: Limits) {
+    f.bench
+        .save_provider(&ProviderConfig {
+            id: "ollama".into(),
+            name: "Ollama".into(),
+            kind: ProviderKind::Ollama,
+            base_url: Some(server.base_url().to_string()),
+            key: KeySource::None,
+            api_version: None,
+            region: None,
+            limits,
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_server_error_before_any_text_is_retried() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .fault(Fault::Status {
+                status: 503,
+                message: "loading model".into(),
+            })
+            .fault_times(1),
+    );
+    let f = fixture(None);
+    with_limits(
+        &f,
+        &server,
+        Limits {
+            max_retries: Some(2),
+            ..Limits::default()
+        },
+    );
+    let prompt = f.bench.create_prompt("retry").unwrap();
+    let (run, _) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    assert_eq!(
+        run.cells[0].status,
+        CellStatus::Ok,
+        "{:?}",
+        run.cells[0].error
+    );
+    assert_eq!(run.cells[0].output, "You said: Tell me about x");
+    assert_eq!(server.chat_bodies().len(), 2);
+}
+
+#[tokio::test]
+async fn errors_that_cannot_heal_and_broken_streams_are_not_retried() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .reply("one two three")
+            .fault(Fault::CutAfter(1)),
+    );
+    let f = fixture(None);
+    with_limits(
+        &f,
+        &server,
+        Limits {
+            max_retries: Some(3),
+            ..Limits::default()
+        },
+    );
+    let prompt = f.bench.create_prompt("no retry").unwrap();
+    let panes = vec![
+        draft_pane(prompt.id, TEMPLATE, "a"),
+        draft_pane(prompt.id, TEMPLATE, "missing"),
+    ];
+    let (run, _) = run(&f.bench, spec(prompt.id, panes, "x")).await;
+    // Text was already streamed: trying again would show it twice.
+    assert_eq!(run.cells[0].status, CellStatus::Partial);
+    assert_eq!(run.cells[0].output, "one ");
+    // An unknown model stays unknown.
+    assert_eq!(run.cells[1].status, CellStatus::Error);
+    assert_eq!(
+        server.chat_bodies().len(),
+        2,
+        "one request per cell, no retries"
+    );
+}
+
+#[tokio::test]
+async fn local_providers_report_errors_without_retrying_by_default() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]).fault(Fault::Status {
+        status: 500,
+        message: "boom".into(),
+    }));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("no retry by default").unwrap();
+    let (run, _) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Error);
+    assert!(
+        cell.error.as_deref().unwrap().contains("boom"),
+        "{:?}",
+        cell.error
+    );
+    assert_eq!(server.chat_bodies().len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_past_its_timeout_keeps_what_arrived() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .reply("first second third fourth")
+            .chunk_delay(Duration::from_millis(700)),
+    );
+    let f = fixture(None);
+    with_limits(
+        &f,
+        &server,
+        Limits {
+            timeout_secs: Some(1),
+            ..Limits::default()
+        },
+    );
+    let prompt = f.bench.create_prompt("timeout").unwrap();
+    let (run, _) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    let cell = &run.cells[0];
+    assert_eq!(cell.status, CellStatus::Partial);
+    assert_eq!(cell.output, "first ");
+    assert!(
+        cell.error.as_deref().unwrap().contains("within 1 s"),
+        "{:?}",
+        cell.error
+    );
+}
+
+#[tokio::test]
+async fn the_concurrency_limit_holds_across_panes() {
+    let server = OllamaServer::start(
+        OllamaConfig::default()
+            .models(["a"])
+            .reply("a b c")
+            .chunk_delay(Duration::from_millis(30)),
+    );
+    let f = fixture(None);
+    with_limits(
+        &f,
+        &server,
+        Limits {
+            concurrency: Some(1),
+            ..Limits::default()
+        },
+    );
+    let prompt = f.bench.create_prompt("one at a time").unwrap();
+    let panes = (0..3)
+        .map(|_| draft_pane(prompt.id, TEMPLATE, "a"))
+        .collect();
+    let (run, _) = run(&f.bench, spec(prompt.id, panes, "x")).await;
+    let mut spans: Vec<(String, String)> = run
+        .cells
+        .iter()
+        .map(|c| {
+            (
+                c.started_at.clone().unwrap(),
+                c.finished_at.clone().unwrap(),
+            )
+        })
+        .collect();
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "cells overlapped: {pair:?}");
+    }
+    assert!(run.cells.iter().all(|c| c.status == CellStatus::Ok));
+}
