@@ -252,6 +252,15 @@ struct ChunkWire {
     usage: Option<UsageWire>,
     #[serde(default)]
     error: Option<Value>,
+    /// Groq's streamed usage, in the last chunk, when `stream_options` is not honoured.
+    #[serde(default)]
+    x_groq: Option<XGroqWire>,
+}
+
+#[derive(Deserialize)]
+struct XGroqWire {
+    #[serde(default)]
+    usage: Option<UsageWire>,
 }
 
 #[derive(Deserialize)]
@@ -400,7 +409,14 @@ impl Ctx {
         if !response.status().is_success() {
             return Err(self.status_error(response, Some(&request.model)).await);
         }
-        if !request.stream {
+        // Some compatible servers and proxies ignore `"stream": true` and answer with one
+        // JSON completion; read it as such rather than as an empty event stream.
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("application/json"));
+        if !request.stream || is_json {
             let events = self.whole_completion(response).await;
             return Ok(stream::iter(events).boxed());
         }
@@ -648,7 +664,11 @@ impl Decoder {
                 let e = self.ctx.in_band_error(error);
                 return self.fail(e);
             }
-            if let Some(usage) = &chunk.usage {
+            let usage = chunk
+                .usage
+                .as_ref()
+                .or_else(|| chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref()));
+            if let Some(usage) = usage {
                 self.usage = usage.to_usage();
             }
             let mut text = String::new();
@@ -778,6 +798,77 @@ mod tests {
             h.insert(*n, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    /// Decodes a raw SSE body given in pieces, the way a streamed chat is decoded.
+    async fn decode(pieces: Vec<&'static [u8]>) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = stream::iter(
+            pieces
+                .into_iter()
+                .map(|p| Ok::<_, reqwest::Error>(bytes::Bytes::from_static(p))),
+        );
+        let decoder = Decoder {
+            ctx: Ctx {
+                provider: "Groq".into(),
+                kind: ProviderKind::OpenAiCompatible,
+                base_url: "http://127.0.0.1:1/v1".into(),
+                api_version: AZURE_API_VERSION.into(),
+                key: None,
+                http: reqwest::Client::new(),
+            },
+            events: bytes.eventsource().boxed(),
+            finish_reason: None,
+            usage: Usage::default(),
+            finished: false,
+        };
+        stream::unfold(decoder, |mut d| async move {
+            let item = d.next_event().await?;
+            Some((item, d))
+        })
+        .collect()
+        .await
+    }
+
+    #[tokio::test]
+    async fn groq_usage_crlf_comments_and_events_split_across_reads() {
+        let events = decode(vec![
+            b": keep-alive\r\n\r\ndata: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null}}]}\r\n\r\n",
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"Hel",
+            b"lo\"}}]}\r\n\r\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}],",
+            b"\"x_groq\":{\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":1}}}\r\n\r\n",
+            b"data: [DONE]\r\n\r\n",
+        ])
+        .await;
+        assert_eq!(
+            events,
+            vec![
+                Ok(ChatEvent::Delta("Hello".into())),
+                Ok(ChatEvent::Done {
+                    usage: Usage {
+                        input_tokens: Some(4),
+                        output_tokens: Some(1)
+                    },
+                    finish_reason: Some("length".into()),
+                }),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_is_read_after_done_and_bad_utf8_is_a_protocol_error() {
+        let events = decode(vec![b"data: [DONE]\n\ndata: not json\n\n"]).await;
+        assert_eq!(
+            events,
+            vec![Ok(ChatEvent::Done {
+                usage: Usage::default(),
+                finish_reason: None
+            })]
+        );
+        let events = decode(vec![b"data: \xff\xfe\n\n"]).await;
+        assert!(
+            matches!(&events[..], [Err(ProviderError::Protocol { .. })]),
+            "{events:?}"
+        );
     }
 
     #[test]

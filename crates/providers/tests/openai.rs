@@ -146,6 +146,7 @@ async fn streamed_deltas_make_the_reply_with_usage_from_the_last_chunk() {
     assert_eq!(req.header("authorization"), Some("Bearer sk-test-key"));
     assert_eq!(req.header("api-key"), None);
     assert!(!req.raw_body.contains(KEY));
+    assert!(!req.path.contains(KEY));
     assert_eq!(
         req.body,
         Some(json!({
@@ -547,6 +548,7 @@ async fn azure_uses_the_deployment_path_api_version_and_api_key_header() {
     );
     assert_eq!(req.header("api-key"), Some(KEY));
     assert_eq!(req.header("authorization"), None);
+    assert!(!req.path.contains(KEY) && !req.raw_body.contains(KEY));
     let body = req.body.as_ref().unwrap();
     assert!(body.get("model").is_none(), "{body}");
 
@@ -613,6 +615,125 @@ async fn an_unsupported_parameter_reported_by_openai_is_unsupported_param() {
         Some(ProviderError::UnsupportedParam {
             provider: "P".into(),
             param: "max_tokens".into()
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_stream_without_done_ends_well_after_a_finish_reason_and_badly_before() {
+    let server = OpenAiServer::start(
+        OpenAiConfig::default()
+            .reply("one two three")
+            .fault(Fault::NoDone),
+    );
+    let out = run(
+        openai(&server).as_ref(),
+        request("gpt-4o-mini", "x", Params::default(), true),
+    )
+    .await;
+    assert_eq!(out.error, None);
+    assert_eq!(out.text(), "one two three");
+    let (usage, reason) = out.done.expect("Done after the finish_reason");
+    assert_eq!(usage.output_tokens, Some(3));
+    assert_eq!(reason.as_deref(), Some("stop"));
+
+    server.set_fault(Fault::EndAfter(2));
+    let out = run(
+        openai(&server).as_ref(),
+        request("gpt-4o-mini", "x", Params::default(), true),
+    )
+    .await;
+    assert_eq!(out.text(), "one two ");
+    assert!(
+        matches!(&out.error, Some(ProviderError::Transport { detail, .. }) if detail.contains("ended before")),
+        "{:?}",
+        out.error
+    );
+    assert!(out.done.is_none());
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_stream_true_still_gives_the_answer() {
+    let server = OpenAiServer::start(
+        OpenAiConfig::default()
+            .api_key(None)
+            .reply("all at once")
+            .quirks(Quirks::IgnoresStream),
+    );
+    let out = run(
+        compatible(&server, None).as_ref(),
+        request("gpt-4o-mini", "x", Params::default(), true),
+    )
+    .await;
+    assert_eq!(out.error, None);
+    assert_eq!(out.deltas, vec!["all at once".to_string()]);
+    assert_eq!(out.done.unwrap().1.as_deref(), Some("stop"));
+}
+
+#[tokio::test]
+async fn insufficient_quota_is_not_a_retryable_rate_limit() {
+    let server = OpenAiServer::start(OpenAiConfig::default().fault(Fault::Raw {
+        status: 429,
+        body: json!({"error": {
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "type": "insufficient_quota", "param": null, "code": "insufficient_quota",
+        }})
+        .to_string(),
+    }));
+    let out = run(
+        openai(&server).as_ref(),
+        request("gpt-4o-mini", "x", Params::default(), true),
+    )
+    .await;
+    assert_eq!(
+        out.error,
+        Some(ProviderError::Http {
+            provider: "P".into(),
+            status: 429,
+            message: "You exceeded your current quota, please check your plan and billing details."
+                .into(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn vllm_error_bodies_and_missing_models_are_understood() {
+    // vLLM's errors are top-level objects, not under "error".
+    let server = OpenAiServer::start(
+        OpenAiConfig::default().api_key(None).fault(Fault::Raw {
+            status: 404,
+            body: json!({"object": "error", "message": "The model `qwen` does not exist.",
+            "type": "NotFoundError", "param": null, "code": 404})
+            .to_string(),
+        }),
+    );
+    let out = run(
+        compatible(&server, None).as_ref(),
+        request("qwen", "x", Params::default(), true),
+    )
+    .await;
+    assert!(
+        matches!(&out.error, Some(ProviderError::ModelNotFound { model, .. }) if model == "qwen"),
+        "{:?}",
+        out.error
+    );
+    server.set_fault(Fault::Raw {
+        status: 400,
+        body: json!({"object": "error", "message": "This model's maximum context length is 4096 tokens.",
+            "type": "BadRequestError", "param": null, "code": 400})
+        .to_string(),
+    });
+    let out = run(
+        compatible(&server, None).as_ref(),
+        request("qwen", "x", Params::default(), true),
+    )
+    .await;
+    assert_eq!(
+        out.error,
+        Some(ProviderError::Http {
+            provider: "P".into(),
+            status: 400,
+            message: "This model's maximum context length is 4096 tokens.".into(),
         })
     );
 }

@@ -65,6 +65,14 @@ pub enum Fault {
     /// Send this many content chunks, then `data: {"error": {...}}` and `data: [DONE]`, as
     /// vLLM and OpenRouter do when generation fails after the first byte.
     ErrorAfter { chunks: usize, message: String },
+    /// Send this many content chunks, then end the body cleanly: no `finish_reason`, no
+    /// `[DONE]`.
+    EndAfter(usize),
+    /// The whole stream except its `data: [DONE]` line.
+    NoDone,
+    /// Answer with this status and this body (JSON content type), e.g. another server's
+    /// error shape.
+    Raw { status: u16, body: String },
 }
 
 /// How faithfully the server imitates OpenAI itself.
@@ -75,6 +83,8 @@ pub enum Quirks {
     OpenAi,
     /// What compatible servers do: `content: null` first delta, SSE comments, `timings`.
     Compatible,
+    /// A server that ignores `"stream": true` and answers with one JSON completion.
+    IgnoresStream,
 }
 
 /// How an [`OpenAiServer`] behaves.
@@ -543,6 +553,17 @@ async fn chat_azure(
 }
 
 fn status_fault(fault: &Fault, azure: bool) -> Option<Response> {
+    if let Fault::Raw { status, body } = fault {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.clone(),
+            )
+                .into_response(),
+        );
+    }
     if let Fault::UnsupportedParameter(param) = fault {
         return Some(json_response(
             StatusCode::BAD_REQUEST,
@@ -691,7 +712,7 @@ fn answer(
         quirks: config.quirks,
     };
 
-    if request.stream != Some(true) {
+    if request.stream != Some(true) || config.quirks == Quirks::IgnoresStream {
         let body = json!({
             "id": reply.id,
             "object": "chat.completion",
@@ -764,17 +785,20 @@ async fn stream_chat(
         })));
     }
     let first_delta = match reply.quirks {
-        Quirks::OpenAi => json!({"role": "assistant", "content": "", "refusal": null}),
+        Quirks::OpenAi | Quirks::IgnoresStream => {
+            json!({"role": "assistant", "content": "", "refusal": null})
+        }
         Quirks::Compatible => json!({"role": "assistant", "content": null}),
     };
     send!(data(&reply.chunk(json!([{
         "index": 0, "delta": first_delta, "logprobs": null, "finish_reason": null,
     }]))));
     let fault_at = match &fault {
-        Fault::CutAfter(n) | Fault::MalformedAfter(n) | Fault::ErrorAfter { chunks: n, .. } => {
-            Some((*n).min(reply.chunks.len()))
-        }
-        Fault::None | Fault::Status { .. } | Fault::UnsupportedParameter(_) => None,
+        Fault::CutAfter(n)
+        | Fault::MalformedAfter(n)
+        | Fault::EndAfter(n)
+        | Fault::ErrorAfter { chunks: n, .. } => Some((*n).min(reply.chunks.len())),
+        _ => None,
     };
     for i in 0..=reply.chunks.len() {
         if fault_at == Some(i) {
@@ -795,7 +819,8 @@ async fn stream_chat(
                     let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
                     return Sent::Faulted;
                 }
-                Fault::None | Fault::Status { .. } | Fault::UnsupportedParameter(_) => {}
+                Fault::EndAfter(_) => return Sent::Faulted,
+                _ => {}
             }
         }
         let Some(piece) = reply.chunks.get(i) else {
@@ -815,6 +840,9 @@ async fn stream_chat(
         let mut last = reply.chunk(json!([]));
         last["usage"] = reply.usage();
         send!(data(&last));
+    }
+    if fault == Fault::NoDone {
+        return Sent::Faulted;
     }
     send!(Bytes::from_static(b"data: [DONE]\n\n"));
     Sent::Whole
