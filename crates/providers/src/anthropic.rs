@@ -402,10 +402,11 @@ impl Decoder {
                     if delta.stop_reason.is_some() {
                         self.finish_reason = delta.stop_reason;
                     }
-                    // The counts in `message_delta` are cumulative.
-                    if let Some(n) = usage.and_then(|u| u.output_tokens) {
-                        self.usage.output_tokens = Some(n);
-                    }
+                    // The counts in `message_delta` are cumulative; newer API versions
+                    // repeat `input_tokens` there too.
+                    let usage = usage.unwrap_or_default();
+                    self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
+                    self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
                 }
                 StreamWire::MessageStop => {
                     self.finished = true;

@@ -202,6 +202,11 @@ fn check_key(config: &GeminiConfig, uri: &Uri, headers: &HeaderMap) -> Option<Re
                 "@type": "type.googleapis.com/google.rpc.ErrorInfo",
                 "reason": "API_KEY_INVALID",
                 "domain": "googleapis.com",
+                "metadata": { "service": "generativelanguage.googleapis.com" },
+            }, {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": "API key not valid. Please pass a valid API key.",
             }]);
             Some(json_response(StatusCode::BAD_REQUEST, &body))
         }
