@@ -51,6 +51,7 @@ fn streaming(c: &mut Criterion) {
                 vars: Variables::from([("topic".into(), serde_json::json!("benchmarks"))]),
             }],
             samples: 1,
+            use_cache: true,
         };
         group.throughput(Throughput::Elements(words as u64));
 

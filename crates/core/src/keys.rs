@@ -263,7 +263,10 @@ impl Workbench {
         check_provider(config)?;
         let store = self.store();
         match store.get_provider(&config.id) {
-            Ok(_) => Err(StoreError::NameTaken(format!("provider `{}`", config.id)).into()),
+            Ok(_) => Err(Error::Invalid(format!(
+                "a provider with id `{}` already exists (change it with `whet providers edit {}`)",
+                config.id, config.id
+            ))),
             Err(StoreError::NotFound { .. }) => Ok(store.upsert_provider(config)?),
             Err(e) => Err(e.into()),
         }

@@ -6,13 +6,16 @@ use crate::batch;
 use crate::error::Error;
 use crate::limits;
 use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use whetstone_model::*;
 use whetstone_providers::{ChatEvent, ChatRequest};
-use whetstone_store::{CellOutcome, NewCell};
+use whetstone_store::{CachedResponse, CellOutcome, NewCell};
 
 /// A run going on in the background.
 pub struct RunHandle {
@@ -33,6 +36,42 @@ impl RunHandle {
 struct Job {
     cell: Cell,
     request: Result<Vec<Message>, TemplateError>,
+    /// Set when the cell may be answered from (and saved to) the response cache.
+    cache_key: Option<String>,
+}
+
+/// How far a run is, shared by its cells.
+struct Progress {
+    run_id: RunId,
+    total: u32,
+    done: AtomicU32,
+    started: Instant,
+}
+
+impl Progress {
+    /// Counts one more finished cell; the event to send.
+    fn advance(&self) -> RunEvent {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let left = self.total.saturating_sub(done);
+        let per_cell = self.started.elapsed().as_secs_f64() * 1000.0 / f64::from(done);
+        RunEvent::Progress {
+            run_id: self.run_id,
+            done,
+            total: self.total,
+            eta_ms: (left > 0).then(|| per_cell * f64::from(left)),
+        }
+    }
+}
+
+/// The response cache's key: everything that shapes the answer.
+fn cache_key(target: &Target, messages: &[Message]) -> String {
+    let request = serde_json::json!({
+        "provider": target.provider,
+        "model": target.model,
+        "params": target.params,
+        "messages": messages,
+    });
+    format!("{:x}", Sha256::digest(request.to_string().as_bytes()))
 }
 
 pub(crate) fn start(
@@ -68,11 +107,19 @@ pub(crate) fn start(
 
     let mut new_cells = Vec::new();
     let mut requests = Vec::new();
+    let mut cache_keys = Vec::new();
     for (pane_index, (pane, (version_id, template))) in
         spec.panes.iter().zip(&templates).enumerate()
     {
         for (case_index, case) in spec.cases.iter().enumerate() {
             let rendered = whetstone_template::render(template, &case.vars);
+            // Samples of a sampled (temperature > 0 or unset) request want variety.
+            let cacheable = spec.use_cache
+                && (spec.samples == 1 || pane.target.params.temperature == Some(0.0));
+            let key = match (&rendered, cacheable) {
+                (Ok(messages), true) => Some(cache_key(&pane.target, messages)),
+                _ => None,
+            };
             for sample in 0..spec.samples {
                 new_cells.push(NewCell {
                     pane: pane_index as u32,
@@ -83,6 +130,7 @@ pub(crate) fn start(
                     vars: case.vars.clone(),
                 });
                 requests.push(rendered.clone());
+                cache_keys.push(key.clone());
             }
         }
     }
@@ -91,8 +139,12 @@ pub(crate) fn start(
         .cells
         .iter()
         .cloned()
-        .zip(requests)
-        .map(|(cell, request)| Job { cell, request })
+        .zip(requests.into_iter().zip(cache_keys))
+        .map(|(cell, (request, cache_key))| Job {
+            cell,
+            request,
+            cache_key,
+        })
         .collect();
 
     let cancel = CancellationToken::new();
@@ -109,10 +161,22 @@ pub(crate) fn start(
 
     let bench = bench.clone();
     let run_id = run.id;
+    let progress = Arc::new(Progress {
+        run_id: run.id,
+        total: jobs.len() as u32,
+        done: AtomicU32::new(0),
+        started: Instant::now(),
+    });
     let task = tokio::spawn(async move {
         let mut cells = tokio::task::JoinSet::new();
         for job in jobs {
-            cells.spawn(run_cell(bench.clone(), job, cancel.clone(), tx.clone()));
+            cells.spawn(run_cell(
+                bench.clone(),
+                job,
+                cancel.clone(),
+                tx.clone(),
+                progress.clone(),
+            ));
         }
         while let Some(result) = cells.join_next().await {
             if let Err(e) = result {
@@ -149,9 +213,21 @@ async fn run_cell(
     job: Job,
     cancel: CancellationToken,
     events: mpsc::UnboundedSender<RunEvent>,
+    progress: Arc<Progress>,
 ) {
     let cell_id = job.cell.id;
+    let cache_key = job.cache_key.clone();
     let outcome = execute(&bench, job, &cancel, &events).await;
+    if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
+        let response = CachedResponse {
+            output: outcome.output.clone(),
+            usage: outcome.usage,
+            usage_estimated: outcome.usage_estimated,
+        };
+        if let Err(e) = bench.store().cache_response(key, &response) {
+            tracing::warn!(cell_id, "could not cache an answer: {e}");
+        }
+    }
     let saved = bench.store().finish_cell(cell_id, &outcome);
     match saved {
         Ok(cell) => {
@@ -161,6 +237,7 @@ async fn run_cell(
         }
         Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
     }
+    let _ = events.send(progress.advance());
 }
 
 async fn execute(
@@ -176,6 +253,8 @@ async fn execute(
         error: None,
         timing: Timing::default(),
         usage: Usage::default(),
+        usage_estimated: false,
+        cached: false,
         started_at: None,
     };
     let messages = match job.request {
@@ -186,6 +265,35 @@ async fn execute(
         }
     };
     outcome.messages = messages.clone();
+    if let Some(key) = &job.cache_key {
+        match bench.store().cached_response(key) {
+            Ok(Some(hit)) => {
+                let started_at = whetstone_store::now();
+                let _ = events.send(RunEvent::CellStarted {
+                    cell_id: job.cell.id,
+                    messages,
+                });
+                let _ = events.send(RunEvent::Delta {
+                    cell_id: job.cell.id,
+                    text: hit.output.clone(),
+                    elapsed_ms: 0.0,
+                });
+                outcome.status = CellStatus::Ok;
+                outcome.output = hit.output;
+                outcome.usage = hit.usage;
+                outcome.usage_estimated = hit.usage_estimated;
+                outcome.cached = true;
+                outcome.started_at = Some(started_at);
+                outcome.timing = Timing {
+                    ttft_ms: Some(0.0),
+                    total_ms: Some(0.0),
+                };
+                return outcome;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(cell_id = job.cell.id, "response cache unreadable: {e}"),
+        }
+    }
     let (config, provider) = match bench.connect(&job.cell.target.provider) {
         Ok(connected) => connected,
         Err(e) => {
@@ -265,6 +373,22 @@ async fn execute(
                 }
                 Ok(Some(Ok(ChatEvent::Done { usage, .. }))) => {
                     outcome.usage = usage;
+                    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
+                        // Marked as estimates, so nobody mistakes them for billing numbers.
+                        outcome.usage_estimated = true;
+                        outcome
+                            .usage
+                            .input_tokens
+                            .get_or_insert(limits::estimate_tokens(&request.messages));
+                        let output = [Message {
+                            role: Role::Assistant,
+                            content: outcome.output.clone(),
+                        }];
+                        outcome
+                            .usage
+                            .output_tokens
+                            .get_or_insert(limits::estimate_tokens(&output));
+                    }
                     outcome.status = CellStatus::Ok;
                     break 'attempts;
                 }

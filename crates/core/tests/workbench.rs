@@ -74,6 +74,7 @@ fn spec(prompt: PromptId, panes: Vec<Pane>, topic: &str) -> RunSpec {
         panes,
         cases: vec![TestCase { vars: vars(topic) }],
         samples: 1,
+        use_cache: true,
     }
 }
 
@@ -608,4 +609,97 @@ async fn the_concurrency_limit_holds_across_panes() {
         assert!(pair[0].1 <= pair[1].0, "cells overlapped: {pair:?}");
     }
     assert!(run.cells.iter().all(|c| c.status == CellStatus::Ok));
+}
+
+#[tokio::test]
+async fn an_identical_request_is_answered_from_the_cache() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("cache").unwrap();
+    let first = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await
+    .0;
+    assert!(!first.cells[0].cached);
+    let (second, events) = run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
+    )
+    .await;
+    let cell = &second.cells[0];
+    assert!(
+        cell.cached,
+        "the second identical request comes from the cache"
+    );
+    assert_eq!(
+        (cell.status, &cell.output),
+        (CellStatus::Ok, &first.cells[0].output)
+    );
+    assert_eq!(cell.usage, first.cells[0].usage);
+    assert_eq!(server.chat_bodies().len(), 1, "the provider was asked once");
+    // The cached answer still streams to the window like any other.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RunEvent::Delta { text, .. } if *text == cell.output))
+    );
+
+    // Other variables are another request; a run with the cache off asks again.
+    run(
+        &f.bench,
+        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "y"),
+    )
+    .await;
+    assert_eq!(server.chat_bodies().len(), 2);
+    let mut uncached = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
+    uncached.use_cache = false;
+    let third = run(&f.bench, uncached).await.0;
+    assert!(!third.cells[0].cached);
+    assert_eq!(server.chat_bodies().len(), 3);
+}
+
+#[tokio::test]
+async fn samples_are_not_cached_unless_the_temperature_is_zero() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("samples").unwrap();
+    let mut sampled = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
+    sampled.samples = 3;
+    for _ in 0..2 {
+        let run = run(&f.bench, sampled.clone()).await.0;
+        assert!(run.cells.iter().all(|c| !c.cached));
+    }
+    assert_eq!(server.chat_bodies().len(), 6);
+
+    sampled.panes[0].target.params.temperature = Some(0.0);
+    let warm = run(&f.bench, sampled.clone()).await.0;
+    assert_eq!(warm.cells.len(), 3);
+    let again = run(&f.bench, sampled).await.0;
+    assert!(again.cells.iter().all(|c| c.cached));
+}
+
+#[tokio::test]
+async fn progress_counts_every_cell_and_estimates_the_rest() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("progress").unwrap();
+    let mut three = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
+    three.samples = 3;
+    three.use_cache = false;
+    let (run, events) = run(&f.bench, three).await;
+    let progress: Vec<(u32, u32, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Progress {
+                run_id,
+                done,
+                total,
+                eta_ms,
+            } if *run_id == run.id => Some((*done, *total, eta_ms.is_some())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress, vec![(1, 3, true), (2, 3, true), (3, 3, false)]);
 }

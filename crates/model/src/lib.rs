@@ -351,10 +351,18 @@ pub struct RunSpec {
     /// Repetitions of each pane × case; at least 1.
     #[serde(default = "one")]
     pub samples: u32,
+    /// Answer from the response cache where an identical request succeeded before.
+    /// Never used when samples > 1 unless the temperature is 0: samples want variety.
+    #[serde(default = "yes")]
+    pub use_cache: bool,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -436,6 +444,10 @@ pub struct Cell {
     pub error: Option<String>,
     pub timing: Timing,
     pub usage: Usage,
+    /// The token counts are estimates (the provider reported none).
+    pub usage_estimated: bool,
+    /// The answer came from the response cache, not from the provider.
+    pub cached: bool,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
 }
@@ -519,6 +531,14 @@ pub enum RunEvent {
     },
     /// A cell reached a final state; it is already saved.
     CellFinished { cell: Box<Cell> },
+    /// After each finished cell: how far the run is, and a guess at the time left.
+    Progress {
+        #[ts(type = "number")]
+        run_id: RunId,
+        done: u32,
+        total: u32,
+        eta_ms: Option<f64>,
+    },
     Finished {
         #[ts(type = "number")]
         run_id: RunId,

@@ -23,6 +23,7 @@ mod versions;
 pub use hash::content_hash;
 pub use runs::INTERRUPTED;
 pub use util::now;
+
 pub use versions::LATEST;
 
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +83,20 @@ pub struct CellOutcome {
     pub error: Option<String>,
     pub timing: Timing,
     pub usage: Usage,
+    /// The token counts are estimates (the provider reported none).
+    pub usage_estimated: bool,
+    /// The answer came from the response cache.
+    pub cached: bool,
     /// `None` keeps the time recorded by `mark_cell_running`.
     pub started_at: Option<String>,
+}
+
+/// A successful answer kept for identical requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedResponse {
+    pub output: String,
+    pub usage: Usage,
+    pub usage_estimated: bool,
 }
 
 pub struct Store {
@@ -110,7 +123,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 2;
+    pub const SCHEMA_VERSION: u32 = 3;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -2,7 +2,7 @@
 
 use crate::prompts::require_prompt;
 use crate::util::{bad_value, json_col, not_found, now, to_json};
-use crate::{CellOutcome, NewCell, Result, Store};
+use crate::{CachedResponse, CellOutcome, NewCell, Result, Store};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use whetstone_model::*;
 
@@ -11,7 +11,7 @@ pub const INTERRUPTED: &str = "interrupted: Whetstone stopped before this cell f
 
 const CELL_COLUMNS: &str = "c.id, c.run_id, c.pane, c.case_index, c.sample, c.version_id, \
      v.number, c.target, c.vars, c.messages, c.output, c.status, c.error, c.ttft_ms, c.total_ms, \
-     c.input_tokens, c.output_tokens, c.started_at, c.finished_at";
+     c.input_tokens, c.output_tokens, c.started_at, c.finished_at, c.cached, c.usage_estimated";
 
 fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
     let status: String = row.get(11)?;
@@ -40,6 +40,8 @@ fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
         },
         started_at: row.get(17)?,
         finished_at: row.get(18)?,
+        cached: row.get(19)?,
+        usage_estimated: row.get(20)?,
     })
 }
 
@@ -160,7 +162,8 @@ impl Store {
             let changed = tx.execute(
                 "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
                  ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
-                 started_at = coalesce(?10, started_at), finished_at = ?11 WHERE id = ?1",
+                 started_at = coalesce(?10, started_at), finished_at = ?11, cached = ?12, \
+                 usage_estimated = ?13 WHERE id = ?1",
                 params![
                     cell,
                     messages,
@@ -173,12 +176,57 @@ impl Store {
                     outcome.usage.output_tokens,
                     outcome.started_at,
                     now(),
+                    outcome.cached,
+                    outcome.usage_estimated,
                 ],
             )?;
             if changed == 0 {
                 return Err(not_found(format!("cell {cell}")));
             }
             load_cell(tx, cell)
+        })
+    }
+
+    /// The cached answer to the request with this key, if any.
+    pub fn cached_response(&self, key: &str) -> Result<Option<CachedResponse>> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT output, input_tokens, output_tokens, usage_estimated \
+                     FROM response_cache WHERE key = ?1",
+                    [key],
+                    |row| {
+                        Ok(CachedResponse {
+                            output: row.get(0)?,
+                            usage: Usage {
+                                input_tokens: row.get(1)?,
+                                output_tokens: row.get(2)?,
+                            },
+                            usage_estimated: row.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+
+    /// Keeps (or replaces) the answer to the request with this key.
+    pub fn cache_response(&self, key: &str, response: &CachedResponse) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO response_cache \
+                 (key, output, input_tokens, output_tokens, usage_estimated, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key,
+                    response.output,
+                    response.usage.input_tokens,
+                    response.usage.output_tokens,
+                    response.usage_estimated,
+                    now()
+                ],
+            )?;
+            Ok(())
         })
     }
 

@@ -56,6 +56,7 @@ fn the_store_connection_enforces_foreign_keys() {
                 panes: vec![],
                 cases: vec![],
                 samples: 1,
+                use_cache: true,
             },
             &[],
         )
@@ -67,6 +68,7 @@ fn the_store_connection_enforces_foreign_keys() {
         panes: vec![],
         cases: vec![],
         samples: 1,
+        use_cache: true,
     };
     let cell = whetstone_store::NewCell {
         pane: 0,

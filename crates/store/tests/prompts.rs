@@ -186,6 +186,7 @@ fn duplicate_copies_draft_versions_and_labels_but_not_runs() {
             panes: vec![],
             cases: vec![],
             samples: 1,
+            use_cache: true,
         },
         &[],
     )
@@ -266,6 +267,7 @@ fn delete_cascades_to_versions_labels_runs_and_cells() {
         panes: vec![],
         cases: vec![TestCase::default()],
         samples: 1,
+        use_cache: true,
     };
     let cell = NewCell {
         pane: 0,

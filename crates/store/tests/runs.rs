@@ -60,6 +60,7 @@ fn fixture() -> Fixture {
             },
         ],
         samples: 1,
+        use_cache: true,
     };
     Fixture {
         lib,
@@ -169,6 +170,8 @@ fn cells_round_trip_every_field() {
             output_tokens: Some(4_000_000_000),
         },
         // None keeps the time from mark_cell_running.
+        usage_estimated: false,
+        cached: false,
         started_at: None,
     };
     let done = s.finish_cell(first.id, &outcome).unwrap();
@@ -199,6 +202,8 @@ fn cells_round_trip_every_field() {
             total_ms: Some(5.0),
         },
         usage: Usage::default(),
+        usage_estimated: false,
+        cached: false,
         started_at: Some("2025-02-03T04:05:07.000Z".into()),
     };
     let partial = s.finish_cell(run.cells[2].id, &failed).unwrap();
@@ -255,6 +260,8 @@ fn list_runs_summarises_newest_first() {
                 error: None,
                 timing: Timing::default(),
                 usage: Usage::default(),
+                usage_estimated: false,
+                cached: false,
                 started_at: None,
             },
         )
@@ -339,6 +346,8 @@ fn interrupted_runs_are_closed() {
                 error: None,
                 timing: Timing::default(),
                 usage: Usage::default(),
+                usage_estimated: false,
+                cached: false,
                 started_at: None,
             },
         )

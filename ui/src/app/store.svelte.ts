@@ -509,6 +509,7 @@ export class AppStore {
       panes: this.panes.map((p) => toSpecPane($state.snapshot(p) as PaneConfig, promptId, this.draft)),
       cases: [{ vars: this.varsForRun() }],
       samples: 1,
+      use_cache: true,
     };
     this.historyRun = null;
     this.running = true;

@@ -138,7 +138,12 @@ prompt_id: number, panes: Array<Pane>, cases: Array<TestCase>,
 /**
  * Repetitions of each pane × case; at least 1.
  */
-samples: number, };
+samples: number, 
+/**
+ * Answer from the response cache where an identical request succeeded before.
+ * Never used when samples > 1 unless the temperature is 0: samples want variety.
+ */
+use_cache: boolean, };
 
 export type CellStatus = "pending" | "running" | "ok" | "partial" | "error" | "cancelled";
 
@@ -168,7 +173,15 @@ messages: Array<Message>, output: string, status: CellStatus,
 /**
  * Why the cell is `error` or `partial`, for people.
  */
-error: string | null, timing: Timing, usage: Usage, started_at: string | null, finished_at: string | null, };
+error: string | null, timing: Timing, usage: Usage, 
+/**
+ * The token counts are estimates (the provider reported none).
+ */
+usage_estimated: boolean, 
+/**
+ * The answer came from the response cache, not from the provider.
+ */
+cached: boolean, started_at: string | null, finished_at: string | null, };
 
 export type RunStatus = "running" | "done" | "cancelled";
 
@@ -184,7 +197,7 @@ export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_star
 /**
  * Milliseconds since the cell started at the first token, for live tokens/s.
  */
-elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "finished", run_id: number, status: RunStatus, };
+elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
 
 export type ErrorReply = { 
 /**

@@ -114,6 +114,7 @@ describe("fake runs", () => {
       ],
       cases: [{ vars: { w: "hello there ".repeat(20).trim() } }],
       samples: 1,
+      use_cache: true,
     };
     const events: RunEvent[] = [];
     const runId = await b.startRun(spec, (e) => events.push(e));

@@ -405,7 +405,7 @@ export class FakeBackend implements Backend {
             version_id: version?.id ?? null, version_number: version?.number ?? null,
             target: pane.target, vars: testCase.vars, messages: [], output: "", status: "pending",
             error: null, timing: { ttft_ms: null, total_ms: null }, usage: { input_tokens: null, output_tokens: null },
-            started_at: null, finished_at: null,
+            usage_estimated: false, cached: false, started_at: null, finished_at: null,
           });
         }
       });

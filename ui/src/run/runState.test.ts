@@ -8,13 +8,14 @@ function cell(id: number, pane: number, over: Partial<Cell> = {}): Cell {
   return {
     id, run_id: 7, pane, case_index: 0, sample: 0, version_id: null, version_number: null, target, vars: {},
     messages: [], output: "", status: "pending", error: null, timing: { ttft_ms: null, total_ms: null },
-    usage: { input_tokens: null, output_tokens: null }, started_at: null, finished_at: null, ...over,
+    usage: { input_tokens: null, output_tokens: null }, usage_estimated: false, cached: false,
+    started_at: null, finished_at: null, ...over,
   };
 }
 
 function run(cells: Cell[]): Run {
   const panes = [0, 1].map(() => ({ source: { kind: "draft" as const, prompt_id: 1, template: "t" }, target }));
-  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, panes, cases: [{ vars: {} }], samples: 1 }, status: "running", cells, created_at: "2026-01-01T00:00:00Z", finished_at: null };
+  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, panes, cases: [{ vars: {} }], samples: 1, use_cache: true }, status: "running", cells, created_at: "2026-01-01T00:00:00Z", finished_at: null };
 }
 
 function play(events: RunEvent[]): RunView {
@@ -169,5 +170,31 @@ describe("formatting", () => {
   it("estimates about four characters a token", () => {
     expect(estimateTokens("")).toBe(0);
     expect(estimateTokens("x".repeat(41))).toBe(10);
+  });
+});
+
+describe("cache marks, estimated usage and progress", () => {
+  it("keeps the backend's estimate marked as one, and the cached mark", () => {
+    let view = applyRunEvent(null, { event: "started", run: run([cell(1, 0), cell(2, 1)]) });
+    const done = cell(1, 0, {
+      status: "ok", output: "abcdefgh", cached: true, usage_estimated: true,
+      usage: { input_tokens: 3, output_tokens: 2 }, timing: { ttft_ms: 0, total_ms: 0 },
+    });
+    view = applyRunEvent(view, { event: "cell_finished", cell: done });
+    const pane = view?.panes[0];
+    expect(pane?.cached).toBe(true);
+    expect(paneStats(pane!).estimated).toBe(true);
+    expect(paneStats(pane!).outputTokens).toBe(2);
+    const exact = applyRunEvent(view, { event: "cell_finished", cell: cell(2, 1, { status: "ok", output: "x", usage: { input_tokens: 1, output_tokens: 1 } }) });
+    expect(paneStats(exact!.panes[1]!).estimated).toBe(false);
+  });
+
+  it("records progress of its own run only", () => {
+    const view = applyRunEvent(null, { event: "started", run: run([cell(1, 0), cell(2, 1)]) });
+    expect(view?.progress).toBeNull();
+    const other = applyRunEvent(view, { event: "progress", run_id: 99, done: 1, total: 2, eta_ms: 10 });
+    expect(other?.progress).toBeNull();
+    const mine = applyRunEvent(view, { event: "progress", run_id: 7, done: 1, total: 2, eta_ms: 1500 });
+    expect(mine?.progress).toEqual({ done: 1, total: 2, etaMs: 1500 });
   });
 });

@@ -13,8 +13,18 @@ export interface PaneResult {
   /** Total time, ms: the backend's figure once finished, else the latest delta's. */
   totalMs: number | null;
   usage: Usage;
-  /** True once the cell reached a final state and usage is exact. */
+  /** The backend estimated the token counts (the provider reported none). */
+  usageEstimated: boolean;
+  /** The answer came from the response cache. */
+  cached: boolean;
+  /** True once the cell reached a final state. */
   final: boolean;
+}
+
+export interface RunProgress {
+  done: number;
+  total: number;
+  etaMs: number | null;
 }
 
 export interface RunView {
@@ -23,6 +33,7 @@ export interface RunView {
   /** Indexed like RunSpec.panes (one case, one sample per pane in this window). */
   panes: (PaneResult | null)[];
   createdAt: string;
+  progress: RunProgress | null;
 }
 
 const FINAL: readonly CellStatus[] = ["ok", "partial", "error", "cancelled"];
@@ -41,6 +52,8 @@ function fromCell(cell: Cell): PaneResult {
     ttftMs: cell.timing.ttft_ms,
     totalMs: cell.timing.total_ms,
     usage: cell.usage,
+    usageEstimated: cell.usage_estimated,
+    cached: cell.cached,
     final: isFinal(cell.status),
   };
 }
@@ -52,7 +65,7 @@ export function viewFromRun(run: Run): RunView {
     // The first case and sample of each pane is what this window shows.
     if (cell.case_index === 0 && cell.sample === 0 && cell.pane < panes.length) panes[cell.pane] = fromCell(cell);
   }
-  return { runId: run.id, status: run.status, panes, createdAt: run.created_at };
+  return { runId: run.id, status: run.status, panes, createdAt: run.created_at, progress: null };
 }
 
 function updateCell(view: RunView, cellId: number, f: (p: PaneResult) => PaneResult): RunView {
@@ -105,6 +118,9 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
         return next;
       });
     }
+    case "progress":
+      if (!view || view.runId !== event.run_id) return view;
+      return { ...view, progress: { done: event.done, total: event.total, etaMs: event.eta_ms } };
     case "finished":
       if (!view || view.runId !== event.run_id) return view;
       return { ...view, status: event.status };
@@ -123,12 +139,12 @@ export interface PaneStats {
   outputTokens: number | null;
   /** Output tokens per second of generation (after the first token). */
   tokensPerSecond: number | null;
-  /** True while the figures are estimates from streamed text. */
+  /** True while the figures are estimates (from streamed text, or the backend's own). */
   estimated: boolean;
 }
 
 export function paneStats(p: PaneResult): PaneStats {
-  const exact = p.final && p.usage.output_tokens !== null;
+  const exact = p.final && p.usage.output_tokens !== null && !p.usageEstimated;
   const outputTokens = exact ? p.usage.output_tokens : p.output ? estimateTokens(p.output) : null;
   let tokensPerSecond: number | null = null;
   if (outputTokens !== null && p.ttftMs !== null && p.totalMs !== null) {
