@@ -189,6 +189,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         panes: vec![Pane { source, target }],
         cases: vec![TestCase { vars }],
         samples: 1,
+        use_cache: true,
     };
 
     let json = args.json;
