@@ -38,6 +38,9 @@ pub struct RunArgs {
     stop: Vec<String>,
     #[command(flatten)]
     vars: VarArgs,
+    /// Ask the provider even when an identical request was answered before
+    #[arg(long)]
+    no_cache: bool,
     /// Print the finished cell as JSON instead of streaming text (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
@@ -189,7 +192,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         panes: vec![Pane { source, target }],
         cases: vec![TestCase { vars }],
         samples: 1,
-        use_cache: true,
+        use_cache: !args.no_cache,
     };
 
     let json = args.json;

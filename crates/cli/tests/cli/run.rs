@@ -578,3 +578,25 @@ fn target_flags_keep_the_file_parameters() {
     assert_eq!(body["options"]["temperature"], 0.5, "from the file");
     assert_eq!(body["options"]["seed"], 9, "the flag wins");
 }
+
+#[test]
+fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
+    let sb = Sandbox::new();
+    let ollama = server();
+    library_with_greet(&sb);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "greet", "--var", "topic=otters", "--json"];
+        args.extend_from_slice(extra);
+        let out = sb.whet(args).ollama(ollama.base_url()).run().ok();
+        serde_json::from_str::<Value>(&out.stdout).unwrap()
+    };
+    let first = run(&[]);
+    assert_eq!(first["cached"], false);
+    let second = run(&[]);
+    assert_eq!(second["cached"], true);
+    assert_eq!(second["output"], first["output"]);
+    assert_eq!(ollama.chat_bodies().len(), 1);
+    let fresh = run(&["--no-cache"]);
+    assert_eq!(fresh["cached"], false);
+    assert_eq!(ollama.chat_bodies().len(), 2);
+}
