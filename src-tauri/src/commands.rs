@@ -4,7 +4,7 @@ use crate::AppState;
 use tauri::ipc::Channel;
 use tauri::{State, Wry};
 use whetstone_core::Workbench;
-use whetstone_core::ipc::{AppStatus, ErrorReply};
+use whetstone_core::ipc::{AppStatus, ConnectionTest, ErrorReply, ProviderEntry};
 use whetstone_core::model::*;
 
 type Reply<T> = Result<T, ErrorReply>;
@@ -129,6 +129,81 @@ async fn list_models(state: State<'_, AppState>, provider_id: String) -> Reply<V
 }
 
 #[tauri::command]
+async fn provider_entries(state: State<'_, AppState>) -> Reply<Vec<ProviderEntry>> {
+    call(&state, |b| b.provider_entries())
+}
+
+/// The saved provider as the settings screen shows it.
+fn entry(bench: &Workbench, id: &str) -> Result<ProviderEntry, whetstone_core::Error> {
+    let config = bench.get_provider(id)?;
+    Ok(ProviderEntry {
+        key: whetstone_core::status_of(&config),
+        config,
+    })
+}
+
+#[tauri::command]
+async fn add_provider(state: State<'_, AppState>, config: ProviderConfig) -> Reply<ProviderEntry> {
+    call(&state, |b| {
+        b.add_provider(&config)?;
+        entry(b, &config.id)
+    })
+}
+
+#[tauri::command]
+async fn update_provider(
+    state: State<'_, AppState>,
+    config: ProviderConfig,
+) -> Reply<ProviderEntry> {
+    call(&state, |b| {
+        b.update_provider(&config)?;
+        entry(b, &config.id)
+    })
+}
+
+#[tauri::command]
+async fn delete_provider(state: State<'_, AppState>, id: String) -> Reply<()> {
+    call(&state, |b| b.delete_provider(&id))
+}
+
+#[tauri::command]
+async fn test_connection(state: State<'_, AppState>, id: String) -> Reply<ConnectionTest> {
+    let bench = bench(&state)?;
+    bench.test_connection(&id).await.map_err(|e| e.reply())
+}
+
+/// Write-only: the key goes to the OS keyring and is never sent back.
+#[tauri::command]
+async fn set_key(
+    state: State<'_, AppState>,
+    provider_id: String,
+    secret: String,
+) -> Reply<ProviderEntry> {
+    call(&state, |b| {
+        b.set_key(&provider_id, &secret)?;
+        entry(b, &provider_id)
+    })
+}
+
+#[tauri::command]
+async fn delete_key(state: State<'_, AppState>, provider_id: String) -> Reply<ProviderEntry> {
+    call(&state, |b| {
+        b.delete_key(&provider_id)?;
+        entry(b, &provider_id)
+    })
+}
+
+#[tauri::command]
+async fn default_target(state: State<'_, AppState>) -> Reply<Option<Target>> {
+    call(&state, |b| b.default_target())
+}
+
+#[tauri::command]
+async fn set_default_target(state: State<'_, AppState>, target: Option<Target>) -> Reply<()> {
+    call(&state, |b| b.set_default_target(target.as_ref()))
+}
+
+#[tauri::command]
 async fn start_run(
     state: State<'_, AppState>,
     spec: RunSpec,
@@ -180,6 +255,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'st
         restore_version,
         list_providers,
         list_models,
+        provider_entries,
+        add_provider,
+        update_provider,
+        delete_provider,
+        test_connection,
+        set_key,
+        delete_key,
+        default_target,
+        set_default_target,
         start_run,
         cancel_run,
         list_runs,

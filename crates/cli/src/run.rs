@@ -174,6 +174,13 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     if messages.is_empty() {
         bail!("{label} renders to no messages: there is nothing to send");
     }
+    // Then the library's default target (set in the window's settings).
+    let default_target = match default_target {
+        Some(t) => Some(t),
+        None => bench
+            .default_target()
+            .map_err(|e| anyhow::Error::new(Failure::from_core(&e)))?,
+    };
     let target = args.target(default_target)?;
     if args.provider.is_none() {
         // The provider came from the file or the saved version: say where it came from.

@@ -3,6 +3,7 @@
 //! `ui/src/ipc/bindings.ts` is committed; `tests/bindings.rs` fails when it differs
 //! from [`typescript_bindings`] (refresh with `cargo xtask codegen`).
 
+use crate::keys::KeyStatus;
 use serde::Serialize;
 use ts_rs::TS;
 use whetstone_model::*;
@@ -29,6 +30,23 @@ pub struct AppStatus {
     pub library_error: Option<String>,
 }
 
+/// A provider as the settings screen shows it: its configuration and whether its
+/// key is there. Never the key.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ProviderEntry {
+    pub config: ProviderConfig,
+    pub key: KeyStatus,
+}
+
+/// The answer to "test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ConnectionTest {
+    /// How long the model list took to arrive.
+    pub latency_ms: f64,
+    /// How many models answered (0 where the provider has no list endpoint).
+    pub model_count: u32,
+}
+
 /// The generated TypeScript for every IPC type.
 pub fn typescript_bindings() -> String {
     let mut out =
@@ -43,7 +61,13 @@ pub fn typescript_bindings() -> String {
         };
     }
     whetstone_model::for_each_ipc_type!(emit);
-    emit!(ErrorReply, AppStatus);
+    emit!(
+        ErrorReply,
+        AppStatus,
+        KeyStatus,
+        ProviderEntry,
+        ConnectionTest
+    );
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -23,7 +23,7 @@ inside a desktop or D-Bus session, or name an environment variable for this prov
 (`whet providers edit ID --key-env VAR`).";
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     /// The provider's key source is `None`.

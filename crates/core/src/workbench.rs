@@ -216,6 +216,45 @@ impl Workbench {
         Ok((config, client))
     }
 
+    /// "Test connection": fetches the provider's model list and times it.
+    pub async fn test_connection(
+        &self,
+        provider: &str,
+    ) -> Result<crate::ipc::ConnectionTest, Error> {
+        let started = std::time::Instant::now();
+        let models = self.list_models(provider).await?;
+        Ok(crate::ipc::ConnectionTest {
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            model_count: u32::try_from(models.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Providers with their key status, for the settings screen.
+    pub fn provider_entries(&self) -> Result<Vec<crate::ipc::ProviderEntry>, Error> {
+        Ok(self
+            .list_providers()?
+            .into_iter()
+            .map(|config| crate::ipc::ProviderEntry {
+                key: crate::keys::status_of(&config),
+                config,
+            })
+            .collect())
+    }
+
+    /// The target new panes and `whet run` use when nothing else names one.
+    pub fn default_target(&self) -> Result<Option<Target>, Error> {
+        Ok(self.store().default_target()?)
+    }
+
+    /// Sets (or clears) the default target. Its provider must exist.
+    pub fn set_default_target(&self, target: Option<&Target>) -> Result<(), Error> {
+        let store = self.store();
+        if let Some(t) = target {
+            store.get_provider(&t.provider)?;
+        }
+        Ok(store.set_default_target(target)?)
+    }
+
     pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {
         let (_, client) = self.connect(provider)?;
         Ok(client.list_models().await?)

@@ -123,7 +123,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 3;
+    pub const SCHEMA_VERSION: u32 = 4;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -102,3 +102,45 @@ impl Store {
         })
     }
 }
+
+const DEFAULT_TARGET: &str = "default_target";
+
+impl Store {
+    /// The target new panes and `whet run` use when nothing else names one.
+    pub fn default_target(&self) -> Result<Option<Target>> {
+        self.read(|tx| {
+            let value: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM app_settings WHERE key = ?1",
+                    [DEFAULT_TARGET],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match value {
+                Some(json) => serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(|e| bad_value(0, format!("unreadable default target: {e}")).into()),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub fn set_default_target(&self, target: Option<&Target>) -> Result<()> {
+        self.write(|tx| {
+            match target {
+                Some(t) => {
+                    let json = serde_json::to_string(t).expect("a target always serializes");
+                    tx.execute(
+                        "INSERT INTO app_settings (key, value) VALUES (?1, ?2) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        params![DEFAULT_TARGET, json],
+                    )?;
+                }
+                None => {
+                    tx.execute("DELETE FROM app_settings WHERE key = ?1", [DEFAULT_TARGET])?;
+                }
+            }
+            Ok(())
+        })
+    }
+}

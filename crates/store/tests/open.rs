@@ -452,3 +452,23 @@ fn a_schema_1_library_migrates_forward_keeping_its_providers() {
         .unwrap();
     assert_eq!(version, Store::SCHEMA_VERSION);
 }
+
+#[test]
+fn the_default_target_is_kept_and_cleared() {
+    let lib = library();
+    assert_eq!(lib.store.default_target().unwrap(), None);
+    let target = Target {
+        provider: "ollama".into(),
+        model: "llama3.2".into(),
+        params: Params {
+            temperature: Some(0.2),
+            ..Params::default()
+        },
+    };
+    lib.store.set_default_target(Some(&target)).unwrap();
+    assert_eq!(lib.store.default_target().unwrap(), Some(target.clone()));
+    let reopened = Store::open(&lib.path).unwrap();
+    assert_eq!(reopened.default_target().unwrap(), Some(target));
+    lib.store.set_default_target(None).unwrap();
+    assert_eq!(lib.store.default_target().unwrap(), None);
+}

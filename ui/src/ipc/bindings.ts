@@ -223,3 +223,17 @@ data_dir: string,
  * the window then shows this and nothing else.
  */
 library_error: string | null, };
+
+export type KeyStatus = "not_needed" | "set" | "not_set" | "unavailable";
+
+export type ProviderEntry = { config: ProviderConfig, key: KeyStatus, };
+
+export type ConnectionTest = { 
+/**
+ * How long the model list took to arrive.
+ */
+latency_ms: number, 
+/**
+ * How many models answered (0 where the provider has no list endpoint).
+ */
+model_count: number, };

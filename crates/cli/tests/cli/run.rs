@@ -600,3 +600,60 @@ fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
     assert_eq!(fresh["cached"], false);
     assert_eq!(ollama.chat_bodies().len(), 2);
 }
+
+#[test]
+fn without_a_target_the_librarys_default_target_is_used() {
+    let sb = Sandbox::new();
+    let ollama = server();
+    sb.write("t.jinja", PLAIN);
+    sb.whet([
+        "library",
+        "save",
+        "plain",
+        "--file",
+        "t.jinja",
+        "-m",
+        "no target",
+    ])
+    .run()
+    .ok();
+    let no_target = sb
+        .whet([
+            "run",
+            "plain",
+            "--var",
+            "topic=otters",
+            "--var",
+            "tone=kind",
+        ])
+        .ollama(ollama.base_url())
+        .run();
+    assert!(
+        no_target.stderr.contains("no target"),
+        "{}",
+        no_target.stderr
+    );
+
+    Workbench::open(&sb.data_dir())
+        .unwrap()
+        .set_default_target(Some(&whetstone_core::model::Target {
+            provider: "ollama".into(),
+            model: "m".into(),
+            params: Default::default(),
+        }))
+        .unwrap();
+    let out = sb
+        .whet([
+            "run",
+            "plain",
+            "--var",
+            "topic=otters",
+            "--var",
+            "tone=kind",
+        ])
+        .ollama(ollama.base_url())
+        .run()
+        .ok();
+    assert!(out.stdout.starts_with("You said:"), "{}", out.stdout);
+    assert_eq!(ollama.chat_bodies()[0]["model"], "m");
+}
