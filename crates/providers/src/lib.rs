@@ -5,6 +5,7 @@
 //! requests; rate limits, retries and caching belong to the run engine in core.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod echo;
 pub mod gemini;
 pub mod ollama;
@@ -131,9 +132,6 @@ pub fn connect(
         }
         ProviderKind::Anthropic => anthropic::connect(config, key, http),
         ProviderKind::Gemini => gemini::connect(config, key, http),
-        ProviderKind::Bedrock => Err(ProviderError::UnsupportedKind {
-            provider: config.name.clone(),
-            kind: config.kind.as_str().to_string(),
-        }),
+        ProviderKind::Bedrock => bedrock::connect(config, key, http),
     }
 }

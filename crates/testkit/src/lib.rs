@@ -6,6 +6,7 @@
 //! synchronous tests, `#[tokio::test]`s and benches, and it stops when dropped.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod gemini;
 mod ollama;
 pub mod openai;
