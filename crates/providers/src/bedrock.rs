@@ -734,6 +734,156 @@ fn api_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_eventstream::frame::write_message_to;
+    use aws_smithy_types::event_stream::Header;
+
+    fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
+        let headers = headers
+            .iter()
+            .map(|(n, v)| Header::new(n.to_string(), HeaderValue::String(v.to_string().into())))
+            .collect();
+        let mut out = Vec::new();
+        write_message_to(
+            &Frame::new_from_parts(headers, payload.to_string()),
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+
+    fn event(kind: &str, payload: &str) -> Vec<u8> {
+        frame(
+            &[
+                (":event-type", kind),
+                (":content-type", "application/json"),
+                (":message-type", "event"),
+            ],
+            payload,
+        )
+    }
+
+    /// Decodes `bytes` delivered in chunks of `chunk` bytes.
+    async fn decode(bytes: Vec<u8>, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let chunks: Vec<Result<bytes::Bytes, reqwest::Error>> = bytes
+            .chunks(chunk)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect();
+        let decoder = Decoder {
+            ctx: Ctx {
+                provider: "Bedrock".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                http: reqwest::Client::new(),
+            },
+            bytes: stream::iter(chunks).boxed(),
+            buffer: BytesMut::new(),
+            frames: MessageFrameDecoder::new(),
+            usage: Usage::default(),
+            finish_reason: None,
+            stopped: false,
+            finished: false,
+        };
+        decoder.into_stream().collect().await
+    }
+
+    fn reply() -> Vec<u8> {
+        [
+            event("messageStart", r#"{"p":"abc","role":"assistant"}"#),
+            event(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hel"},"p":"ab"}"#,
+            ),
+            event(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"lo"},"p":"abcdef"}"#,
+            ),
+            event("contentBlockStop", r#"{"contentBlockIndex":0,"p":"a"}"#),
+            event("messageStop", r#"{"p":"abcd","stopReason":"end_turn"}"#),
+        ]
+        .concat()
+    }
+
+    #[tokio::test]
+    async fn frames_split_anywhere_decode_the_same() {
+        let mut bytes = reply();
+        bytes.extend(event(
+            "metadata",
+            r#"{"metrics":{"latencyMs":5},"p":"ab","usage":{"inputTokens":4,"outputTokens":2,"totalTokens":6}}"#,
+        ));
+        let whole = decode(bytes.clone(), bytes.len()).await;
+        assert_eq!(
+            whole,
+            vec![
+                Ok(ChatEvent::Delta("Hel".into())),
+                Ok(ChatEvent::Delta("lo".into())),
+                Ok(ChatEvent::Done {
+                    usage: Usage {
+                        input_tokens: Some(4),
+                        output_tokens: Some(2)
+                    },
+                    finish_reason: Some("end_turn".into()),
+                }),
+            ]
+        );
+        for chunk in [1, 7, 100] {
+            assert_eq!(decode(bytes.clone(), chunk).await, whole, "{chunk}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_metadata_still_ends_with_done() {
+        let out = decode(reply(), 64).await;
+        assert_eq!(
+            out.last(),
+            Some(&Ok(ChatEvent::Done {
+                usage: Usage::default(),
+                finish_reason: Some("end_turn".into()),
+            }))
+        );
+    }
+
+    #[tokio::test]
+    async fn error_frames_and_broken_frames_end_the_stream() {
+        let mut bytes = event("contentBlockDelta", r#"{"delta":{"text":"a"}}"#);
+        bytes.extend(frame(
+            &[
+                (":message-type", "error"),
+                (":error-code", "InternalFailure"),
+                (":error-message", "An internal error occurred."),
+            ],
+            "",
+        ));
+        let out = decode(bytes, 5).await;
+        assert_eq!(
+            out,
+            vec![
+                Ok(ChatEvent::Delta("a".into())),
+                Err(ProviderError::Http {
+                    provider: "Bedrock".into(),
+                    status: 500,
+                    message: "An internal error occurred.".into(),
+                }),
+            ]
+        );
+
+        // A flipped payload byte fails the message CRC.
+        let mut corrupt = event("contentBlockDelta", r#"{"delta":{"text":"a"}}"#);
+        let at = corrupt.len() - 8;
+        corrupt[at] ^= 0x20;
+        let out = decode(corrupt, 16).await;
+        assert!(
+            matches!(&out[..], [Err(ProviderError::Protocol { .. })]),
+            "{out:?}"
+        );
+
+        // The body ending inside a frame is a broken connection, not a short answer.
+        let mut cut = reply();
+        cut.truncate(cut.len() - 3);
+        let out = decode(cut, 32).await;
+        assert!(
+            matches!(out.last(), Some(Err(ProviderError::Transport { .. }))),
+            "{out:?}"
+        );
+    }
 
     #[test]
     fn key_pairs_are_told_from_api_keys() {
