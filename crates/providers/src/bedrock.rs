@@ -38,8 +38,9 @@ use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// The name SigV4 signs Bedrock requests under (the runtime endpoint uses it too).
 const SIGNING_NAME: &str = "bedrock";
-const KEY_HINT: &str = "Store a Bedrock API key for this provider in Settings, or an access \
-    key pair as ACCESS_KEY_ID:SECRET_ACCESS_KEY (set AWS_BEARER_TOKEN_BEDROCK for an API key).";
+const KEY_HINT: &str = "Store a Bedrock API key for this provider in Settings (or in the \
+    environment variable it names, e.g. AWS_BEARER_TOKEN_BEDROCK), or an access key pair as \
+    ACCESS_KEY_ID:SECRET_ACCESS_KEY.";
 
 pub fn connect(
     config: &ProviderConfig,
