@@ -112,17 +112,90 @@ fn is_unreachable(text: &str) -> bool {
     SIGNS.iter().any(|s| text.contains(s))
 }
 
-fn entry(provider: &str) -> Result<keyring::Entry, KeyringError> {
-    keyring::Entry::new(KEYRING_SERVICE, provider).map_err(KeyringError::from_keyring)
+/// The keyring entry of a provider.
+fn entry(provider: &str) -> Result<keyring_core::Entry, KeyringError> {
+    store::entry(provider)
+}
+
+/// A failed keyring call, worded; a Secret Service that stopped answering is
+/// forgotten so the next call connects again.
+fn fail(e: keyring::Error) -> KeyringError {
+    let e = KeyringError::from_keyring(e);
+    if matches!(e, KeyringError::Unavailable) {
+        store::forget();
+    }
+    e
+}
+
+/// On Linux and the BSDs the Secret Service store is opened here rather than through
+/// `keyring::Entry`, which connects once per process and keeps a failure for good:
+/// a window started before the keyring daemon would never see it. Here a failed
+/// connection is retried on the next call.
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+mod store {
+    use super::{KEYRING_SERVICE, KeyringError};
+    use keyring_core::api::CredentialStoreApi;
+    use std::sync::{Arc, Mutex, MutexGuard};
+    use zbus_secret_service_keyring_store::Store;
+
+    static STORE: Mutex<Option<Arc<Store>>> = Mutex::new(None);
+
+    fn slot() -> MutexGuard<'static, Option<Arc<Store>>> {
+        STORE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn entry(provider: &str) -> Result<keyring_core::Entry, KeyringError> {
+        let mut slot = slot();
+        let store = match slot.as_ref() {
+            Some(store) => store.clone(),
+            None => {
+                // Any failure to connect means there is no usable Secret Service.
+                let store = Store::new().map_err(|e| match KeyringError::from_keyring(e) {
+                    KeyringError::Other(_) => KeyringError::Unavailable,
+                    e => e,
+                })?;
+                *slot = Some(store.clone());
+                store
+            }
+        };
+        drop(slot);
+        store
+            .build(KEYRING_SERVICE, provider, None)
+            .map_err(KeyringError::from_keyring)
+    }
+
+    pub(super) fn forget() {
+        *slot() = None;
+    }
+}
+
+/// Elsewhere the `keyring` crate's platform store (Keychain, Credential Manager).
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+mod store {
+    use super::{KEYRING_SERVICE, KeyringError};
+
+    pub(super) fn entry(provider: &str) -> Result<keyring_core::Entry, KeyringError> {
+        keyring::Entry::new(KEYRING_SERVICE, provider)
+            .map(|e| e.inner)
+            .map_err(KeyringError::from_keyring)
+    }
+
+    pub(super) fn forget() {}
 }
 
 /// Whether the keyring holds an entry for `provider`, found by its attributes: the
 /// secret itself is not fetched.
 fn keyring_has(provider: &str) -> Result<bool, KeyringError> {
-    match entry(provider)?.inner.get_attributes() {
+    match entry(provider)?.get_attributes() {
         Ok(_) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
-        Err(e) => Err(KeyringError::from_keyring(e)),
+        Err(e) => Err(fail(e)),
     }
 }
 
@@ -149,7 +222,7 @@ pub(crate) fn resolve(config: &ProviderConfig) -> Result<Option<ApiKey>, Error> 
                 ),
             }
             .into()),
-            Ok(Err(e)) => Err(KeyringError::from_keyring(e).into()),
+            Ok(Err(e)) => Err(fail(e).into()),
             Err(e) => Err(e.into()),
         },
     }
@@ -313,7 +386,7 @@ impl Workbench {
         }
         check_secret(secret)?;
         entry(provider)
-            .and_then(|e| e.set_password(secret).map_err(KeyringError::from_keyring))
+            .and_then(|e| e.set_password(secret).map_err(fail))
             .map_err(Error::from)?;
         if config.key == KeySource::None {
             config.key = KeySource::Keyring;
@@ -369,7 +442,7 @@ fn delete_keyring_entry(provider: &str) -> Result<bool, KeyringError> {
     match entry(provider)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
-        Err(e) => Err(KeyringError::from_keyring(e)),
+        Err(e) => Err(fail(e)),
     }
 }
 
@@ -380,6 +453,13 @@ mod tests {
 
     /// True when a Secret Service answers. Without one: fail under CI (the keyring
     /// tests must not pass vacuously there), else print why the test is skipped.
+    /// Keyring tests take this: one of them points the process at a missing bus.
+    static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn keyring_lock() -> std::sync::MutexGuard<'static, ()> {
+        KEYRING.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn keyring_or_skip(test: &str) -> bool {
         // A write, not only a lookup: a locked keyring answers lookups.
         let writable = entry("~probe")
@@ -431,6 +511,7 @@ mod tests {
 
     #[test]
     fn resolve_hands_the_keyring_key_to_the_client_and_follows_replace_and_delete() {
+        let _keyring = keyring_lock();
         if !keyring_or_skip("resolve_hands_the_keyring_key_to_the_client") {
             return;
         }
@@ -471,6 +552,7 @@ mod tests {
 
     #[test]
     fn removing_a_provider_removes_its_key() {
+        let _keyring = keyring_lock();
         if !keyring_or_skip("removing_a_provider_removes_its_key") {
             return;
         }
@@ -484,6 +566,28 @@ mod tests {
         assert!(keyring_has(&id).unwrap());
         bench.delete_provider(&id).unwrap();
         assert!(!keyring_has(&id).unwrap(), "the key went with the provider");
+    }
+
+    #[test]
+    fn a_keyring_that_appears_later_is_used_without_a_restart() {
+        let _keyring = keyring_lock();
+        let real = std::env::var_os("DBUS_SESSION_BUS_ADDRESS");
+        store::forget();
+        // SAFETY: the other tests that read this variable hold the keyring lock.
+        unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus") };
+        let missing = keyring_has("later");
+        match &real {
+            Some(v) => unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", v) },
+            None => unsafe { std::env::remove_var("DBUS_SESSION_BUS_ADDRESS") },
+        }
+        assert!(
+            matches!(missing, Err(KeyringError::Unavailable)),
+            "{missing:?}"
+        );
+        // The failure was not kept: with the bus back, the keyring answers.
+        if keyring_or_skip("a_keyring_that_appears_later_is_used_without_a_restart") {
+            keyring_has("later").unwrap();
+        }
     }
 
     #[test]
