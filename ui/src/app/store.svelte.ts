@@ -3,12 +3,14 @@
 import type { Backend } from "../platform/backend";
 import { toErrorReply } from "../platform/backend";
 import type {
+  ConnectionTest,
   ErrorReply,
   Message,
   ModelInfo,
   Prompt,
   PromptSummary,
   ProviderConfig,
+  ProviderEntry,
   Run,
   RunSpec,
   RunSummary,
@@ -24,6 +26,7 @@ import { applyRunEvent, viewFromRun, type RunView } from "../run/runState";
 import {
   MAX_PANES,
   defaultPanes,
+  defaultTarget,
   isStoredPanes,
   newPaneKey,
   restorePanes,
@@ -43,6 +46,12 @@ export interface ModelList {
   models: ModelInfo[];
   error: string | null;
 }
+
+/** The last "Test connection" of a provider in the settings screen. */
+export type ConnectionState =
+  | { status: "testing" }
+  | { status: "ok"; result: ConnectionTest }
+  | { status: "error"; message: string };
 
 export type SaveState = "saved" | "pending" | "saving" | "error";
 
@@ -99,6 +108,14 @@ export class AppStore {
   /** The sidebar shows its inline name field for a new prompt. */
   creatingPrompt = $state(false);
 
+  settingsOpen = $state(false);
+  /** Providers with key status, as the settings screen lists them. */
+  providerEntries = $state<ProviderEntry[]>([]);
+  entriesLoaded = $state(false);
+  /** The library's default target: where panes of prompts without a setup start. */
+  defaultTarget = $state<Target | null>(null);
+  connections = $state<Record<string, ConnectionState>>({});
+
   private draftSaver: Debounced<DraftSave>;
   private analyzer: Debounced<string>;
   private renderer: Debounced<null>;
@@ -127,8 +144,14 @@ export class AppStore {
         this.libraryError = status.library_error;
         return;
       }
-      const [providers] = await Promise.all([this.backend.listProviders(), this.loadPrompts()]);
+      const [providers, target] = await Promise.all([
+        this.backend.listProviders(),
+        // Not worth failing the window over: panes then start on the first provider.
+        this.backend.defaultTarget().catch(() => null),
+        this.loadPrompts(),
+      ]);
       this.providers = providers;
+      this.defaultTarget = target;
       for (const p of providers) void this.loadModels(p.id);
       const first = this.prompts[0];
       if (first) await this.select(first.id);
@@ -195,7 +218,7 @@ export class AppStore {
       this.historyRun = null;
       this.vars = loadJson(varsKey(this.library, id), {}, isStringRecord);
       const stored = loadJson<StoredPane[] | null>(panesKey(this.library, id), null, (v): v is StoredPane[] => isStoredPanes(v));
-      this.panes = stored ? restorePanes(stored, versions) : defaultPanes(this.providers, prompt.draft_target, versions);
+      this.panes = stored ? restorePanes(stored, versions) : defaultPanes(this.providers, prompt.draft_target ?? $state.snapshot(this.defaultTarget), versions);
       this.fillModels();
       this.analysis = null;
       this.renderError = null;
@@ -447,7 +470,7 @@ export class AppStore {
   addPane(): void {
     if (this.panes.length >= MAX_PANES || this.running) return;
     const last = this.panes.at(-1);
-    const target = last ? $state.snapshot(last.target) : { provider: this.providers[0]?.id ?? "", model: "", params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } };
+    const target = last ? $state.snapshot(last.target) : defaultTarget(this.providers, $state.snapshot(this.defaultTarget));
     const models = this.models[target.provider]?.models ?? [];
     const used = new Set(this.panes.map((p) => p.target.model));
     const fresh = models.find((m) => !used.has(m.id));
@@ -574,5 +597,122 @@ export class AppStore {
 
   backToLive(): void {
     this.historyRun = null;
+  }
+
+  // ---- settings ------------------------------------------------------------
+
+  openSettings(): void {
+    if (this.settingsOpen) return;
+    void this.flushDraft();
+    this.settingsOpen = true;
+    void this.loadSettings();
+  }
+
+  closeSettings(): void {
+    this.settingsOpen = false;
+  }
+
+  async loadSettings(): Promise<void> {
+    try {
+      const [entries, target] = await Promise.all([this.backend.providerEntries(), this.backend.defaultTarget()]);
+      this.providerEntries = entries;
+      this.defaultTarget = target;
+    } catch (e) {
+      this.notifyError(e);
+    } finally {
+      this.entriesLoaded = true;
+    }
+  }
+
+  private putEntry(entry: ProviderEntry): void {
+    const i = this.providerEntries.findIndex((x) => x.config.id === entry.config.id);
+    this.providerEntries = i < 0 ? [...this.providerEntries, entry] : this.providerEntries.map((x, j) => (j === i ? entry : x));
+  }
+
+  /** The panes' provider picker reads list_providers: keep it in step with the settings. */
+  private async refreshProviders(): Promise<void> {
+    try {
+      this.providers = await this.backend.listProviders();
+    } catch (e) {
+      this.notifyError(e);
+    }
+  }
+
+  /** Adds (`isNew`) or updates a provider. Returns the refusal for the form to show. */
+  async saveProvider(config: ProviderConfig, isNew: boolean): Promise<ErrorReply | null> {
+    try {
+      const entry = isNew ? await this.backend.addProvider(config) : await this.backend.updateProvider(config);
+      this.putEntry(entry);
+      const { [config.id]: _, ...rest } = this.connections;
+      this.connections = rest;
+      await this.refreshProviders();
+      void this.loadModels(config.id);
+      this.notify(isNew ? `Added ${entry.config.name}` : `Saved ${entry.config.name}`);
+      return null;
+    } catch (e) {
+      return toErrorReply(e);
+    }
+  }
+
+  async removeProvider(id: string): Promise<boolean> {
+    try {
+      await this.backend.deleteProvider(id);
+      this.providerEntries = this.providerEntries.filter((x) => x.config.id !== id);
+      const { [id]: _, ...rest } = this.connections;
+      this.connections = rest;
+      const { [id]: __, ...models } = this.models;
+      this.models = models;
+      await this.refreshProviders();
+      return true;
+    } catch (e) {
+      this.notifyError(e);
+      return false;
+    }
+  }
+
+  async testConnection(id: string): Promise<void> {
+    this.connections = { ...this.connections, [id]: { status: "testing" } };
+    let state: ConnectionState;
+    try {
+      state = { status: "ok", result: await this.backend.testConnection(id) };
+    } catch (e) {
+      state = { status: "error", message: toErrorReply(e).message };
+    }
+    // The provider may have been removed while the test ran.
+    if (this.providerEntries.some((x) => x.config.id === id)) this.connections = { ...this.connections, [id]: state };
+  }
+
+  /**
+   * Hands the key to the OS keyring. The secret is an argument only: nothing here
+   * keeps, logs or shows it, and the caller clears its field when this returns.
+   */
+  async setKey(providerId: string, secret: string): Promise<ErrorReply | null> {
+    try {
+      this.putEntry(await this.backend.setKey(providerId, secret));
+      void this.loadModels(providerId);
+      return null;
+    } catch (e) {
+      return toErrorReply(e);
+    }
+  }
+
+  async deleteKey(providerId: string): Promise<void> {
+    try {
+      this.putEntry(await this.backend.deleteKey(providerId));
+    } catch (e) {
+      this.notifyError(e);
+    }
+  }
+
+  async saveDefaultTarget(target: Target | null): Promise<boolean> {
+    try {
+      await this.backend.setDefaultTarget(target);
+      this.defaultTarget = target;
+      this.notify(target ? `New panes start on ${target.model}` : "Default target cleared");
+      return true;
+    } catch (e) {
+      this.notifyError(e);
+      return false;
+    }
   }
 }

@@ -3,6 +3,7 @@
 // in-memory fake used by tests and the browser preview (fake.ts).
 import type {
   AppStatus,
+  ConnectionTest,
   ErrorReply,
   Message,
   ModelInfo,
@@ -10,6 +11,7 @@ import type {
   Prompt,
   PromptSummary,
   ProviderConfig,
+  ProviderEntry,
   Run,
   RunEvent,
   RunSpec,
@@ -35,6 +37,17 @@ export interface Backend {
   restoreVersion(versionId: number): Promise<Version>;
   listProviders(): Promise<ProviderConfig[]>;
   listModels(providerId: string): Promise<ModelInfo[]>;
+  /** Providers with their key status, for the settings screen. */
+  providerEntries(): Promise<ProviderEntry[]>;
+  addProvider(config: ProviderConfig): Promise<ProviderEntry>;
+  updateProvider(config: ProviderConfig): Promise<ProviderEntry>;
+  deleteProvider(id: string): Promise<null>;
+  testConnection(id: string): Promise<ConnectionTest>;
+  /** Write-only: the secret goes to the OS keyring and is never read back. */
+  setKey(providerId: string, secret: string): Promise<ProviderEntry>;
+  deleteKey(providerId: string): Promise<ProviderEntry>;
+  defaultTarget(): Promise<Target | null>;
+  setDefaultTarget(target: Target | null): Promise<null>;
   /** Resolves with the run id; `onEvent` receives the run's events in order. */
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
   cancelRun(runId: number): Promise<null>;

@@ -68,6 +68,30 @@ describe("FakeBackend library", () => {
   });
 });
 
+describe("FakeBackend providers", () => {
+  it("tests connections: model count and latency, or an unreachable Ollama", async () => {
+    const up = await new FakeBackend().testConnection("ollama");
+    expect(up.model_count).toBe((await new FakeBackend().listModels("ollama")).length);
+    expect(up.latency_ms).toBeGreaterThan(0);
+    const down = await rejection(new FakeBackend({ ollamaDown: true }).testConnection("ollama"));
+    expect(down.code).toBe("provider");
+    expect(down.message).toContain("not reachable");
+  });
+
+  it("keeps only whether a key is set, and refuses keys for env-sourced providers", async () => {
+    const b = new FakeBackend({ env: ["GROQ_API_KEY"] });
+    const limits = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
+    const entry = await b.addProvider({ id: "groq", name: "Groq", kind: "openai-compatible", base_url: "https://api.groq.com/openai/v1", key: { kind: "env", var: "GROQ_API_KEY" }, api_version: null, region: null, limits });
+    expect(entry.key).toBe("set");
+    expect((await rejection(b.setKey("groq", "gsk-123"))).message).toContain("GROQ_API_KEY");
+    // A provider without a key switches to the keyring when one is set, as core does.
+    const echo = await b.setKey("echo", "secret-text-here");
+    expect(echo).toMatchObject({ key: "set", config: { key: { kind: "keyring" } } });
+    expect(JSON.stringify(await b.providerEntries())).not.toContain("secret-text-here");
+    expect((await b.deleteKey("echo")).key).toBe("not_set");
+  });
+});
+
 describe("fake templates", () => {
   it("finds variables in order of first use, without loop locals", () => {
     const a = fakeAnalyze("{% for d in docs %}{{ d }}{% endfor %}{{ topic | upper }} {{ topic }} {% if extra %}x{% endif %}");

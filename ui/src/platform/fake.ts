@@ -5,6 +5,7 @@ import type { Backend } from "./backend";
 import type {
   AppStatus,
   Cell,
+  ConnectionTest,
   ErrorReply,
   Message,
   ModelInfo,
@@ -12,6 +13,8 @@ import type {
   Prompt,
   PromptSummary,
   ProviderConfig,
+  ProviderEntry,
+  KeyStatus,
   Role,
   Run,
   RunEvent,
@@ -37,6 +40,10 @@ export interface FakeOptions {
   seed?: boolean;
   /** The library folder app_status reports. */
   dataDir?: string;
+  /** No OS keyring: key statuses read "unavailable" and set_key fails. */
+  keyringDown?: boolean;
+  /** Environment variables that count as set for env-sourced keys. */
+  env?: string[];
 }
 
 const NO_LIMITS = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
@@ -200,10 +207,13 @@ export class FakeBackend implements Backend {
   private nextCellId = 1;
   private readonly opts: Required<FakeOptions>;
 
-  readonly providers: ProviderConfig[] = [
-    { id: "ollama", name: "Ollama", kind: "ollama", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: NO_LIMITS },
-    { id: "echo", name: "Echo", kind: "echo", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: NO_LIMITS },
+  providers: ProviderConfig[] = [
+    { id: "ollama", name: "Ollama", kind: "ollama", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: { ...NO_LIMITS } },
+    { id: "echo", name: "Echo", kind: "echo", base_url: null, key: { kind: "none" }, api_version: null, region: null, limits: { ...NO_LIMITS } },
   ];
+  /** Providers whose keyring entry exists. Only that fact is kept, never the secret. */
+  private keysSet = new Set<string>();
+  private savedDefaultTarget: Target | null = null;
 
   constructor(options: FakeOptions = {}) {
     this.opts = {
@@ -213,6 +223,8 @@ export class FakeBackend implements Backend {
       chunkChars: options.chunkChars ?? 6,
       seed: options.seed ?? false,
       dataDir: options.dataDir ?? "/fake/data",
+      keyringDown: options.keyringDown ?? false,
+      env: options.env ?? [],
     };
     if (this.opts.seed) this.seedLibrary();
   }
@@ -230,6 +242,10 @@ export class FakeBackend implements Backend {
     this.insertVersion(summarize, summarize.draft, "Let the tone be chosen", ago(90));
     summarize.draft += "{% if audience %}\nWrite for {{ audience }}.{% endif %}\n";
     this.insertPrompt("Support reply", "system:\nYou answer customer emails for {{ product }}.\nuser:\n{{ email }}\n", target, ago(600));
+    this.providers.push({ id: "openai", name: "OpenAI", kind: "openai", base_url: null, key: { kind: "keyring" }, api_version: null, region: null, limits: { ...NO_LIMITS, concurrency: 8 } });
+    this.keysSet.add("openai");
+    this.providers.push({ id: "lm-studio", name: "LM Studio", kind: "openai-compatible", base_url: "http://127.0.0.1:1234/v1", key: { kind: "none" }, api_version: null, region: null, limits: { ...NO_LIMITS } });
+    this.savedDefaultTarget = target;
     this.insertPrompt("Extract JSON fields", "user:\nExtract name, date and amount as JSON from:\n{{ invoice }}\n", null, ago(30));
   }
 
@@ -374,20 +390,159 @@ export class FakeBackend implements Backend {
   }
 
   async listProviders(): Promise<ProviderConfig[]> {
-    return this.providers.map((p) => ({ ...p }));
+    return this.providers.map((p) => structuredClone(p));
+  }
+
+  private provider(id: string): ProviderConfig {
+    const p = this.providers.find((x) => x.id === id);
+    if (!p) throw reply("not_found", `No provider \`${id}\`.`);
+    return p;
+  }
+
+  private keyStatus(config: ProviderConfig): KeyStatus {
+    switch (config.key.kind) {
+      case "none":
+        return "not_needed";
+      case "env":
+        return this.opts.env.includes(config.key.var) ? "set" : "not_set";
+      case "keyring":
+        if (this.opts.keyringDown) return "unavailable";
+        return this.keysSet.has(config.id) ? "set" : "not_set";
+    }
+  }
+
+  private entry(config: ProviderConfig): ProviderEntry {
+    return { config: structuredClone(config), key: this.keyStatus(config) };
+  }
+
+  /** The same checks, in the same words, as core::keys::check_provider. */
+  private checkProvider(config: ProviderConfig): void {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(config.id)) {
+      throw reply("invalid", `\`${config.id}\` is not a valid provider id: use 1 to 64 lowercase letters, digits, \`-\` and \`_\`, starting with a letter or digit (e.g. \`openai\`, \`lm-studio\`)`);
+    }
+    if (!config.name.trim()) throw reply("invalid", "a provider's name cannot be empty");
+    if (config.base_url !== null) {
+      let ok = false;
+      try {
+        const u = new URL(config.base_url);
+        ok = (u.protocol === "http:" || u.protocol === "https:") && !!u.hostname;
+      } catch {
+        throw reply("invalid", `base URL \`${config.base_url}\` does not parse (e.g. http://127.0.0.1:8080/v1)`);
+      }
+      if (!ok) throw reply("invalid", `base URL \`${config.base_url}\` must be an http:// or https:// URL with a host`);
+    } else if (config.kind === "openai-compatible" || config.kind === "azure-openai") {
+      const example = config.kind === "azure-openai" ? "https://RESOURCE.openai.azure.com" : "http://127.0.0.1:8080/v1";
+      throw reply("invalid", `\`${config.kind}\` providers need a base URL (--base-url), e.g. ${example}`);
+    }
+    if (config.key.kind === "env" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(config.key.var)) {
+      throw reply("invalid", `\`${config.key.var}\` is not an environment variable name: use letters, digits and \`_\`, not starting with a digit`);
+    }
+  }
+
+  async providerEntries(): Promise<ProviderEntry[]> {
+    await this.guard();
+    return this.providers.map((p) => this.entry(p));
+  }
+
+  async addProvider(config: ProviderConfig): Promise<ProviderEntry> {
+    await this.guard();
+    this.checkProvider(config);
+    if (this.providers.some((p) => p.id === config.id)) {
+      throw reply("invalid", `a provider with id \`${config.id}\` already exists (change it with \`whet providers edit ${config.id}\`)`);
+    }
+    this.providers.push(structuredClone(config));
+    return this.entry(config);
+  }
+
+  async updateProvider(config: ProviderConfig): Promise<ProviderEntry> {
+    await this.guard();
+    this.checkProvider(config);
+    const index = this.providers.findIndex((p) => p.id === config.id);
+    if (index < 0) throw reply("not_found", `No provider \`${config.id}\`.`);
+    this.providers[index] = structuredClone(config);
+    return this.entry(config);
+  }
+
+  async deleteProvider(id: string): Promise<null> {
+    await this.guard();
+    const config = this.provider(id);
+    if (config.key.kind === "keyring" && this.opts.keyringDown) {
+      throw reply("keys", `${id} was not removed, so that its key is not left behind in the OS keyring. No keyring is available.`);
+    }
+    this.keysSet.delete(id);
+    this.providers = this.providers.filter((p) => p.id !== id);
+    return null;
+  }
+
+  async testConnection(id: string): Promise<ConnectionTest> {
+    await this.guard();
+    const started = Date.now();
+    const models = await this.listModels(id);
+    // A plausible round trip: local servers answer fast, cloud APIs slower.
+    const config = this.provider(id);
+    const base = config.kind === "ollama" || config.kind === "echo" ? 12 : 140;
+    return { latency_ms: Math.max(Date.now() - started, base + (id.length * 7) % 40), model_count: models.length };
+  }
+
+  async setKey(providerId: string, secret: string): Promise<ProviderEntry> {
+    await this.guard();
+    const config = this.provider(providerId);
+    if (config.key.kind === "env") {
+      throw reply("invalid", `${config.name} reads its key from the environment variable \`${config.key.var}\`; switch it to the keyring first`);
+    }
+    if (!secret) throw reply("invalid", "the key is empty; nothing was saved");
+    if (/[\u0000-\u001f\u007f]/.test(secret)) throw reply("invalid", "the key contains control characters (a line break?); nothing was saved");
+    if (this.opts.keyringDown) {
+      throw reply("keys", "No OS keyring is available (no Secret Service on D-Bus). Start a keyring such as GNOME Keyring, or set the key in an environment variable.");
+    }
+    this.keysSet.add(providerId);
+    if (config.key.kind === "none") config.key = { kind: "keyring" };
+    return this.entry(config);
+  }
+
+  async deleteKey(providerId: string): Promise<ProviderEntry> {
+    await this.guard();
+    const config = this.provider(providerId);
+    if (this.opts.keyringDown) throw reply("keys", "No OS keyring is available (no Secret Service on D-Bus).");
+    this.keysSet.delete(providerId);
+    return this.entry(config);
+  }
+
+  async defaultTarget(): Promise<Target | null> {
+    await this.guard();
+    return this.savedDefaultTarget ? structuredClone(this.savedDefaultTarget) : null;
+  }
+
+  async setDefaultTarget(target: Target | null): Promise<null> {
+    await this.guard();
+    if (target) this.provider(target.provider);
+    this.savedDefaultTarget = target ? structuredClone(target) : null;
+    return null;
   }
 
   async listModels(providerId: string): Promise<ModelInfo[]> {
-    if (providerId === "echo") return [{ id: "echo", size_bytes: null, parameter_size: null }];
-    if (providerId !== "ollama") throw reply("not_found", `No provider \`${providerId}\`.`);
-    if (this.opts.ollamaDown) {
-      throw reply("provider", "Ollama is not reachable at http://127.0.0.1:11434. Start Ollama with `ollama serve`, or set OLLAMA_HOST.");
+    const config = this.provider(providerId);
+    if (config.kind === "echo") return [{ id: "echo", size_bytes: null, parameter_size: null }];
+    if (config.kind === "ollama") {
+      if (this.opts.ollamaDown) {
+        throw reply("provider", "Ollama is not reachable at http://127.0.0.1:11434. Start Ollama with `ollama serve`, or set OLLAMA_HOST.");
+      }
+      return [
+        { id: "llama3.2:3b", size_bytes: 2_019_393_189, parameter_size: "3.2B" },
+        { id: "gemma3:4b", size_bytes: 3_338_801_804, parameter_size: "4.3B" },
+        { id: "qwen2.5:7b", size_bytes: 4_683_087_332, parameter_size: "7.6B" },
+      ];
     }
-    return [
-      { id: "llama3.2:3b", size_bytes: 2_019_393_189, parameter_size: "3.2B" },
-      { id: "gemma3:4b", size_bytes: 3_338_801_804, parameter_size: "4.3B" },
-      { id: "qwen2.5:7b", size_bytes: 4_683_087_332, parameter_size: "7.6B" },
-    ];
+    const status = this.keyStatus(config);
+    if (status === "not_set" || status === "unavailable") {
+      throw reply("keys", `${config.name} has no API key: set one in Settings.`);
+    }
+    const names: Partial<Record<ProviderConfig["kind"], string[]>> = {
+      openai: ["gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o4-mini"],
+      anthropic: ["claude-sonnet-4-5", "claude-haiku-4-5"],
+      gemini: ["gemini-2.5-flash", "gemini-2.5-pro"],
+    };
+    return (names[config.kind] ?? ["local-model"]).map((id) => ({ id, size_bytes: null, parameter_size: null }));
   }
 
   async startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number> {

@@ -3,12 +3,14 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Backend } from "./backend";
 import type {
   AppStatus,
+  ConnectionTest,
   Message,
   ModelInfo,
   NewVersion,
   Prompt,
   PromptSummary,
   ProviderConfig,
+  ProviderEntry,
   Run,
   RunEvent,
   RunSpec,
@@ -63,6 +65,33 @@ export class TauriBackend implements Backend {
   }
   listModels(providerId: string): Promise<ModelInfo[]> {
     return invoke("list_models", { providerId });
+  }
+  providerEntries(): Promise<ProviderEntry[]> {
+    return invoke("provider_entries");
+  }
+  addProvider(config: ProviderConfig): Promise<ProviderEntry> {
+    return invoke("add_provider", { config });
+  }
+  updateProvider(config: ProviderConfig): Promise<ProviderEntry> {
+    return invoke("update_provider", { config });
+  }
+  deleteProvider(id: string): Promise<null> {
+    return invoke("delete_provider", { id });
+  }
+  testConnection(id: string): Promise<ConnectionTest> {
+    return invoke("test_connection", { id });
+  }
+  setKey(providerId: string, secret: string): Promise<ProviderEntry> {
+    return invoke("set_key", { providerId, secret });
+  }
+  deleteKey(providerId: string): Promise<ProviderEntry> {
+    return invoke("delete_key", { providerId });
+  }
+  defaultTarget(): Promise<Target | null> {
+    return invoke("default_target");
+  }
+  setDefaultTarget(target: Target | null): Promise<null> {
+    return invoke("set_default_target", { target });
   }
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number> {
     const events = new Channel<RunEvent>();

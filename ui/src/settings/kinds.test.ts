@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { configFromForm, fieldForError, formFromConfig, limitDefaults, newForm } from "./kinds";
+import type { ProviderConfig } from "../ipc/bindings";
+
+describe("provider form", () => {
+  it("suggests an id per kind that is not taken yet", () => {
+    expect(newForm("anthropic", []).id).toBe("anthropic");
+    expect(newForm("anthropic", []).key).toBe("keyring");
+    expect(newForm("ollama", []).key).toBe("none");
+    const second = newForm("ollama", ["ollama", "ollama-2"]);
+    expect(second.id).toBe("ollama-3");
+    expect(second.name).toBe("Ollama 3");
+  });
+
+  it("sends empty fields as the defaults and drops fields the kind does not use", () => {
+    const form = { ...newForm("openai", []), api_version: "2099-01-01", region: "eu-west-3", timeout_secs: " 30 " };
+    const built = configFromForm(form);
+    if (!("config" in built)) throw new Error("expected a config");
+    expect(built.config).toMatchObject({ id: "openai", base_url: null, api_version: null, region: null, key: { kind: "keyring" } });
+    expect(built.config.limits).toEqual({ concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: 30, max_retries: null });
+    const azure = configFromForm({ ...newForm("azure-openai", []), api_version: "2024-06-01", base_url: "https://r.openai.azure.com" });
+    expect("config" in azure && azure.config.api_version).toBe("2024-06-01");
+    const bedrock = configFromForm({ ...newForm("bedrock", []), region: "eu-west-3" });
+    expect("config" in bedrock && bedrock.config.region).toBe("eu-west-3");
+  });
+
+  it("refuses limits that are not whole numbers, per field", () => {
+    const built = configFromForm({ ...newForm("openai", []), concurrency: "two", max_retries: "-1", requests_per_minute: "60" });
+    expect("errors" in built && Object.keys(built.errors).sort()).toEqual(["concurrency", "max_retries"]);
+  });
+
+  it("round-trips a saved config through the form", () => {
+    const config: ProviderConfig = {
+      id: "groq", name: "Groq", kind: "openai-compatible", base_url: "https://api.groq.com/openai/v1",
+      key: { kind: "env", var: "GROQ_API_KEY" }, api_version: null, region: null,
+      limits: { concurrency: 2, requests_per_minute: 30, tokens_per_minute: null, timeout_secs: null, max_retries: 1 },
+    };
+    expect(configFromForm(formFromConfig(config))).toEqual({ config });
+  });
+
+  it("shows engine defaults: no retries for local servers", () => {
+    expect(limitDefaults("ollama")).toEqual({ concurrency: 4, timeout_secs: 600, max_retries: 0 });
+    expect(limitDefaults("anthropic").max_retries).toBe(3);
+  });
+
+  it("puts backend refusals at the field they are about", () => {
+    expect(fieldForError("`Open AI` is not a valid provider id: use 1 to 64 lowercase letters")).toBe("id");
+    expect(fieldForError("a provider with id `openai` already exists")).toBe("id");
+    expect(fieldForError("`openai-compatible` providers need a base URL (--base-url), e.g. http://127.0.0.1:8080/v1")).toBe("base_url");
+    expect(fieldForError("`1KEY` is not an environment variable name")).toBe("env_var");
+    expect(fieldForError("a provider's name cannot be empty")).toBe("name");
+    expect(fieldForError("the library is locked")).toBe("form");
+  });
+});
