@@ -17,6 +17,10 @@ use whetstone_model::*;
 use whetstone_providers::{ChatEvent, ChatRequest};
 use whetstone_store::{CachedResponse, CellOutcome, NewCell};
 
+/// Cell tasks alive at once per run: above any provider's concurrency limit worth
+/// having, small enough that huge runs keep a flat memory profile.
+const MAX_CELL_TASKS: usize = 256;
+
 /// A run going on in the background.
 pub struct RunHandle {
     pub id: RunId,
@@ -134,11 +138,13 @@ pub(crate) fn start(
             }
         }
     }
-    let run = bench.store().create_run(&spec, &new_cells)?;
-    let jobs: Vec<Job> = run
-        .cells
-        .iter()
-        .cloned()
+    let mut run = bench.store().create_run(&spec, &new_cells)?;
+    drop(new_cells);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
+    let _ = tx.send(RunEvent::Started { run: run.clone() });
+    let jobs: Vec<Job> = std::mem::take(&mut run.cells)
+        .into_iter()
         .zip(requests.into_iter().zip(cache_keys))
         .map(|(cell, (request, cache_key))| Job {
             cell,
@@ -155,10 +161,6 @@ pub(crate) fn start(
         .unwrap_or_else(|p| p.into_inner())
         .insert(run.id, cancel.clone());
 
-    let (tx, rx) = mpsc::unbounded_channel();
-    let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
-    let _ = tx.send(RunEvent::Started { run: run.clone() });
-
     let bench = bench.clone();
     let run_id = run.id;
     let progress = Arc::new(Progress {
@@ -170,6 +172,13 @@ pub(crate) fn start(
     let task = tokio::spawn(async move {
         let mut cells = tokio::task::JoinSet::new();
         for job in jobs {
+            // A bounded number of cell tasks at a time, so a 10,000-cell run does not
+            // hold 10,000 waiting futures; the provider gates bound the requests.
+            while cells.len() >= MAX_CELL_TASKS {
+                if let Some(Err(e)) = cells.join_next().await {
+                    tracing::error!(run_id, "a cell task failed: {e}");
+                }
+            }
             cells.spawn(run_cell(
                 bench.clone(),
                 job,
@@ -310,12 +319,10 @@ async fn execute(
         }
     };
 
+    // `running` is not written to SQLite: the window learns it from the event, and
+    // one write per cell (when it ends) keeps the store lock off the request path.
     let started = Instant::now();
-    let started_at = whetstone_store::now();
-    if let Err(e) = bench.store().mark_cell_running(job.cell.id, &started_at) {
-        tracing::warn!(cell_id = job.cell.id, "could not mark a cell running: {e}");
-    }
-    outcome.started_at = Some(started_at);
+    outcome.started_at = Some(whetstone_store::now());
     let _ = events.send(RunEvent::CellStarted {
         cell_id: job.cell.id,
         messages: messages.clone(),
