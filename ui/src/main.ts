@@ -14,6 +14,7 @@ async function loadBackend(): Promise<Backend> {
     return new FakeBackend({
       seed: params.get("empty") === null,
       ollamaDown: params.has("ollama-down"),
+      keyringDown: params.has("keyring-down"),
       libraryError: params.get("library-error"),
     });
   }
