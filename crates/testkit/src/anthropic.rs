@@ -21,25 +21,24 @@
 //! word chunks (`"max_tokens"`). `input_tokens` counts the words of `system` and all
 //! messages; `output_tokens` the chunks sent.
 //!
-//! The server scaffolding here (thread, recording, [`Fault`]) is shared with the Gemini
-//! server.
+//! [`Fault`] is shared with the Gemini and Bedrock servers.
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::word_chunks;
+pub use crate::server::RecordedRequest;
+use crate::server::{
+    LoopbackServer, Recorder, Sent, json_response, lock, reply_chunks, sse_response, words,
+};
 
 /// A failure the server plays on chat requests (after the key check).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,29 +56,6 @@ pub enum Fault {
     /// Send this many text chunks, then the provider's in-stream error (Anthropic:
     /// `event: error` with `overloaded_error`; Gemini: `{"error":{…}}`), and end.
     ErrorAfter(usize),
-}
-
-/// One request as the server received it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// Path and query, e.g. `/v1/messages`.
-    pub path: String,
-    /// Header names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON; `None` when empty or not JSON.
-    pub body: Option<Value>,
-    pub raw_body: String,
-}
-
-impl RecordedRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 /// How an [`AnthropicServer`] behaves.
@@ -144,230 +120,6 @@ impl AnthropicConfig {
     }
 }
 
-// ---------------------------------------------------------------- shared scaffolding
-
-pub(crate) struct Recorder {
-    requests: Mutex<Vec<RecordedRequest>>,
-    chats: AtomicUsize,
-    abandoned: AtomicUsize,
-}
-
-impl Recorder {
-    pub(crate) fn new() -> Recorder {
-        Recorder {
-            requests: Mutex::new(Vec::new()),
-            chats: AtomicUsize::new(0),
-            abandoned: AtomicUsize::new(0),
-        }
-    }
-
-    pub(crate) fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string());
-        lock(&self.requests).push(RecordedRequest {
-            method: method.as_str().to_string(),
-            path,
-            headers: headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: serde_json::from_slice(body).ok(),
-            raw_body: String::from_utf8_lossy(body).into_owned(),
-        });
-    }
-
-    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.requests).clone()
-    }
-
-    /// The fault for the next chat request, counting it.
-    pub(crate) fn next_fault(&self, fault: &Fault, times: Option<usize>) -> Fault {
-        let nth = self.chats.fetch_add(1, Ordering::SeqCst);
-        match times {
-            Some(times) if nth >= times => Fault::None,
-            _ => fault.clone(),
-        }
-    }
-
-    pub(crate) fn reset_faults(&self) {
-        self.chats.store(0, Ordering::SeqCst);
-    }
-
-    pub(crate) fn abandoned(&self) -> usize {
-        self.abandoned.load(Ordering::SeqCst)
-    }
-}
-
-/// A server thread with its own runtime; stops when dropped.
-pub(crate) struct Running {
-    pub(crate) base_url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Running {
-    pub(crate) fn spawn(addr: SocketAddr, app: Router, name: &str) -> std::io::Result<Running> {
-        // Bound here, synchronously, so the port is known before `start` returns.
-        let listener = StdTcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let label = name.to_string();
-        let thread = std::thread::Builder::new()
-            .name(format!("{name}-testkit-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            eprintln!("{label} test server: {e}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        // Small SSE writes would otherwise wait on delayed ACKs.
-                        result = axum::serve(
-                            axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                                let _ = tcp.set_nodelay(true);
-                            }),
-                            app,
-                        ) => {
-                            if let Err(e) = result {
-                                eprintln!("{label} test server: {e}");
-                            }
-                        }
-                        _ = stop => {}
-                    }
-                });
-                // Dropping the runtime cancels every connection still open.
-                drop(runtime);
-            })?;
-        Ok(Running {
-            base_url: format!("http://{addr}"),
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        value.to_string(),
-    )
-        .into_response()
-}
-
-/// An event stream fed by a producer task; counts the streams their client abandoned.
-pub(crate) fn sse_response<F>(recorder: Arc<Recorder>, produce: F) -> Response
-where
-    F: FnOnce(Sender) -> futures::future::BoxFuture<'static, Sent> + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let producer = produce(Sender(tx));
-    tokio::spawn(async move {
-        if producer.await == Sent::Abandoned {
-            recorder.abandoned.fetch_add(1, Ordering::SeqCst);
-        }
-    });
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
-    )
-        .into_response()
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Sent {
-    Whole,
-    Faulted,
-    Abandoned,
-}
-
-pub(crate) struct Sender(mpsc::Sender<Result<Bytes, std::io::Error>>);
-
-impl Sender {
-    /// Sends raw bytes; `false` when the client went away.
-    pub(crate) async fn raw(&self, text: String) -> bool {
-        self.0.send(Ok(Bytes::from(text))).await.is_ok()
-    }
-
-    /// Breaks the response off: a body error makes hyper close the connection without the
-    /// terminating chunk.
-    pub(crate) async fn cut(self) {
-        // Let hyper flush what is queued first, or the client may not see those events.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.0.capacity() < self.0.max_capacity()
-            && Instant::now() < deadline
-            && !self.0.is_closed()
-        {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let _ = self
-            .0
-            .send(Err(std::io::Error::other("test server cut the stream")))
-            .await;
-    }
-}
-
-/// The reply for the last user message: text chunks and the index of the first stop
-/// sequence cut, if any.
-pub(crate) fn reply_chunks(
-    reply: Option<&str>,
-    last_user: &str,
-    stops: &[String],
-) -> (Vec<String>, Option<String>) {
-    let mut text = reply
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("You said: {last_user}"));
-    let mut hit = None;
-    if let Some((cut, stop)) = stops
-        .iter()
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s.clone())))
-        .min_by_key(|(i, _)| *i)
-    {
-        text.truncate(cut);
-        hit = Some(stop);
-    }
-    (word_chunks(&text), hit)
-}
-
-pub(crate) fn words(text: &str) -> usize {
-    text.split_whitespace().count()
-}
-
 // ---------------------------------------------------------------- the server
 
 struct Shared {
@@ -378,7 +130,7 @@ struct Shared {
 /// A running Anthropic Messages test server; stops when dropped.
 pub struct AnthropicServer {
     shared: Arc<Shared>,
-    running: Running,
+    running: LoopbackServer,
 }
 
 impl AnthropicServer {
@@ -390,20 +142,20 @@ impl AnthropicServer {
         let addr = config.addr;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            recorder: Arc::new(Recorder::new()),
+            recorder: Recorder::new(),
         });
         let app = Router::new()
             .route("/v1/models", get(models))
             .route("/v1/messages", post(messages))
             .fallback(not_found)
             .with_state(shared.clone());
-        let running = Running::spawn(addr, app, "anthropic")?;
+        let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "anthropic")?;
         Ok(AnthropicServer { shared, running })
     }
 
     /// e.g. `http://127.0.0.1:41234`, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.running.base_url
+        self.running.base_url()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -469,24 +221,11 @@ fn check_headers(config: &AnthropicConfig, headers: &HeaderMap) -> Option<Respon
     None
 }
 
-async fn not_found(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &body);
+async fn not_found() -> Response {
     error_response(404, "Not Found")
 }
 
-async fn models(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &[]);
+async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let config = lock(&shared.config).clone();
     if let Some(r) = check_headers(&config, &headers) {
         return r;
@@ -514,14 +253,7 @@ async fn models(
     )
 }
 
-async fn messages(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &body);
+async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let config = lock(&shared.config).clone();
     if let Some(r) = check_headers(&config, &headers) {
         return r;

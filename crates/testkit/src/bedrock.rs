@@ -31,23 +31,24 @@
 //! (`max_tokens`). `inputTokens` counts the words of `system` and all messages.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message as Frame};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
-pub use crate::anthropic::{Fault, RecordedRequest};
-use crate::anthropic::{Recorder, Running, json_response, lock, reply_chunks, words};
+pub use crate::anthropic::Fault;
+pub use crate::server::RecordedRequest;
+use crate::server::{
+    LoopbackServer, Recorder, Sender, Sent, json_response, lock, reply_chunks, streamed_body, words,
+};
 
 /// How a [`BedrockServer`] behaves.
 #[derive(Debug, Clone)]
@@ -128,13 +129,12 @@ impl BedrockConfig {
 struct Shared {
     config: Mutex<BedrockConfig>,
     recorder: Arc<Recorder>,
-    abandoned: AtomicUsize,
 }
 
 /// A running Bedrock Converse test server; stops when dropped.
 pub struct BedrockServer {
     shared: Arc<Shared>,
-    running: Running,
+    running: LoopbackServer,
 }
 
 impl BedrockServer {
@@ -146,21 +146,20 @@ impl BedrockServer {
         let addr = config.addr;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            recorder: Arc::new(Recorder::new()),
-            abandoned: AtomicUsize::new(0),
+            recorder: Recorder::new(),
         });
         let app = Router::new()
             .route("/model/{model}/converse", post(converse))
             .route("/model/{model}/converse-stream", post(converse_stream))
             .fallback(not_found)
             .with_state(shared.clone());
-        let running = Running::spawn(addr, app, "bedrock")?;
+        let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "bedrock")?;
         Ok(BedrockServer { shared, running })
     }
 
     /// e.g. `http://127.0.0.1:41234`, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.running.base_url
+        self.running.base_url()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -178,7 +177,7 @@ impl BedrockServer {
 
     /// Streamed replies that stopped early because their client went away.
     pub fn abandoned_streams(&self) -> usize {
-        self.shared.abandoned.load(Ordering::SeqCst)
+        self.shared.recorder.abandoned()
     }
 
     pub fn set_fault(&self, fault: Fault) {
@@ -309,14 +308,7 @@ fn check_auth(config: &BedrockConfig, headers: &HeaderMap) -> Option<Response> {
     None
 }
 
-async fn not_found(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &body);
+async fn not_found() -> Response {
     error_response(404, "UnknownOperationException", "Not Found")
 }
 
@@ -333,12 +325,9 @@ struct Plan {
 fn admit(
     shared: &Shared,
     model: &str,
-    method: &Method,
-    uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(BedrockConfig, Plan, Fault), Box<Response>> {
-    shared.recorder.record(method, uri, headers, body);
     let config = lock(&shared.config).clone();
     if let Some(r) = check_auth(&config, headers) {
         return Err(Box::new(r));
@@ -456,12 +445,10 @@ fn usage(plan: &Plan) -> Value {
 async fn converse(
     State(shared): State<Arc<Shared>>,
     Path(model): Path<String>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, plan, _) = match admit(&shared, &model, &method, &uri, &headers, &body) {
+    let (_, plan, _) = match admit(&shared, &model, &headers, &body) {
         Ok(admitted) => admitted,
         Err(response) => return *response,
     };
@@ -536,22 +523,22 @@ fn padding(n: usize) -> String {
 async fn converse_stream(
     State(shared): State<Arc<Shared>>,
     Path(model): Path<String>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (config, plan, fault) = match admit(&shared, &model, &method, &uri, &headers, &body) {
+    let (config, plan, fault) = match admit(&shared, &model, &headers, &body) {
         Ok(admitted) => admitted,
         Err(response) => return *response,
     };
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let delay = config.chunk_delay;
-    let shared_task = shared.clone();
-    tokio::spawn(async move {
-        if !produce(FrameSender(tx), plan, fault, delay).await {
-            shared_task.abandoned.fetch_add(1, Ordering::SeqCst);
-        }
+    let body = streamed_body(shared.recorder.clone(), move |tx| {
+        Box::pin(async move {
+            if produce(tx, plan, fault, delay).await {
+                Sent::Whole
+            } else {
+                Sent::Abandoned
+            }
+        })
     });
     (
         StatusCode::OK,
@@ -562,15 +549,15 @@ async fn converse_stream(
                 "6a0c3c7e-0000-4000-8000-7e57c0ffee01",
             ),
         ],
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+        body,
     )
         .into_response()
 }
 
 /// Sends the frames of one reply; `false` when the client went away first.
-async fn produce(tx: FrameSender, plan: Plan, fault: Fault, delay: Duration) -> bool {
+async fn produce(tx: Sender, plan: Plan, fault: Fault, delay: Duration) -> bool {
     if !tx
-        .send(event_frame(
+        .raw(event_frame(
             "messageStart",
             &json!({ "p": padding(0), "role": "assistant" }),
         ))
@@ -606,13 +593,13 @@ async fn produce(tx: FrameSender, plan: Plan, fault: Fault, delay: Duration) -> 
                         ],
                         b"{not json".to_vec(),
                     );
-                    if !tx.send(bad).await {
+                    if !tx.raw(bad).await {
                         return false;
                     }
                 }
                 Fault::ErrorAfter(_) => {
                     let _ = tx
-                        .send(exception_frame(
+                        .raw(exception_frame(
                             "throttlingException",
                             "Too many tokens, please wait before trying again.",
                         ))
@@ -633,7 +620,7 @@ async fn produce(tx: FrameSender, plan: Plan, fault: Fault, delay: Duration) -> 
             "delta": { "text": chunk },
             "p": padding(i + 1),
         });
-        if !tx.send(event_frame("contentBlockDelta", &delta)).await {
+        if !tx.raw(event_frame("contentBlockDelta", &delta)).await {
             return false;
         }
     }
@@ -656,36 +643,11 @@ async fn produce(tx: FrameSender, plan: Plan, fault: Fault, delay: Duration) -> 
         ),
     ];
     for frame in tail {
-        if !tx.send(frame).await {
+        if !tx.raw(frame).await {
             return false;
         }
     }
     true
-}
-
-struct FrameSender(mpsc::Sender<Result<Bytes, std::io::Error>>);
-
-impl FrameSender {
-    async fn send(&self, frame: Bytes) -> bool {
-        self.0.send(Ok(frame)).await.is_ok()
-    }
-
-    /// Breaks the response off after what is queued has gone out (see the Anthropic
-    /// server's `Sender::cut`, which this mirrors for binary frames).
-    async fn cut(self) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.0.capacity() < self.0.max_capacity()
-            && Instant::now() < deadline
-            && !self.0.is_closed()
-        {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let _ = self
-            .0
-            .send(Err(std::io::Error::other("test server cut the stream")))
-            .await;
-    }
 }
 
 #[cfg(test)]

@@ -28,14 +28,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-pub use crate::anthropic::{Fault, RecordedRequest};
-use crate::anthropic::{
-    Recorder, Running, Sent, json_response, lock, reply_chunks, sse_response, words,
+pub use crate::anthropic::Fault;
+pub use crate::server::RecordedRequest;
+use crate::server::{
+    LoopbackServer, Recorder, Sent, json_response, lock, reply_chunks, sse_response, words,
 };
 
 /// How a [`GeminiServer`] behaves.
@@ -115,7 +116,7 @@ struct Shared {
 /// A running Gemini test server; stops when dropped.
 pub struct GeminiServer {
     shared: Arc<Shared>,
-    running: Running,
+    running: LoopbackServer,
 }
 
 impl GeminiServer {
@@ -127,7 +128,7 @@ impl GeminiServer {
         let addr = config.addr;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            recorder: Arc::new(Recorder::new()),
+            recorder: Recorder::new(),
         });
         let app = Router::new()
             .route("/v1beta/models", get(models))
@@ -135,12 +136,12 @@ impl GeminiServer {
             .route("/v1beta/models/{call}", post(generate))
             .fallback(not_found)
             .with_state(shared.clone());
-        let running = Running::spawn(addr, app, "gemini")?;
+        let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "gemini")?;
         Ok(GeminiServer { shared, running })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.running.base_url
+        self.running.base_url()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -214,24 +215,11 @@ fn check_key(config: &GeminiConfig, uri: &Uri, headers: &HeaderMap) -> Option<Re
     }
 }
 
-async fn not_found(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &body);
+async fn not_found() -> Response {
     error_response(404, "Method not found.")
 }
 
-async fn models(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &[]);
+async fn models(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     let config = lock(&shared.config).clone();
     if let Some(r) = check_key(&config, &uri, &headers) {
         return r;
@@ -278,12 +266,10 @@ async fn models(
 async fn generate(
     State(shared): State<Arc<Shared>>,
     Path(call): Path<String>,
-    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.recorder.record(&method, &uri, &headers, &body);
     let config = lock(&shared.config).clone();
     let Some((model, action)) = call.rsplit_once(':') else {
         return error_response(404, "Method not found.");

@@ -10,5 +10,6 @@ pub mod bedrock;
 pub mod gemini;
 mod ollama;
 pub mod openai;
+mod server;
 
 pub use ollama::{Fault, OllamaConfig, OllamaModel, OllamaServer, RecordedRequest, word_chunks};

@@ -18,21 +18,23 @@
 //! number of whitespace-separated words over all message contents; `eval_count` is the
 //! number of chunks sent.
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, oneshot};
+
+pub use crate::server::RecordedRequest;
+use crate::server::{
+    LoopbackServer, Recorder, Sender, Sent, lock, reply_chunks, streamed_body, string_list,
+};
 
 /// A model the server lists and accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,31 +163,15 @@ impl OllamaConfig {
     }
 }
 
-/// One request as the server received it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// Path and query, e.g. `/api/chat`.
-    pub path: String,
-    /// The body parsed as JSON; `None` when empty or not JSON.
-    pub body: Option<Value>,
-    /// The body as received (lossy UTF-8).
-    pub raw_body: String,
-}
-
 struct Shared {
     config: Mutex<OllamaConfig>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    chats: AtomicUsize,
-    abandoned: AtomicUsize,
+    recorder: Arc<Recorder>,
 }
 
 /// A running Ollama test server; stops when dropped.
 pub struct OllamaServer {
-    base_url: String,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    running: LoopbackServer,
 }
 
 impl OllamaServer {
@@ -195,112 +181,52 @@ impl OllamaServer {
     }
 
     pub fn try_start(config: OllamaConfig) -> std::io::Result<OllamaServer> {
-        // Bound here, synchronously, so the port is known before `start` returns.
-        let listener = StdTcpListener::bind(config.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let addr = config.addr;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            requests: Mutex::new(Vec::new()),
-            chats: AtomicUsize::new(0),
-            abandoned: AtomicUsize::new(0),
+            recorder: Recorder::new(),
         });
         let app = router(shared.clone());
-        let (shutdown, stop) = oneshot::channel::<()>();
-        // The runtime is built here so that a failure surfaces as an error, not in the thread.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let thread = std::thread::Builder::new()
-            .name(format!("ollama-testkit-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            eprintln!("ollama test server: {e}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        // Ollama's Go server sets TCP_NODELAY on every connection; without it
-                        // small NDJSON writes wait ~40 ms for delayed ACKs.
-                        result = axum::serve(
-                            axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                                let _ = tcp.set_nodelay(true);
-                            }),
-                            app,
-                        ) => {
-                            if let Err(e) = result {
-                                eprintln!("ollama test server: {e}");
-                            }
-                        }
-                        _ = stop => {}
-                    }
-                });
-                // Dropping the runtime here cancels every connection still open.
-                drop(runtime);
-            })?;
-        Ok(OllamaServer {
-            base_url: format!("http://{addr}"),
-            shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
+        let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "ollama")?;
+        Ok(OllamaServer { shared, running })
     }
 
     /// e.g. `http://127.0.0.1:41234`, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.running.base_url()
     }
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        self.shared.recorder.requests()
     }
 
     /// The JSON bodies of the `POST /api/chat` requests received so far.
     pub fn chat_bodies(&self) -> Vec<Value> {
-        lock(&self.shared.requests)
-            .iter()
+        self.requests()
+            .into_iter()
             .filter(|r| r.method == "POST" && r.path == "/api/chat")
-            .filter_map(|r| r.body.clone())
+            .filter_map(|r| r.body)
             .collect()
     }
 
     /// How many streamed replies stopped early because their client went away (the client
     /// dropped the stream or closed the connection before the final chunk).
     pub fn abandoned_streams(&self) -> usize {
-        self.shared.abandoned.load(Ordering::SeqCst)
+        self.shared.recorder.abandoned()
     }
 
     /// Changes the behaviour for the requests that follow (and restarts the fault count).
     pub fn set_config(&self, config: OllamaConfig) {
         *lock(&self.shared.config) = config;
-        self.shared.chats.store(0, Ordering::SeqCst);
+        self.shared.recorder.reset_faults();
     }
 
     /// Changes only the fault (and restarts the fault count).
     pub fn set_fault(&self, fault: Fault) {
         lock(&self.shared.config).fault = fault;
-        self.shared.chats.store(0, Ordering::SeqCst);
+        self.shared.recorder.reset_faults();
     }
-}
-
-impl Drop for OllamaServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A test that panicked while holding the lock must not hide the data from the others.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -313,36 +239,15 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn record(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) {
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| uri.path().to_string());
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.as_str().to_string(),
-        path,
-        body: serde_json::from_slice(body).ok(),
-        raw_body: String::from_utf8_lossy(body).into_owned(),
-    });
-}
-
-async fn root(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> &'static str {
-    record(&shared, &method, &uri, &[]);
+async fn root() -> &'static str {
     "Ollama is running"
 }
 
-async fn not_found(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    record(&shared, &method, &uri, &body);
+async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "404 page not found").into_response()
 }
 
-async fn tags(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
-    record(&shared, &method, &uri, &[]);
+async fn tags(State(shared): State<Arc<Shared>>) -> Response {
     let models: Vec<Value> = lock(&shared.config)
         .models
         .iter()
@@ -367,6 +272,7 @@ async fn tags(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Re
     json_response(StatusCode::OK, &json!({ "models": models }))
 }
 
+/// Ollama's JSON responses name their charset.
 fn json_response(status: StatusCode, value: &Value) -> Response {
     (
         status,
@@ -398,14 +304,8 @@ struct ChatMessage {
     content: String,
 }
 
-async fn chat(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
+async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let started = Instant::now();
-    record(&shared, &method, &uri, &body);
     let config = lock(&shared.config).clone();
 
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -419,11 +319,9 @@ async fn chat(
         return error_response(StatusCode::BAD_REQUEST, "model is required");
     }
 
-    let nth = shared.chats.fetch_add(1, Ordering::SeqCst);
-    let fault = match config.fault_times {
-        Some(times) if nth >= times => Fault::None,
-        _ => config.fault.clone(),
-    };
+    let fault = shared
+        .recorder
+        .next_fault(&config.fault, config.fault_times);
     if let Fault::Status { status, message } = &fault {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return error_response(status, message);
@@ -453,22 +351,12 @@ async fn chat(
     }
 
     let options = request.options.unwrap_or_default();
-    let mut text = config.reply.clone().unwrap_or_else(|| {
-        let last_user = request.messages.iter().rev().find(|m| m.role == "user");
-        format!(
-            "You said: {}",
-            last_user.map(|m| m.content.as_str()).unwrap_or("")
-        )
-    });
-    if let Some(cut) = stop_sequences(&options)
-        .iter()
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| text.find(s.as_str()))
-        .min()
-    {
-        text.truncate(cut);
-    }
-    let mut chunks = word_chunks(&text);
+    let last_user = request.messages.iter().rev().find(|m| m.role == "user");
+    let (mut chunks, _) = reply_chunks(
+        config.reply.as_deref(),
+        last_user.map(|m| m.content.as_str()).unwrap_or(""),
+        &string_list(options.get("stop")),
+    );
     let mut done_reason = "stop";
     if let Some(limit) = num_predict(&options)
         && limit < chunks.len()
@@ -495,17 +383,14 @@ async fn chat(
         return json_response(StatusCode::OK, &last);
     }
 
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let producer = stream_chat(tx, chunks, stats, config.chunk_delay, fault);
-    tokio::spawn(async move {
-        if producer.await == Sent::Abandoned {
-            shared.abandoned.fetch_add(1, Ordering::SeqCst);
-        }
+    let delay = config.chunk_delay;
+    let body = streamed_body(shared.recorder.clone(), move |tx| {
+        Box::pin(stream_chat(tx, chunks, stats, delay, fault))
     });
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/x-ndjson")],
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+        body,
     )
         .into_response()
 }
@@ -540,7 +425,7 @@ impl Stats {
 
 /// Produces the NDJSON lines; stops early when the client goes away (the send fails).
 async fn stream_chat(
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    tx: Sender,
     chunks: Vec<String>,
     stats: Stats,
     delay: Duration,
@@ -559,18 +444,17 @@ async fn stream_chat(
         if fault_at == Some(i) {
             match &fault {
                 Fault::CutAfter(_) => {
-                    cut(tx).await;
+                    tx.cut().await;
                     return Sent::Faulted;
                 }
                 Fault::EndAfter(_) => return Sent::Faulted,
                 Fault::MalformedLineAfter(_) => {
-                    let bad = Bytes::from_static(b"this line is not JSON\n");
-                    if tx.send(Ok(bad)).await.is_err() {
+                    if !tx.raw(&b"this line is not JSON\n"[..]).await {
                         return Sent::Abandoned;
                     }
                 }
                 Fault::ErrorAfter { message, .. } => {
-                    let _ = tx.send(Ok(ndjson_line(&json!({ "error": message })))).await;
+                    let _ = tx.raw(ndjson_line(&json!({ "error": message }))).await;
                     return Sent::Faulted;
                 }
                 Fault::None | Fault::Status { .. } => {}
@@ -586,46 +470,19 @@ async fn stream_chat(
             "message": { "role": "assistant", "content": chunk },
             "done": false,
         });
-        if tx.send(Ok(ndjson_line(&object))).await.is_err() {
+        if !tx.raw(ndjson_line(&object)).await {
             return Sent::Abandoned;
         }
     }
-    match tx
-        .send(Ok(ndjson_line(&stats.final_object(eval_started))))
-        .await
-    {
-        Ok(()) => Sent::Whole,
-        Err(_) => Sent::Abandoned,
+    if tx.raw(ndjson_line(&stats.final_object(eval_started))).await {
+        Sent::Whole
+    } else {
+        Sent::Abandoned
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Sent {
-    Whole,
-    /// A fault ended the reply early, as configured.
-    Faulted,
-    /// The client went away first.
-    Abandoned,
 }
 
 fn ndjson_line(value: &Value) -> Bytes {
     Bytes::from(format!("{value}\n"))
-}
-
-/// Breaks the response off: a body error makes hyper close the connection without the
-/// terminating chunk, so the client sees a truncated chunked body.
-async fn cut(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
-    // hyper may drop body bytes it buffered but did not flush when the body fails, so wait
-    // until it has taken every queued chunk (on this single-threaded runtime, the poll that
-    // took the last one also flushed it), then a little longer for good measure.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tx.capacity() < tx.max_capacity() && Instant::now() < deadline && !tx.is_closed() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let _ = tx
-        .send(Err(std::io::Error::other("test server cut the stream")))
-        .await;
 }
 
 fn num_predict(options: &Map<String, Value>) -> Option<usize> {
@@ -633,17 +490,6 @@ fn num_predict(options: &Map<String, Value>) -> Option<usize> {
     let n = v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))?;
     // Negative values mean "no limit" in Ollama (-1 infinite, -2 fill the context).
     usize::try_from(n).ok()
-}
-
-fn stop_sequences(options: &Map<String, Value>) -> Vec<String> {
-    match options.get("stop") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Splits text into word chunks, each word with the whitespace that follows it (leading

@@ -25,23 +25,24 @@
 //! number of whitespace-separated words over all message contents; `completion_tokens` the
 //! number of chunks.
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::word_chunks;
+pub use crate::server::RecordedRequest;
+use crate::server::{
+    LoopbackServer, Recorder, Sender, Sent, json_response, lock, reply_chunks, sse_response,
+    string_list,
+};
 
 /// A failure the server plays on chat requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,42 +159,15 @@ impl OpenAiConfig {
     }
 }
 
-/// One request as the server received it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// Path and query, e.g. `/v1/chat/completions`.
-    pub path: String,
-    /// Header names (lower case) and values, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON; `None` when empty or not JSON.
-    pub body: Option<Value>,
-    /// The body as received (lossy UTF-8).
-    pub raw_body: String,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name in any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct Shared {
     config: Mutex<OpenAiConfig>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    abandoned: AtomicUsize,
+    recorder: Arc<Recorder>,
 }
 
 /// A running OpenAI / Azure OpenAI test server; stops when dropped.
 pub struct OpenAiServer {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    running: LoopbackServer,
 }
 
 impl OpenAiServer {
@@ -203,82 +177,43 @@ impl OpenAiServer {
     }
 
     pub fn try_start(config: OpenAiConfig) -> std::io::Result<OpenAiServer> {
-        let listener = StdTcpListener::bind(config.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let addr = config.addr;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            requests: Mutex::new(Vec::new()),
-            abandoned: AtomicUsize::new(0),
+            recorder: Recorder::new(),
         });
         let app = router(shared.clone());
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let thread = std::thread::Builder::new()
-            .name(format!("openai-testkit-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            eprintln!("openai test server: {e}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        // Small SSE writes would otherwise wait for delayed ACKs.
-                        result = axum::serve(
-                            axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                                let _ = tcp.set_nodelay(true);
-                            }),
-                            app,
-                        ) => {
-                            if let Err(e) = result {
-                                eprintln!("openai test server: {e}");
-                            }
-                        }
-                        _ = stop => {}
-                    }
-                });
-                drop(runtime);
-            })?;
-        Ok(OpenAiServer {
-            addr,
-            shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
+        let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "openai")?;
+        Ok(OpenAiServer { shared, running })
     }
 
     /// The OpenAI-style base URL, e.g. `http://127.0.0.1:41234/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}/v1", self.running.base_url())
     }
 
     /// The Azure-style resource endpoint, e.g. `http://127.0.0.1:41234`.
     pub fn azure_endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.running.base_url().to_string()
     }
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        self.shared.recorder.requests()
     }
 
     /// The JSON bodies of the chat requests (either dialect) received so far.
     pub fn chat_bodies(&self) -> Vec<Value> {
-        lock(&self.shared.requests)
-            .iter()
+        self.requests()
+            .into_iter()
             .filter(|r| r.method == "POST" && r.path.contains("/chat/completions"))
-            .filter_map(|r| r.body.clone())
+            .filter_map(|r| r.body)
             .collect()
     }
 
     /// How many streamed replies stopped early because their client went away.
     pub fn abandoned_streams(&self) -> usize {
-        self.shared.abandoned.load(Ordering::SeqCst)
+        self.shared.recorder.abandoned()
     }
 
     /// Changes the behaviour for the requests that follow.
@@ -292,21 +227,6 @@ impl OpenAiServer {
     }
 }
 
-impl Drop for OpenAiServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/models", get(models))
@@ -318,38 +238,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(shared)
-}
-
-fn record(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| uri.path().to_string());
-    let headers = headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.as_str().to_string(),
-        path,
-        headers,
-        body: serde_json::from_slice(body).ok(),
-        raw_body: String::from_utf8_lossy(body).into_owned(),
-    });
-}
-
-fn json_response(status: StatusCode, value: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        value.to_string(),
-    )
-        .into_response()
 }
 
 /// OpenAI's error body.
@@ -368,14 +256,7 @@ fn azure_error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-async fn not_found(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    record(&shared, &method, &uri, &headers, &body);
+async fn not_found(method: Method, uri: Uri) -> Response {
     openai_error(
         StatusCode::NOT_FOUND,
         &format!("Invalid URL ({method} {})", uri.path()),
@@ -418,13 +299,7 @@ fn check_bearer(config: &OpenAiConfig, headers: &HeaderMap) -> Option<Response> 
     }
 }
 
-async fn models(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    record(&shared, &method, &uri, &headers, &[]);
+async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let config = lock(&shared.config).clone();
     if let Some(denied) = check_bearer(&config, &headers) {
         return denied;
@@ -464,12 +339,9 @@ struct ChatMessage {
 
 async fn chat_openai(
     State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&shared, &method, &uri, &headers, &body);
     let config = lock(&shared.config).clone();
     if let Some(denied) = check_bearer(&config, &headers) {
         return denied;
@@ -510,12 +382,10 @@ async fn chat_openai(
 async fn chat_azure(
     State(shared): State<Arc<Shared>>,
     Path(deployment): Path<String>,
-    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&shared, &method, &uri, &headers, &body);
     let config = lock(&shared.config).clone();
     let has_version = uri
         .query()
@@ -654,30 +524,12 @@ fn answer(
     model: String,
     azure: bool,
 ) -> Response {
-    let mut text = config.reply.clone().unwrap_or_else(|| {
-        let last_user = request.messages.iter().rev().find(|m| m.role == "user");
-        format!(
-            "You said: {}",
-            last_user.and_then(|m| m.content.as_deref()).unwrap_or("")
-        )
-    });
-    let stops: Vec<String> = match &request.stop {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if let Some(cut) = stops
-        .iter()
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| text.find(s.as_str()))
-        .min()
-    {
-        text.truncate(cut);
-    }
-    let mut chunks = word_chunks(&text);
+    let last_user = request.messages.iter().rev().find(|m| m.role == "user");
+    let (mut chunks, _) = reply_chunks(
+        config.reply.as_deref(),
+        last_user.and_then(|m| m.content.as_deref()).unwrap_or(""),
+        &string_list(request.stop.as_ref()),
+    );
     let mut finish_reason = "stop";
     if let Some(limit) = request.max_completion_tokens.or(request.max_tokens)
         && (limit as usize) < chunks.len()
@@ -731,44 +583,20 @@ fn answer(
         return json_response(StatusCode::OK, &body);
     }
 
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let producer = stream_chat(tx, reply, config.chunk_delay, config.fault);
-    tokio::spawn(async move {
-        if producer.await == Sent::Abandoned {
-            shared.abandoned.fetch_add(1, Ordering::SeqCst);
-        }
-    });
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
-    )
-        .into_response()
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Sent {
-    Whole,
-    Faulted,
-    Abandoned,
+    let (delay, fault) = (config.chunk_delay, config.fault);
+    sse_response(shared.recorder.clone(), move |tx| {
+        Box::pin(stream_chat(tx, reply, delay, fault))
+    })
 }
 
 fn data(value: &Value) -> Bytes {
     Bytes::from(format!("data: {value}\n\n"))
 }
 
-async fn stream_chat(
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    reply: Reply,
-    delay: Duration,
-    fault: Fault,
-) -> Sent {
+async fn stream_chat(tx: Sender, reply: Reply, delay: Duration, fault: Fault) -> Sent {
     macro_rules! send {
         ($bytes:expr) => {
-            if tx.send(Ok($bytes)).await.is_err() {
+            if !tx.raw($bytes).await {
                 return Sent::Abandoned;
             }
         };
@@ -804,7 +632,7 @@ async fn stream_chat(
         if fault_at == Some(i) {
             match &fault {
                 Fault::CutAfter(_) => {
-                    cut(tx).await;
+                    tx.cut().await;
                     return Sent::Faulted;
                 }
                 Fault::MalformedAfter(_) => {
@@ -812,11 +640,11 @@ async fn stream_chat(
                 }
                 Fault::ErrorAfter { message, .. } => {
                     let _ = tx
-                        .send(Ok(data(&json!({"error": {
+                        .raw(data(&json!({"error": {
                             "message": message, "type": "server_error", "param": null, "code": null,
-                        }}))))
+                        }})))
                         .await;
-                    let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
+                    let _ = tx.raw(Bytes::from_static(b"data: [DONE]\n\n")).await;
                     return Sent::Faulted;
                 }
                 Fault::EndAfter(_) => return Sent::Faulted,
@@ -846,16 +674,4 @@ async fn stream_chat(
     }
     send!(Bytes::from_static(b"data: [DONE]\n\n"));
     Sent::Whole
-}
-
-/// Breaks the response off without the terminating chunk (see the Ollama server's `cut`).
-async fn cut(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tx.capacity() < tx.max_capacity() && Instant::now() < deadline && !tx.is_closed() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let _ = tx
-        .send(Err(std::io::Error::other("test server cut the stream")))
-        .await;
 }
