@@ -32,7 +32,7 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::anthropic::{Ctx, describe, retry_after_ms, snippet};
+use crate::http::{Ctx, describe, retry_after_ms, snippet};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_REGION: &str = "us-east-1";

@@ -8,6 +8,7 @@ pub mod anthropic;
 pub mod bedrock;
 pub mod echo;
 pub mod gemini;
+mod http;
 pub mod ollama;
 pub mod openai;
 

@@ -22,6 +22,7 @@ use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::io::StreamReader;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
+use crate::http::{describe, snippet};
 use crate::{ChatEvent, ChatRequest, ProviderError};
 
 /// Where Ollama listens unless told otherwise.
@@ -608,32 +609,6 @@ impl ChatDecoder {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/// An error with its causes, `a: b: c`, skipping causes that repeat their parent's text.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut last = text.clone();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !last.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        last = s;
-        source = cause.source();
-    }
-    text
-}
-
-/// At most 200 characters of untrusted text, for error messages.
-fn snippet(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,7 @@
 //! - the connection breaking, or the body ending before `[DONE]` and before any
 //!   `finish_reason` → [`ProviderError::Transport`].
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::future::BoxFuture;
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
+use crate::http::{describe, retry_after_ms_at, snippet};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 /// OpenAI's public API.
@@ -733,18 +734,7 @@ fn retry_after_ms(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opti
     {
         return Some(ms.round() as u64);
     }
-    let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .as_millis()
-            .try_into()
-            .unwrap_or(u64::MAX),
-    )
+    retry_after_ms_at(headers, now)
 }
 
 /// Percent-encodes one path segment or query value (deployment names are plain, but a typo
@@ -761,36 +751,11 @@ fn url_path_segment(s: &str) -> String {
     out
 }
 
-/// An error with its causes, `a: b: c`, skipping causes that repeat their parent's text.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut last = text.clone();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !last.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        last = s;
-        source = cause.source();
-    }
-    text
-}
-
-/// At most 200 characters of untrusted text, for error messages.
-fn snippet(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::header::{HeaderMap, HeaderValue};
+    use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

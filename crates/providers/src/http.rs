@@ -1,0 +1,222 @@
+//! What the HTTP clients share: the request context with its error wording (used by the
+//! Anthropic, Gemini and Bedrock clients), `Retry-After` parsing, and error-text helpers.
+
+use std::time::{Duration, SystemTime};
+
+use eventsource_stream::EventStreamError;
+use whetstone_model::ProviderConfig;
+
+use crate::ProviderError;
+
+/// What every request of a provider needs, and its error wording.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub(crate) provider: String,
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Ctx {
+    pub(crate) fn new(config: &ProviderConfig, default_base: &str, http: reqwest::Client) -> Ctx {
+        let base = config
+            .base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .unwrap_or(default_base);
+        Ctx {
+            provider: config.name.clone(),
+            base_url: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub(crate) fn send_error(&self, e: reqwest::Error) -> ProviderError {
+        if e.is_connect() || e.is_builder() {
+            ProviderError::Unreachable {
+                provider: self.provider.clone(),
+                base_url: self.base_url.clone(),
+                hint: format!(
+                    "Check the network and the provider's base URL ({}).",
+                    describe(&e)
+                ),
+            }
+        } else if e.is_timeout() {
+            self.transport("the request timed out".to_string())
+        } else {
+            self.transport(describe(&e))
+        }
+    }
+
+    pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<T, ProviderError> {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(format!("reading {what}: {}", describe(&e))))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            self.protocol(format!(
+                "{what} is not in {}'s format ({e}): {}",
+                self.provider,
+                snippet(&String::from_utf8_lossy(&body))
+            ))
+        })
+    }
+
+    /// An error status whose body is not the provider's error JSON.
+    pub(crate) fn http_error(
+        &self,
+        status: u16,
+        body: &str,
+        retry_after_ms: Option<u64>,
+    ) -> ProviderError {
+        let message = if body.trim().is_empty() {
+            reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("no message")
+                .to_string()
+        } else {
+            snippet(body.trim())
+        };
+        if status == 429 {
+            return ProviderError::RateLimited {
+                provider: self.provider.clone(),
+                message,
+                retry_after_ms,
+            };
+        }
+        ProviderError::Http {
+            provider: self.provider.clone(),
+            status,
+            message,
+        }
+    }
+
+    pub(crate) fn sse_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
+        match e {
+            EventStreamError::Transport(e) if e.is_timeout() => {
+                self.transport("the stream timed out before it ended".into())
+            }
+            EventStreamError::Transport(e) => {
+                self.transport(format!("the stream broke off: {}", describe(&e)))
+            }
+            EventStreamError::Utf8(e) => {
+                self.protocol(format!("the stream is not valid UTF-8: {e}"))
+            }
+            EventStreamError::Parser(e) => {
+                self.protocol(format!("the stream is not a valid event stream: {e}"))
+            }
+        }
+    }
+
+    pub(crate) fn unsupported(&self, param: &str) -> ProviderError {
+        ProviderError::UnsupportedParam {
+            provider: self.provider.clone(),
+            param: param.to_string(),
+        }
+    }
+
+    pub(crate) fn transport(&self, detail: String) -> ProviderError {
+        ProviderError::Transport {
+            provider: self.provider.clone(),
+            detail,
+        }
+    }
+
+    pub(crate) fn protocol(&self, detail: String) -> ProviderError {
+        ProviderError::Protocol {
+            provider: self.provider.clone(),
+            detail,
+        }
+    }
+}
+
+/// `Retry-After` in milliseconds: delay-seconds (fractions allowed) or an HTTP date.
+pub(crate) fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    retry_after_ms_at(headers, SystemTime::now())
+}
+
+/// [`retry_after_ms`] with an HTTP date counted from `now`.
+pub(crate) fn retry_after_ms_at(
+    headers: &reqwest::header::HeaderMap,
+    now: SystemTime,
+) -> Option<u64> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .as_millis()
+            .try_into()
+            .unwrap_or(u64::MAX),
+    )
+}
+
+/// An error with its causes, `a: b: c`, skipping causes that repeat their parent's text.
+pub(crate) fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut last = text.clone();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let s = cause.to_string();
+        if !last.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        last = s;
+        source = cause.source();
+    }
+    text
+}
+
+/// At most 200 characters of untrusted text, for error messages.
+pub(crate) fn snippet(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(7000));
+        h.insert("retry-after", "0.5".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(500));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(later).parse().unwrap(),
+        );
+        let ms = retry_after_ms(&h).unwrap();
+        assert!((118_000..=120_000).contains(&ms), "{ms}");
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after_ms(&h), Some(0));
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), None);
+    }
+}
