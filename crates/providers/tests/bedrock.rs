@@ -10,6 +10,9 @@ use whetstone_model::{
 use whetstone_providers::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::bedrock::{BedrockConfig, BedrockServer, Fault, RecordedRequest};
 
+mod common;
+use common::{chat_request, msg, run};
+
 const KEY: &str = "ABSKQmVkcm9ja0FQSUtleS10ZXN0a2l0";
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -44,57 +47,12 @@ fn client(base_url: &str) -> Box<dyn Provider> {
     client_with(base_url, None, KEY)
 }
 
-fn msg(role: Role, text: &str) -> Message {
-    Message {
-        role,
-        content: text.into(),
-    }
-}
-
 fn request(messages: Vec<Message>, params: Params, stream: bool) -> ChatRequest {
-    ChatRequest {
-        model: MODEL.into(),
-        messages,
-        params,
-        stream,
-    }
+    chat_request(MODEL, messages, params, stream)
 }
 
 fn hi(stream: bool) -> ChatRequest {
     request(vec![msg(Role::User, "hi")], Params::default(), stream)
-}
-
-#[derive(Debug)]
-struct Outcome {
-    deltas: Vec<String>,
-    done: Option<(Usage, Option<String>)>,
-    error: Option<ProviderError>,
-    trailing: usize,
-}
-
-async fn run(provider: &dyn Provider, req: ChatRequest) -> Outcome {
-    let mut stream = provider.chat(req);
-    let mut out = Outcome {
-        deltas: Vec::new(),
-        done: None,
-        error: None,
-        trailing: 0,
-    };
-    while let Some(item) = stream.next().await {
-        if out.done.is_some() || out.error.is_some() {
-            out.trailing += 1;
-            continue;
-        }
-        match item {
-            Ok(ChatEvent::Delta(d)) => out.deltas.push(d),
-            Ok(ChatEvent::Done {
-                usage,
-                finish_reason,
-            }) => out.done = Some((usage, finish_reason)),
-            Err(e) => out.error = Some(e),
-        }
-    }
-    out
 }
 
 fn usage(input: u32, output: u32) -> Usage {

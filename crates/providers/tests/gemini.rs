@@ -10,6 +10,9 @@ use whetstone_model::{
 use whetstone_providers::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::gemini::{Fault, GeminiConfig, GeminiServer};
 
+mod common;
+use common::{chat_request, msg, run};
+
 const KEY: &str = "AIza-test-key";
 const MODEL: &str = "gemini-2.5-flash";
 
@@ -41,52 +44,8 @@ fn client(base_url: &str) -> Box<dyn Provider> {
     client_with_key(base_url, KEY)
 }
 
-fn msg(role: Role, text: &str) -> Message {
-    Message {
-        role,
-        content: text.into(),
-    }
-}
-
 fn request(messages: Vec<Message>, params: Params, stream: bool) -> ChatRequest {
-    ChatRequest {
-        model: MODEL.into(),
-        messages,
-        params,
-        stream,
-    }
-}
-
-struct Outcome {
-    deltas: Vec<String>,
-    done: Option<(Usage, Option<String>)>,
-    error: Option<ProviderError>,
-    trailing: usize,
-}
-
-async fn run(provider: &dyn Provider, req: ChatRequest) -> Outcome {
-    let mut stream = provider.chat(req);
-    let mut out = Outcome {
-        deltas: Vec::new(),
-        done: None,
-        error: None,
-        trailing: 0,
-    };
-    while let Some(item) = stream.next().await {
-        if out.done.is_some() || out.error.is_some() {
-            out.trailing += 1;
-            continue;
-        }
-        match item {
-            Ok(ChatEvent::Delta(d)) => out.deltas.push(d),
-            Ok(ChatEvent::Done {
-                usage,
-                finish_reason,
-            }) => out.done = Some((usage, finish_reason)),
-            Err(e) => out.error = Some(e),
-        }
-    }
-    out
+    chat_request(MODEL, messages, params, stream)
 }
 
 fn hi() -> Vec<Message> {

@@ -2,12 +2,13 @@
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use whetstone_model::{
-    KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role, Usage,
-};
+use whetstone_model::{KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role};
 use whetstone_providers::ollama::{Ollama, resolve_base_url};
 use whetstone_providers::{ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::{Fault, OllamaConfig, OllamaModel, OllamaServer};
+
+mod common;
+use common::{chat_request, run, user};
 
 const UNREACHABLE_HINT: &str = "Start Ollama with `ollama serve`, or set its address (OLLAMA_HOST or the provider's base URL).";
 
@@ -28,60 +29,8 @@ fn client(base_url: &str) -> Box<dyn Provider> {
     connect(&config(base_url), None, reqwest::Client::new()).unwrap()
 }
 
-fn user(text: &str) -> Message {
-    Message {
-        role: Role::User,
-        content: text.into(),
-    }
-}
-
 fn request(model: &str, messages: Vec<Message>, params: Params) -> ChatRequest {
-    ChatRequest {
-        model: model.into(),
-        messages,
-        params,
-        stream: true,
-    }
-}
-
-/// Everything a chat stream yields, split into its parts.
-struct Outcome {
-    deltas: Vec<String>,
-    done: Option<(Usage, Option<String>)>,
-    error: Option<ProviderError>,
-    /// Items after the first `Done` or `Err` (there must be none).
-    trailing: usize,
-}
-
-impl Outcome {
-    fn text(&self) -> String {
-        self.deltas.concat()
-    }
-}
-
-async fn run(provider: &dyn Provider, req: ChatRequest) -> Outcome {
-    let mut stream = provider.chat(req);
-    let mut out = Outcome {
-        deltas: Vec::new(),
-        done: None,
-        error: None,
-        trailing: 0,
-    };
-    while let Some(item) = stream.next().await {
-        if out.done.is_some() || out.error.is_some() {
-            out.trailing += 1;
-            continue;
-        }
-        match item {
-            Ok(ChatEvent::Delta(d)) => out.deltas.push(d),
-            Ok(ChatEvent::Done {
-                usage,
-                finish_reason,
-            }) => out.done = Some((usage, finish_reason)),
-            Err(e) => out.error = Some(e),
-        }
-    }
-    out
+    chat_request(model, messages, params, true)
 }
 
 #[tokio::test]

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
-use whetstone_model::{
-    KeySource, Limits, Message, Params, ProviderConfig, ProviderKind, Role, Usage,
-};
+use whetstone_model::{KeySource, Limits, Params, ProviderConfig, ProviderKind, Role, Usage};
 use whetstone_providers::openai::AZURE_API_VERSION;
 use whetstone_providers::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError, connect};
 use whetstone_testkit::openai::{Fault, OpenAiConfig, OpenAiServer, Quirks};
+
+mod common;
+use common::{chat_request, msg, run, user};
 
 const KEY: &str = "sk-test-key";
 
@@ -51,64 +52,13 @@ fn azure(server: &OpenAiServer, api_version: Option<&str>) -> Box<dyn Provider> 
     connect(&c, Some(ApiKey::new(KEY)), reqwest::Client::new()).unwrap()
 }
 
-fn user(text: &str) -> Message {
-    Message {
-        role: Role::User,
-        content: text.into(),
-    }
-}
-
 fn request(model: &str, text: &str, params: Params, stream: bool) -> ChatRequest {
-    ChatRequest {
-        model: model.into(),
-        messages: vec![
-            Message {
-                role: Role::System,
-                content: "Be brief.".into(),
-            },
-            user(text),
-        ],
+    chat_request(
+        model,
+        vec![msg(Role::System, "Be brief."), user(text)],
         params,
         stream,
-    }
-}
-
-struct Outcome {
-    deltas: Vec<String>,
-    done: Option<(Usage, Option<String>)>,
-    error: Option<ProviderError>,
-    trailing: usize,
-}
-
-impl Outcome {
-    fn text(&self) -> String {
-        self.deltas.concat()
-    }
-}
-
-async fn run(provider: &dyn Provider, req: ChatRequest) -> Outcome {
-    let mut stream = provider.chat(req);
-    let mut out = Outcome {
-        deltas: Vec::new(),
-        done: None,
-        error: None,
-        trailing: 0,
-    };
-    while let Some(item) = stream.next().await {
-        if out.done.is_some() || out.error.is_some() {
-            out.trailing += 1;
-            continue;
-        }
-        match item {
-            Ok(ChatEvent::Delta(d)) => out.deltas.push(d),
-            Ok(ChatEvent::Done {
-                usage,
-                finish_reason,
-            }) => out.done = Some((usage, finish_reason)),
-            Err(e) => out.error = Some(e),
-        }
-    }
-    out
+    )
 }
 
 fn words(s: &str) -> u32 {
