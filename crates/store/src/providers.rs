@@ -92,12 +92,18 @@ impl Store {
         })
     }
 
-    /// Removes a provider. Past runs keep their targets (they name it by id).
+    /// Removes a provider, and the default target if it was on it. Past runs keep
+    /// their targets (they name it by id).
     pub fn delete_provider(&self, id: &str) -> Result<()> {
         self.write(|tx| {
             if tx.execute("DELETE FROM providers WHERE id = ?1", [id])? == 0 {
                 return Err(not_found(format!("provider `{id}`")));
             }
+            // A default target on a provider that is gone would only fail later.
+            tx.execute(
+                "DELETE FROM app_settings WHERE key = ?1 AND json_extract(value, '$.provider') = ?2",
+                params![DEFAULT_TARGET, id],
+            )?;
             Ok(())
         })
     }

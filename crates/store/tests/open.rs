@@ -471,4 +471,21 @@ fn the_default_target_is_kept_and_cleared() {
     assert_eq!(reopened.default_target().unwrap(), Some(target));
     lib.store.set_default_target(None).unwrap();
     assert_eq!(lib.store.default_target().unwrap(), None);
+
+    // Removing the provider it is on clears it; removing another provider does not.
+    let gpu = ProviderConfig {
+        id: "gpu".into(),
+        ..lib.store.get_provider("ollama").unwrap()
+    };
+    lib.store.upsert_provider(&gpu).unwrap();
+    let on_gpu = Target {
+        provider: "gpu".into(),
+        model: "m".into(),
+        params: Params::default(),
+    };
+    lib.store.set_default_target(Some(&on_gpu)).unwrap();
+    lib.store.delete_provider("echo").unwrap();
+    assert_eq!(lib.store.default_target().unwrap(), Some(on_gpu));
+    lib.store.delete_provider("gpu").unwrap();
+    assert_eq!(lib.store.default_target().unwrap(), None);
 }
