@@ -15,7 +15,7 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{Message, ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::http::{Ctx, retry_after_ms, snippet};
+use crate::http::{Ctx, snippet};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -447,13 +447,10 @@ async fn status_error(
     response: reqwest::Response,
     model: Option<&str>,
 ) -> ProviderError {
-    let status = response.status().as_u16();
-    let retry_after = retry_after_ms(response.headers());
-    let body = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<ErrorWire>(&body) {
-        Ok(wire) => api_error(ctx, status, wire.error, model, retry_after),
-        Err(_) => ctx.http_error(status, &body, retry_after),
-    }
+    ctx.status_error(response, |wire: ErrorWire, status, retry_after| {
+        api_error(ctx, status, wire.error, model, retry_after)
+    })
+    .await
 }
 
 fn api_error(
@@ -464,21 +461,12 @@ fn api_error(
     retry_after_ms: Option<u64>,
 ) -> ProviderError {
     match (status, error.kind.as_str(), model) {
-        (429, _, _) | (_, "rate_limit_error", _) => ProviderError::RateLimited {
-            provider: ctx.provider.clone(),
-            message: error.message,
-            retry_after_ms,
-        },
+        (429, _, _) | (_, "rate_limit_error", _) => ctx.rate_limited(error.message, retry_after_ms),
         // On /v1/messages a 404 `not_found_error` names the model (`model: <name>`).
-        (404, "not_found_error", Some(model)) => ProviderError::ModelNotFound {
-            provider: ctx.provider.clone(),
-            model: model.to_string(),
-            hint: "Pick one from the provider's model list.".to_string(),
-        },
-        _ => ProviderError::Http {
-            provider: ctx.provider.clone(),
-            status,
-            message: error.message,
-        },
+        (404, "not_found_error", Some(model)) => ctx.model_not_found(
+            model,
+            "Pick one from the provider's model list.".to_string(),
+        ),
+        _ => ctx.http(status, error.message),
     }
 }

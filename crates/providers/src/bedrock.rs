@@ -706,29 +706,18 @@ fn api_error(
     let unknown_model = kind == "resourcenotfoundexception"
         || (kind == "validationexception" && message.contains("model identifier is invalid"));
     match (kind.as_str(), model) {
-        ("throttlingexception" | "modelnotreadyexception", _) => ProviderError::RateLimited {
-            provider: ctx.provider.clone(),
-            message,
-            retry_after_ms,
-        },
-        _ if status == 429 => ProviderError::RateLimited {
-            provider: ctx.provider.clone(),
-            message,
-            retry_after_ms,
-        },
-        (_, Some(model)) if unknown_model => ProviderError::ModelNotFound {
-            provider: ctx.provider.clone(),
-            model: model.to_string(),
-            hint: format!(
+        ("throttlingexception" | "modelnotreadyexception", _) => {
+            ctx.rate_limited(message, retry_after_ms)
+        }
+        _ if status == 429 => ctx.rate_limited(message, retry_after_ms),
+        (_, Some(model)) if unknown_model => ctx.model_not_found(
+            model,
+            format!(
                 "Bedrock says: {message} Check the model id (or inference profile) and that \
                  the model is enabled in this region."
             ),
-        },
-        _ => ProviderError::Http {
-            provider: ctx.provider.clone(),
-            status,
-            message,
-        },
+        ),
+        _ => ctx.http(status, message),
     }
 }
 

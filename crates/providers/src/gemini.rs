@@ -17,7 +17,7 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::http::{Ctx, retry_after_ms, snippet};
+use crate::http::{Ctx, snippet};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -465,13 +465,10 @@ async fn status_error(
     response: reqwest::Response,
     model: Option<&str>,
 ) -> ProviderError {
-    let status = response.status().as_u16();
-    let retry_after = retry_after_ms(response.headers());
-    let body = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<ErrorWire>(&body) {
-        Ok(wire) => api_error(ctx, status, wire.error, model, retry_after),
-        Err(_) => ctx.http_error(status, &body, retry_after),
-    }
+    ctx.status_error(response, |wire: ErrorWire, status, retry_after| {
+        api_error(ctx, status, wire.error, model, retry_after)
+    })
+    .await
 }
 
 fn api_error(
@@ -487,16 +484,11 @@ fn api_error(
             retry_after_ms: retry_after_ms.or_else(|| retry_delay_ms(&error.details)),
             message: error.message,
         },
-        (404, "NOT_FOUND", Some(model)) => ProviderError::ModelNotFound {
-            provider: ctx.provider.clone(),
-            model: model.to_string(),
-            hint: "Pick one from the provider's model list.".to_string(),
-        },
-        _ => ProviderError::Http {
-            provider: ctx.provider.clone(),
-            status,
-            message: error.message,
-        },
+        (404, "NOT_FOUND", Some(model)) => ctx.model_not_found(
+            model,
+            "Pick one from the provider's model list.".to_string(),
+        ),
+        _ => ctx.http(status, error.message),
     }
 }
 

@@ -87,16 +87,53 @@ impl Ctx {
             snippet(body.trim())
         };
         if status == 429 {
-            return ProviderError::RateLimited {
-                provider: self.provider.clone(),
-                message,
-                retry_after_ms,
-            };
+            return self.rate_limited(message, retry_after_ms);
         }
+        self.http(status, message)
+    }
+
+    /// An error status: the body parsed as the provider's error JSON `W` and turned into an
+    /// error by `api_error(wire, status, retry_after_ms)`, else [`Ctx::http_error`].
+    pub(crate) async fn status_error<W: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        api_error: impl FnOnce(W, u16, Option<u64>) -> ProviderError,
+    ) -> ProviderError {
+        let status = response.status().as_u16();
+        let retry_after = retry_after_ms(response.headers());
+        let body = response.text().await.unwrap_or_default();
+        match serde_json::from_str::<W>(&body) {
+            Ok(wire) => api_error(wire, status, retry_after),
+            Err(_) => self.http_error(status, &body, retry_after),
+        }
+    }
+
+    pub(crate) fn rate_limited(
+        &self,
+        message: String,
+        retry_after_ms: Option<u64>,
+    ) -> ProviderError {
+        ProviderError::RateLimited {
+            provider: self.provider.clone(),
+            message,
+            retry_after_ms,
+        }
+    }
+
+    pub(crate) fn http(&self, status: u16, message: String) -> ProviderError {
         ProviderError::Http {
             provider: self.provider.clone(),
             status,
             message,
+        }
+    }
+
+    /// A model the provider does not know, on an endpoint that names it.
+    pub(crate) fn model_not_found(&self, model: &str, hint: String) -> ProviderError {
+        ProviderError::ModelNotFound {
+            provider: self.provider.clone(),
+            model: model.to_string(),
+            hint,
         }
     }
 
