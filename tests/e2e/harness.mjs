@@ -2,7 +2,7 @@
 // scratch data dir, tauri-driver, and a WebDriver session on the real app.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { closeSync, mkdtempSync, mkdirSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -61,6 +61,10 @@ export async function launchApp({ dataDir, env = {} }) {
   const port = nextPort;
   const nativePort = nextPort + 1;
   nextPort += 2;
+  // Own process group, killed as a whole: an app that outlives its WebDriver session
+  // must not linger. Output goes to a log file, never to the test runner's pipes,
+  // which a stray WebKit process would otherwise hold open and hang the run.
+  const log = openSync(join(artifacts, `tauri-driver-${port}.log`), "w");
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     // The webview keeps its storage under XDG_DATA_HOME: a fresh one per launch keeps
     // tests independent of each other and of earlier runs on this machine.
@@ -71,7 +75,8 @@ export async function launchApp({ dataDir, env = {} }) {
       XDG_CACHE_HOME: join(dataDir, "xdg-cache"),
       ...env,
     },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", log, log],
+    detached: true,
   });
   await waitForPort(port, 15000);
   const startedAt = performance.now();
@@ -88,9 +93,19 @@ export async function launchApp({ dataDir, env = {} }) {
     startedAt,
     async close() {
       await browser.deleteSession().catch(() => {});
-      // SIGTERM, not SIGKILL: SIGKILL orphans WebKitWebDriver, which keeps pipes open.
-      driver.kill("SIGTERM");
-      await once(driver, "exit").catch(() => {});
+      // SIGTERM to the whole group (tauri-driver, WebKitWebDriver, the app and its
+      // WebKit processes), then SIGKILL whatever is left after a grace period.
+      const killGroup = (signal) => {
+        try {
+          process.kill(-driver.pid, signal);
+        } catch {
+          // the group is already gone
+        }
+      };
+      killGroup("SIGTERM");
+      await Promise.race([once(driver, "exit").catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
+      killGroup("SIGKILL");
+      closeSync(log);
     },
   };
 }
