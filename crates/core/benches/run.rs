@@ -51,7 +51,8 @@ fn streaming(c: &mut Criterion) {
                 vars: Variables::from([("topic".into(), serde_json::json!("benchmarks"))]),
             }],
             samples: 1,
-            use_cache: true,
+            // Every iteration must reach the server, not the response cache.
+            use_cache: false,
         };
         group.throughput(Throughput::Elements(words as u64));
 
