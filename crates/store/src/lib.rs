@@ -87,7 +87,7 @@ pub struct CellOutcome {
     pub usage_estimated: bool,
     /// The answer came from the response cache.
     pub cached: bool,
-    /// `None` keeps the time recorded by `mark_cell_running`.
+    /// When the request started; `None` keeps what the row holds.
     pub started_at: Option<String>,
 }
 

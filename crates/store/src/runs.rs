@@ -142,19 +142,6 @@ impl Store {
         })
     }
 
-    pub fn mark_cell_running(&self, cell: CellId, started_at: &str) -> Result<()> {
-        self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE cells SET status = ?2, started_at = ?3 WHERE id = ?1",
-                params![cell, CellStatus::Running.as_str(), started_at],
-            )?;
-            if changed == 0 {
-                return Err(not_found(format!("cell {cell}")));
-            }
-            Ok(())
-        })
-    }
-
     /// Writes a cell's final state, stamps `finished_at` now and returns the whole cell.
     pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
         let messages = to_json(&outcome.messages)?;

@@ -138,15 +138,6 @@ fn cells_round_trip_every_field() {
     let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
     let first = &run.cells[1];
 
-    s.mark_cell_running(first.id, "2025-02-03T04:05:06.789Z")
-        .unwrap();
-    let running = s.get_run(run.id).unwrap().cells[1].clone();
-    assert_eq!(running.status, CellStatus::Running);
-    assert_eq!(
-        running.started_at.as_deref(),
-        Some("2025-02-03T04:05:06.789Z")
-    );
-
     let outcome = CellOutcome {
         messages: vec![
             Message {
@@ -169,12 +160,12 @@ fn cells_round_trip_every_field() {
             input_tokens: Some(17),
             output_tokens: Some(4_000_000_000),
         },
-        // None keeps the time from mark_cell_running.
-        usage_estimated: false,
-        cached: false,
-        started_at: None,
+        usage_estimated: true,
+        cached: true,
+        started_at: Some("2025-02-03T04:05:06.789Z".into()),
     };
     let done = s.finish_cell(first.id, &outcome).unwrap();
+    assert!(done.usage_estimated && done.cached);
     assert_eq!(done.id, first.id);
     assert_eq!(done.messages, outcome.messages);
     assert_eq!(done.output, outcome.output);
@@ -220,10 +211,6 @@ fn cells_round_trip_every_field() {
     assert_eq!(reread.cells[2], partial);
     assert_eq!(reread.cells[0].status, CellStatus::Pending);
 
-    assert!(matches!(
-        s.mark_cell_running(9999, "x"),
-        Err(StoreError::NotFound { .. })
-    ));
     assert!(matches!(
         s.finish_cell(9999, &outcome),
         Err(StoreError::NotFound { .. })
@@ -334,8 +321,6 @@ fn interrupted_runs_are_closed() {
     let f = fixture();
     let s = &f.lib.store;
     let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
-    s.mark_cell_running(run.cells[0].id, "2025-01-01T00:00:00.000Z")
-        .unwrap();
     let finished = s
         .finish_cell(
             run.cells[1].id,
@@ -368,10 +353,6 @@ fn interrupted_runs_are_closed() {
         assert_eq!(got.cells[i].error.as_deref(), Some(INTERRUPTED));
         assert!(got.cells[i].finished_at.is_some());
     }
-    assert_eq!(
-        got.cells[0].started_at.as_deref(),
-        Some("2025-01-01T00:00:00.000Z")
-    );
     assert_eq!(s.get_run(done_run.id).unwrap().status, RunStatus::Done);
     assert_eq!(s.close_interrupted_runs().unwrap(), 0);
 }
