@@ -16,22 +16,14 @@ struct Fixture {
 
 fn fixture(ollama: Option<&OllamaServer>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let bench = Workbench::open(dir.path()).unwrap();
+    let f = Fixture {
+        bench: Workbench::open(dir.path()).unwrap(),
+        _dir: dir,
+    };
     if let Some(server) = ollama {
-        bench
-            .save_provider(&ProviderConfig {
-                id: "ollama".into(),
-                name: "Ollama".into(),
-                kind: ProviderKind::Ollama,
-                base_url: Some(server.base_url().to_string()),
-                key: KeySource::None,
-                api_version: None,
-                region: None,
-                limits: Limits::default(),
-            })
-            .unwrap();
+        with_limits(&f, server, Limits::default());
     }
-    Fixture { bench, _dir: dir }
+    f
 }
 
 fn target(model: &str) -> Target {
@@ -430,6 +422,7 @@ async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
     );
 }
 
+/// Points the `ollama` provider at `server`, with `limits`.
 fn with_limits(f: &Fixture, server: &OllamaServer, limits: Limits) {
     f.bench
         .save_provider(&ProviderConfig {
