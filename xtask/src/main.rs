@@ -109,7 +109,10 @@ fn setup() -> Result<()> {
             > modified(Path::new("node_modules/.package-lock.json"))
     {
         step("installing npm packages");
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+        // `npm install`, not `npm ci`: npm leaves the Tauri CLI's packages for other
+        // platforms out of the lock file and `ci` then refuses it; `install` keeps to
+        // the locked versions all the same.
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund"]))?;
     }
     if which("tauri-driver").is_none() {
         step("installing tauri-driver");
