@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::limits;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
@@ -14,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use whetstone_model::*;
-use whetstone_providers::{ChatEvent, ChatRequest};
+use whetstone_providers::{ChatEvent, ChatRequest, Provider};
 use whetstone_store::{CachedResponse, CellOutcome, NewCell};
 
 /// Cell tasks alive at once per run: above any provider's concurrency limit worth
@@ -43,6 +44,10 @@ struct Job {
     /// Set when the cell may be answered from (and saved to) the response cache.
     cache_key: Option<String>,
 }
+
+/// A provider connected once per run and shared by its cells (connecting reads the
+/// library and, for a keyring key, asks the Secret Service), or why it could not be.
+type Connection = Arc<Result<(ProviderConfig, Arc<dyn Provider>), String>>;
 
 /// How far a run is, shared by its cells.
 struct Progress {
@@ -171,7 +176,19 @@ pub(crate) fn start(
     });
     let task = tokio::spawn(async move {
         let mut cells = tokio::task::JoinSet::new();
+        let mut connections: HashMap<String, Connection> = HashMap::new();
         for job in jobs {
+            let connection = connections
+                .entry(job.cell.target.provider.clone())
+                .or_insert_with(|| {
+                    Arc::new(
+                        bench
+                            .connect(&job.cell.target.provider)
+                            .map(|(config, client)| (config, Arc::from(client)))
+                            .map_err(|e| e.to_string()),
+                    )
+                })
+                .clone();
             // A bounded number of cell tasks at a time, so a 10,000-cell run does not
             // hold 10,000 waiting futures; the provider gates bound the requests.
             while cells.len() >= MAX_CELL_TASKS {
@@ -182,6 +199,7 @@ pub(crate) fn start(
             cells.spawn(run_cell(
                 bench.clone(),
                 job,
+                connection,
                 cancel.clone(),
                 tx.clone(),
                 progress.clone(),
@@ -220,13 +238,14 @@ pub(crate) fn start(
 async fn run_cell(
     bench: Workbench,
     job: Job,
+    connection: Connection,
     cancel: CancellationToken,
     events: mpsc::UnboundedSender<RunEvent>,
     progress: Arc<Progress>,
 ) {
     let cell_id = job.cell.id;
     let cache_key = job.cache_key.clone();
-    let outcome = execute(&bench, job, &cancel, &events).await;
+    let outcome = execute(&bench, job, &connection, &cancel, &events).await;
     if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
         let response = CachedResponse {
             output: outcome.output.clone(),
@@ -252,6 +271,7 @@ async fn run_cell(
 async fn execute(
     bench: &Workbench,
     job: Job,
+    connection: &Connection,
     cancel: &CancellationToken,
     events: &mpsc::UnboundedSender<RunEvent>,
 ) -> CellOutcome {
@@ -303,14 +323,14 @@ async fn execute(
             Err(e) => tracing::warn!(cell_id = job.cell.id, "response cache unreadable: {e}"),
         }
     }
-    let (config, provider) = match bench.connect(&job.cell.target.provider) {
+    let (config, provider) = match connection.as_ref() {
         Ok(connected) => connected,
         Err(e) => {
-            outcome.error = Some(e.to_string());
+            outcome.error = Some(e.clone());
             return outcome;
         }
     };
-    let gate = bench.inner.gates.get(&config);
+    let gate = bench.inner.gates.get(config);
     let _slot = tokio::select! {
         slot = gate.slot() => slot,
         _ = cancel.cancelled() => {
