@@ -204,6 +204,21 @@ async fn set_default_target(state: State<'_, AppState>, target: Option<Target>) 
 }
 
 #[tauri::command]
+async fn list_prices(state: State<'_, AppState>) -> Reply<Vec<Price>> {
+    call(&state, |b| b.list_prices())
+}
+
+#[tauri::command]
+async fn set_price(state: State<'_, AppState>, price: Price) -> Reply<()> {
+    call(&state, |b| b.set_price(&price))
+}
+
+#[tauri::command]
+async fn delete_price(state: State<'_, AppState>, provider: String, model: String) -> Reply<()> {
+    call(&state, |b| b.delete_price(&provider, &model))
+}
+
+#[tauri::command]
 async fn start_run(
     state: State<'_, AppState>,
     spec: RunSpec,
@@ -264,6 +279,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'st
         delete_key,
         default_target,
         set_default_target,
+        list_prices,
+        set_price,
+        delete_price,
         start_run,
         cancel_run,
         list_runs,

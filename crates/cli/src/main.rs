@@ -3,6 +3,7 @@
 
 mod keys;
 mod output;
+mod prices;
 mod providers;
 mod run;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Configured providers: kinds, URLs, key sources, limits (see docs/keys.md)
     #[command(subcommand)]
     Providers(providers::ProvidersCommand),
+    /// What models cost per million tokens, for the cost of each cell
+    #[command(subcommand)]
+    Prices(prices::PricesCommand),
 }
 
 #[derive(Subcommand)]
@@ -270,6 +274,7 @@ impl Command {
             ) => *json,
             Command::Keys(command) => command.json(),
             Command::Providers(command) => command.json(),
+            Command::Prices(command) => command.json(),
         }
     }
 }
@@ -293,7 +298,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => return run::run(args, data_dir).await,
         Command::Library(command) => library(command, data_dir)?,
         Command::Keys(command) => keys::keys(command, data_dir)?,
-        Command::Providers(command) => providers::providers(command, data_dir)?,
+        Command::Providers(command) => providers::providers(command, data_dir).await?,
+        Command::Prices(command) => prices::prices(command, data_dir)?,
     }
     Ok(ExitCode::SUCCESS)
 }

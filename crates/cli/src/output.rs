@@ -139,3 +139,34 @@ pub fn print_history(w: &mut dyn Write, prompt: &str, versions: &[Version]) -> i
     }
     Ok(())
 }
+
+/// US dollars with enough digits to tell small costs apart: `0.00042`, `0.013`, `1.27`.
+pub fn dollars(amount: f64) -> String {
+    if amount == 0.0 {
+        return "0".into();
+    }
+    if amount >= 1.0 {
+        return format!("{amount:.2}");
+    }
+    // Below a dollar: three significant digits, without trailing zeros.
+    let digits = (2.0 - amount.log10().floor()).min(12.0) as usize;
+    let text = format!("{amount:.digits$}");
+    text.trim_end_matches('0').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollars;
+
+    #[test]
+    fn dollars_keep_small_costs_apart() {
+        assert_eq!(dollars(0.0), "0");
+        assert_eq!(dollars(0.00042), "0.00042");
+        assert_eq!(dollars(0.000_123_456), "0.000123");
+        assert_eq!(dollars(0.0042), "0.0042");
+        assert_eq!(dollars(0.013), "0.013");
+        assert_eq!(dollars(0.5), "0.5");
+        assert_eq!(dollars(1.274), "1.27");
+        assert_eq!(dollars(1e-9), "0.000000001");
+    }
+}

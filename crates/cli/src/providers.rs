@@ -44,6 +44,18 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the models the provider offers (from its list endpoint)
+    Models {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that the provider answers with this key: latency and model count
+    Test {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl ProvidersCommand {
@@ -52,7 +64,9 @@ impl ProvidersCommand {
             ProvidersCommand::List { json }
             | ProvidersCommand::Add { json, .. }
             | ProvidersCommand::Edit { json, .. }
-            | ProvidersCommand::Remove { json, .. } => *json,
+            | ProvidersCommand::Remove { json, .. }
+            | ProvidersCommand::Models { json, .. }
+            | ProvidersCommand::Test { json, .. } => *json,
         }
     }
 }
@@ -164,7 +178,7 @@ struct ProviderRow<'a> {
     key_status: KeyStatus,
 }
 
-pub fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Result<()> {
+pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Result<()> {
     let bench = open(data_dir)?;
     match command {
         ProvidersCommand::List { json } => {
@@ -227,6 +241,39 @@ pub fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Result<(
                 output::json(&serde_json::json!({ "removed": id }))?;
             } else {
                 output::stdout(|w| writeln!(w, "removed {id}"))?;
+            }
+        }
+        ProvidersCommand::Models { id, json } => {
+            let models = bench.list_models(&id).await.map_err(core_error)?;
+            if json {
+                output::json(&models)?;
+            } else {
+                output::stdout(|w| {
+                    if models.is_empty() {
+                        writeln!(w, "{id} lists no models; name one with --model")?;
+                    }
+                    for m in &models {
+                        match &m.parameter_size {
+                            Some(size) => writeln!(w, "{}  ({size})", m.id)?,
+                            None => writeln!(w, "{}", m.id)?,
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        ProvidersCommand::Test { id, json } => {
+            let test = bench.test_connection(&id).await.map_err(core_error)?;
+            if json {
+                output::json(&test)?;
+            } else {
+                output::stdout(|w| {
+                    writeln!(
+                        w,
+                        "{id} answered in {:.0} ms with {} models",
+                        test.latency_ms, test.model_count
+                    )
+                })?;
             }
         }
     }

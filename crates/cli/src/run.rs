@@ -41,6 +41,12 @@ pub struct RunArgs {
     /// Ask the provider even when an identical request was answered before
     #[arg(long)]
     no_cache: bool,
+    /// Ask for the whole answer in one response instead of a stream
+    #[arg(long)]
+    no_stream: bool,
+    /// After the answer, print its status, timings, tokens and cost to stderr
+    #[arg(long)]
+    stats: bool,
     /// Print the finished cell as JSON instead of streaming text (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
@@ -95,6 +101,9 @@ impl RunArgs {
         if !self.stop.is_empty() {
             p.stop = self.stop.clone();
         }
+        if self.no_stream {
+            p.stream = Some(false);
+        }
         Ok(target)
     }
 }
@@ -109,10 +118,12 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                     args.prompt
                 );
             }
-            // A file runs in a scratch library: CI runs leave the user's library alone.
+            // A file runs in a scratch library that borrows the library's providers and
+            // prices: CI runs leave the user's library alone.
             let file = read_template(&path)?;
             let vars = args.vars.collect(file.sample.clone())?;
-            let bench = Workbench::scratch().map_err(core_error)?;
+            let bench = Workbench::scratch_like(&whetstone_core::resolve_data_dir(data_dir))
+                .map_err(core_error)?;
             let prompt = bench.create_prompt("whet run").map_err(core_error)?;
             let source = PaneSource::Draft {
                 prompt_id: prompt.id,
@@ -235,6 +246,9 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     } else if !cell.output.is_empty() && !cell.output.ends_with('\n') {
         output::stdout(|w| writeln!(w))?;
     }
+    if args.stats {
+        eprintln!("{}", stats(&cell));
+    }
     match cell.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
         _ => {
@@ -248,6 +262,33 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`
+fn stats(cell: &Cell) -> String {
+    let mut parts = vec![cell.status.as_str().to_string()];
+    if cell.cached {
+        parts.push("cached".into());
+    }
+    let seconds = |ms: f64| format!("{:.2} s", ms / 1000.0);
+    if let Some(total) = cell.timing.total_ms {
+        parts.push(seconds(total));
+    }
+    if let Some(ttft) = cell.timing.ttft_ms {
+        parts.push(format!("first token {}", seconds(ttft)));
+    }
+    let approx = if cell.usage_estimated { "≈" } else { "" };
+    if let (Some(input), Some(output)) = (cell.usage.input_tokens, cell.usage.output_tokens) {
+        parts.push(format!("{approx}{input} in / {output} out tokens"));
+    }
+    parts.push(match cell.cost_usd {
+        Some(cost) => format!("{approx}${}", output::dollars(cost)),
+        None => format!(
+            "cost unknown (`whet prices set {} {} --input USD --output USD`)",
+            cell.target.provider, cell.target.model
+        ),
+    });
+    parts.join(" · ")
 }
 
 /// A library prompt; when there is none, says that there is no such file either, since

@@ -151,6 +151,10 @@ fn a_key_is_found_nowhere_but_the_keyring() {
     let sb = Sandbox::new();
     let id = unique("secretive");
     let key = format!("sk-WHETSTONE-canary-{}", unique("k"));
+    // The server accepts only this key: a run that succeeds proves it went on the wire.
+    let server = whetstone_testkit::openai::OpenAiServer::start(
+        whetstone_testkit::openai::OpenAiConfig::default().api_key(Some(&key)),
+    );
     let mut captured = String::new();
     let mut whet = |args: &[&str], stdin: Option<&str>| {
         let mut cmd = sb
@@ -173,7 +177,7 @@ fn a_key_is_found_nowhere_but_the_keyring() {
             "--kind",
             "openai",
             "--base-url",
-            "http://127.0.0.1:9/v1",
+            &server.base_url(),
         ],
         None,
     )
@@ -185,8 +189,7 @@ fn a_key_is_found_nowhere_but_the_keyring() {
     whet(&["providers", "list"], None).ok();
     whet(&["providers", "list", "--json"], None).ok();
     whet(&["providers", "edit", &id, "--rpm", "5", "--json"], None).ok();
-    // A run resolves the key and sends it towards the (closed) port: the failure
-    // it reports must not carry the key either.
+    // A run resolves the key from the keyring and sends it.
     let template = sb.write("t.txt", "user:\nhello\n");
     whet(
         &[
@@ -201,14 +204,34 @@ fn a_key_is_found_nowhere_but_the_keyring() {
         None,
     )
     .ok();
-    let out = whet(
-        &["run", "p", "--provider", &id, "--model", "m", "--json"],
-        None,
+    let run = |model: &str| {
+        [
+            "run",
+            "p",
+            "--provider",
+            &id,
+            "--model",
+            model,
+            "--no-cache",
+            "--json",
+        ]
+        .map(str::to_string)
+    };
+    let out = whet(&run("gpt-4o-mini").each_ref().map(String::as_str), None).ok();
+    assert_eq!(out.json()["output"], "You said: hello", "{out:#?}");
+    let sent = server.requests().pop().expect("the chat request");
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {key}").as_str())
     );
-    assert_ne!(out.code, Some(0), "nothing listens on port 9: {out:#?}");
-    // Not a missing-key error: the key was resolved and the request attempted.
-    assert!(out.stdout.contains("not reachable"), "{out:#?}");
-    whet(&["run", "p", "--provider", &id, "--model", "m"], None);
+    // A failure (unknown model) is reported without the key too.
+    let out = whet(&run("no-such-model").each_ref().map(String::as_str), None);
+    assert_ne!(out.code, Some(0), "{out:#?}");
+    whet(
+        &["run", "p", "--provider", &id, "--model", "gpt-4o-mini"],
+        None,
+    )
+    .ok();
     whet(&["providers", "remove", &id], None).ok();
 
     assert!(!captured.contains(&key), "the key was printed: {captured}");

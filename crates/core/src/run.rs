@@ -39,10 +39,33 @@ impl RunHandle {
 
 /// One cell, ready to go: what to send, or why it cannot be sent.
 struct Job {
-    cell: Cell,
+    cell_id: CellId,
+    target: Target,
     request: Result<Vec<Message>, TemplateError>,
     /// Set when the cell may be answered from (and saved to) the response cache.
     cache_key: Option<String>,
+    /// What the model costs, looked up once per run.
+    pricing: Pricing,
+}
+
+/// How a cell's cost is worked out from its usage.
+#[derive(Clone)]
+enum Pricing {
+    /// A local provider (Ollama, echo) with no price set: nothing to pay.
+    Free,
+    Priced(Price),
+    /// No price for this model: the cost stays unknown.
+    Unknown,
+}
+
+impl Pricing {
+    fn cost(&self, usage: &Usage) -> Option<f64> {
+        match self {
+            Pricing::Free => Some(0.0),
+            Pricing::Priced(price) => price.cost(usage),
+            Pricing::Unknown => None,
+        }
+    }
 }
 
 /// A provider connected once per run and shared by its cells (connecting reads the
@@ -74,10 +97,15 @@ impl Progress {
 
 /// The response cache's key: everything that shapes the answer.
 fn cache_key(target: &Target, messages: &[Message]) -> String {
+    // Streamed or not, the answer is the same.
+    let params = Params {
+        stream: None,
+        ..target.params.clone()
+    };
     let request = serde_json::json!({
         "provider": target.provider,
         "model": target.model,
-        "params": target.params,
+        "params": params,
         "messages": messages,
     });
     format!("{:x}", Sha256::digest(request.to_string().as_bytes()))
@@ -114,49 +142,33 @@ pub(crate) fn start(
         }
     }
 
-    let mut new_cells = Vec::new();
-    let mut requests = Vec::new();
-    let mut cache_keys = Vec::new();
-    for (pane_index, (pane, (version_id, template))) in
-        spec.panes.iter().zip(&templates).enumerate()
-    {
-        for (case_index, case) in spec.cases.iter().enumerate() {
-            let rendered = whetstone_template::render(template, &case.vars);
-            // Samples of a sampled (temperature > 0 or unset) request want variety.
-            let cacheable = spec.use_cache
-                && (spec.samples == 1 || pane.target.params.temperature == Some(0.0));
-            let key = match (&rendered, cacheable) {
-                (Ok(messages), true) => Some(cache_key(&pane.target, messages)),
-                _ => None,
-            };
-            for sample in 0..spec.samples {
-                new_cells.push(NewCell {
-                    pane: pane_index as u32,
-                    case_index: case_index as u32,
-                    sample,
-                    version_id: *version_id,
-                    target: pane.target.clone(),
-                    vars: case.vars.clone(),
-                });
-                requests.push(rendered.clone());
-                cache_keys.push(key.clone());
-            }
-        }
-    }
-    let mut run = bench.store().create_run(&spec, &new_cells)?;
-    drop(new_cells);
+    // Cells are written `pending` in one transaction; afterwards only their ids stay
+    // in memory, and each cell's messages are rendered when its turn comes, so a
+    // 10,000-cell run does not hold 10,000 rendered requests.
+    let new_cells = spec.panes.iter().zip(&templates).enumerate().flat_map(
+        |(pane_index, (pane, (version_id, _)))| {
+            spec.cases
+                .iter()
+                .enumerate()
+                .flat_map(move |(case_index, case)| {
+                    (0..spec.samples).map(move |sample| NewCell {
+                        pane: pane_index as u32,
+                        case_index: case_index as u32,
+                        sample,
+                        version_id: *version_id,
+                        target: pane.target.clone(),
+                        vars: case.vars.clone(),
+                    })
+                })
+        },
+    );
+    let run = bench.store().create_run(&spec, new_cells)?;
+    // `create_run` returns the cells ordered by (pane, case, sample): the order below.
+    let cell_ids: Vec<CellId> = run.cells.iter().map(|c| c.id).collect();
     let (tx, rx) = mpsc::unbounded_channel();
     let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
-    let _ = tx.send(RunEvent::Started { run: run.clone() });
-    let jobs: Vec<Job> = std::mem::take(&mut run.cells)
-        .into_iter()
-        .zip(requests.into_iter().zip(cache_keys))
-        .map(|(cell, (request, cache_key))| Job {
-            cell,
-            request,
-            cache_key,
-        })
-        .collect();
+    let run_id = run.id;
+    let _ = tx.send(RunEvent::Started { run });
 
     let cancel = CancellationToken::new();
     bench
@@ -164,46 +176,75 @@ pub(crate) fn start(
         .live_runs
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(run.id, cancel.clone());
+        .insert(run_id, cancel.clone());
 
     let bench = bench.clone();
-    let run_id = run.id;
     let progress = Arc::new(Progress {
-        run_id: run.id,
-        total: jobs.len() as u32,
+        run_id,
+        total: cell_ids.len() as u32,
         done: AtomicU32::new(0),
         started: Instant::now(),
     });
     let task = tokio::spawn(async move {
         let mut cells = tokio::task::JoinSet::new();
         let mut connections: HashMap<String, Connection> = HashMap::new();
-        for job in jobs {
+        let mut prices: HashMap<(String, String), Pricing> = HashMap::new();
+        let mut ids = cell_ids.into_iter();
+        for (pane, template) in spec.panes.iter().zip(&templates) {
+            let target = &pane.target;
             let connection = connections
-                .entry(job.cell.target.provider.clone())
+                .entry(target.provider.clone())
                 .or_insert_with(|| {
                     Arc::new(
                         bench
-                            .connect(&job.cell.target.provider)
+                            .connect(&target.provider)
                             .map(|(config, client)| (config, Arc::from(client)))
                             .map_err(|e| e.to_string()),
                     )
                 })
                 .clone();
-            // A bounded number of cell tasks at a time, so a 10,000-cell run does not
-            // hold 10,000 waiting futures; the provider gates bound the requests.
-            while cells.len() >= MAX_CELL_TASKS {
-                if let Some(Err(e)) = cells.join_next().await {
-                    tracing::error!(run_id, "a cell task failed: {e}");
+            let pricing = prices
+                .entry((target.provider.clone(), target.model.clone()))
+                .or_insert_with(|| pricing(&bench, target, &connection))
+                .clone();
+            // Samples of a sampled (temperature > 0 or unset) request want variety.
+            let cacheable =
+                spec.use_cache && (spec.samples == 1 || target.params.temperature == Some(0.0));
+            for case in &spec.cases {
+                let request = whetstone_template::render(&template.1, &case.vars);
+                let cache_key = match (&request, cacheable) {
+                    (Ok(messages), true) => Some(cache_key(target, messages)),
+                    _ => None,
+                };
+                for _ in 0..spec.samples {
+                    let Some(cell_id) = ids.next() else {
+                        tracing::error!(run_id, "fewer cells saved than the spec expands to");
+                        break;
+                    };
+                    let job = Job {
+                        cell_id,
+                        target: target.clone(),
+                        request: request.clone(),
+                        cache_key: cache_key.clone(),
+                        pricing: pricing.clone(),
+                    };
+                    // A bounded number of cell tasks at a time, so a 10,000-cell run does not
+                    // hold 10,000 waiting futures; the provider gates bound the requests.
+                    while cells.len() >= MAX_CELL_TASKS {
+                        if let Some(Err(e)) = cells.join_next().await {
+                            tracing::error!(run_id, "a cell task failed: {e}");
+                        }
+                    }
+                    cells.spawn(run_cell(
+                        bench.clone(),
+                        job,
+                        connection.clone(),
+                        cancel.clone(),
+                        tx.clone(),
+                        progress.clone(),
+                    ));
                 }
             }
-            cells.spawn(run_cell(
-                bench.clone(),
-                job,
-                connection,
-                cancel.clone(),
-                tx.clone(),
-                progress.clone(),
-            ));
         }
         while let Some(result) = cells.join_next().await {
             if let Err(e) = result {
@@ -232,7 +273,25 @@ pub(crate) fn start(
         let _ = forwarder.await;
         Ok(saved?)
     });
-    Ok(RunHandle { id: run.id, task })
+    Ok(RunHandle { id: run_id, task })
+}
+
+/// Looks up what `target`'s model costs; a library that cannot be read leaves
+/// the cost unknown rather than failing the run.
+fn pricing(bench: &Workbench, target: &Target, connection: &Connection) -> Pricing {
+    match bench.store().get_price(&target.provider, &target.model) {
+        Ok(Some(price)) => Pricing::Priced(price),
+        Ok(None) => match connection.as_ref() {
+            Ok((config, _)) if matches!(config.kind, ProviderKind::Ollama | ProviderKind::Echo) => {
+                Pricing::Free
+            }
+            _ => Pricing::Unknown,
+        },
+        Err(e) => {
+            tracing::warn!("price table unreadable: {e}");
+            Pricing::Unknown
+        }
+    }
 }
 
 async fn run_cell(
@@ -243,9 +302,16 @@ async fn run_cell(
     events: mpsc::UnboundedSender<RunEvent>,
     progress: Arc<Progress>,
 ) {
-    let cell_id = job.cell.id;
+    let cell_id = job.cell_id;
     let cache_key = job.cache_key.clone();
-    let outcome = execute(&bench, job, &connection, &cancel, &events).await;
+    let pricing = job.pricing.clone();
+    let mut outcome = execute(&bench, job, &connection, &cancel, &events).await;
+    // A cache hit cost nothing this time.
+    outcome.cost_usd = if outcome.cached {
+        Some(0.0)
+    } else {
+        pricing.cost(&outcome.usage)
+    };
     if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
         let response = CachedResponse {
             output: outcome.output.clone(),
@@ -284,6 +350,7 @@ async fn execute(
         usage: Usage::default(),
         usage_estimated: false,
         cached: false,
+        cost_usd: None,
         started_at: None,
     };
     let messages = match job.request {
@@ -299,11 +366,11 @@ async fn execute(
             Ok(Some(hit)) => {
                 let started_at = whetstone_store::now();
                 let _ = events.send(RunEvent::CellStarted {
-                    cell_id: job.cell.id,
+                    cell_id: job.cell_id,
                     messages,
                 });
                 let _ = events.send(RunEvent::Delta {
-                    cell_id: job.cell.id,
+                    cell_id: job.cell_id,
                     text: hit.output.clone(),
                     elapsed_ms: 0.0,
                 });
@@ -320,7 +387,7 @@ async fn execute(
                 return outcome;
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(cell_id = job.cell.id, "response cache unreadable: {e}"),
+            Err(e) => tracing::warn!(cell_id = job.cell_id, "response cache unreadable: {e}"),
         }
     }
     let (config, provider) = match connection.as_ref() {
@@ -344,15 +411,15 @@ async fn execute(
     let started = Instant::now();
     outcome.started_at = Some(whetstone_store::now());
     let _ = events.send(RunEvent::CellStarted {
-        cell_id: job.cell.id,
+        cell_id: job.cell_id,
         messages: messages.clone(),
     });
 
     let request = ChatRequest {
-        model: job.cell.target.model.clone(),
+        model: job.target.model.clone(),
         messages,
-        params: job.cell.target.params.clone(),
-        stream: true,
+        stream: job.target.params.streamed(),
+        params: job.target.params,
     };
     let tokens = limits::estimate_tokens(&request.messages)
         .saturating_add(request.params.max_tokens.unwrap_or(0));
@@ -393,7 +460,7 @@ async fn execute(
                     outcome.timing.ttft_ms.get_or_insert(now);
                     outcome.output.push_str(&text);
                     let _ = events.send(RunEvent::Delta {
-                        cell_id: job.cell.id,
+                        cell_id: job.cell_id,
                         text,
                         elapsed_ms: now,
                     });
@@ -442,7 +509,7 @@ async fn execute(
             outcome.error = Some(failure.to_string());
             break;
         };
-        tracing::info!(cell_id = job.cell.id, ?delay, "retrying after: {failure}");
+        tracing::info!(cell_id = job.cell_id, ?delay, "retrying after: {failure}");
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = cancel.cancelled() => {

@@ -43,6 +43,25 @@ impl Workbench {
         Self::open_with(&path, Some(dir))
     }
 
+    /// A scratch library that knows the providers, prices and default target of
+    /// the library in `data_dir`, so a one-off run of a file can use them; the
+    /// library is only read, and not created when it does not exist.
+    pub fn scratch_like(data_dir: &Path) -> Result<Workbench, Error> {
+        let scratch = Self::scratch()?;
+        if !data_dir.join(LIBRARY_FILE).is_file() {
+            return Ok(scratch);
+        }
+        let library = Self::open(data_dir)?;
+        for provider in library.list_providers()? {
+            scratch.save_provider(&provider)?;
+        }
+        for price in library.list_prices()? {
+            scratch.set_price(&price)?;
+        }
+        scratch.set_default_target(library.default_target()?.as_ref())?;
+        Ok(scratch)
+    }
+
     fn open_with(data_dir: &Path, scratch: Option<tempfile::TempDir>) -> Result<Workbench, Error> {
         std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
             path: data_dir.display().to_string(),
@@ -253,6 +272,40 @@ impl Workbench {
             store.get_provider(&t.provider)?;
         }
         Ok(store.set_default_target(target)?)
+    }
+
+    // ------------------------------------------------------------ prices
+
+    /// The price table, by provider then model.
+    pub fn list_prices(&self) -> Result<Vec<Price>, Error> {
+        Ok(self.store().list_prices()?)
+    }
+
+    /// Adds or replaces the price of one model. Runs started afterwards use it;
+    /// cells already saved keep the cost they ended with.
+    pub fn set_price(&self, price: &Price) -> Result<(), Error> {
+        let model = price.model.trim();
+        if model.is_empty() {
+            return Err(Error::Invalid("a price needs a model name".into()));
+        }
+        for (what, value) in [
+            ("input", price.input_per_mtok),
+            ("output", price.output_per_mtok),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(Error::Invalid(format!(
+                    "the {what} price must be a number of US dollars per million tokens, 0 or more (got {value})"
+                )));
+            }
+        }
+        Ok(self.store().upsert_price(&Price {
+            model: model.to_string(),
+            ..price.clone()
+        })?)
+    }
+
+    pub fn delete_price(&self, provider: &str, model: &str) -> Result<(), Error> {
+        Ok(self.store().delete_price(provider, model)?)
     }
 
     pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, Error> {

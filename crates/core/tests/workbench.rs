@@ -696,3 +696,182 @@ async fn progress_counts_every_cell_and_estimates_the_rest() {
         .collect();
     assert_eq!(progress, vec![(1, 3, true), (2, 3, true), (3, 3, false)]);
 }
+
+#[tokio::test]
+async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a", "b"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("cost").unwrap();
+    let echo = |model: &str| Pane {
+        target: Target {
+            provider: "echo".into(),
+            model: model.into(),
+            params: Params::default(),
+        },
+        ..draft_pane(prompt.id, TEMPLATE, model)
+    };
+    f.bench
+        .set_price(&Price {
+            provider: "ollama".into(),
+            model: "a".into(),
+            input_per_mtok: 3.0,
+            output_per_mtok: 15.0,
+        })
+        .unwrap();
+    let mut four = spec(
+        prompt.id,
+        vec![
+            draft_pane(prompt.id, TEMPLATE, "a"),
+            draft_pane(prompt.id, TEMPLATE, "b"),
+            echo("e"),
+        ],
+        "x",
+    );
+    four.use_cache = false;
+    let first = run(&f.bench, four.clone()).await.0;
+    let [priced, local, echoed] = &first.cells[..] else {
+        panic!("three cells: {:?}", first.cells);
+    };
+    let (input, output) = (
+        f64::from(priced.usage.input_tokens.unwrap()),
+        f64::from(priced.usage.output_tokens.unwrap()),
+    );
+    assert_eq!(
+        priced.cost_usd,
+        Some((input * 3.0 + output * 15.0) / 1_000_000.0)
+    );
+    // Local providers without a price cost nothing.
+    assert_eq!(local.cost_usd, Some(0.0));
+    assert_eq!(echoed.cost_usd, Some(0.0));
+    assert_eq!(f.bench.get_run(first.id).unwrap().cells, first.cells);
+
+    // A later price applies to later runs; what was saved keeps its cost.
+    f.bench
+        .set_price(&Price {
+            provider: "ollama".into(),
+            model: "a".into(),
+            input_per_mtok: 0.0,
+            output_per_mtok: 1.0,
+        })
+        .unwrap();
+    let second = run(&f.bench, four.clone()).await.0;
+    assert_eq!(
+        second.cells[0].cost_usd,
+        Some(output / 1_000_000.0),
+        "{:?}",
+        second.cells[0]
+    );
+    assert_eq!(
+        f.bench.get_run(first.id).unwrap().cells[0].cost_usd,
+        priced.cost_usd
+    );
+
+    // A cache hit cost nothing this time.
+    four.use_cache = true;
+    run(&f.bench, four.clone()).await;
+    let hit = run(&f.bench, four).await.0;
+    assert!(hit.cells[0].cached);
+    assert_eq!(hit.cells[0].cost_usd, Some(0.0));
+}
+
+#[tokio::test]
+async fn a_model_without_a_price_has_an_unknown_cost() {
+    let server = openai_server();
+    let f = fixture(None);
+    f.bench
+        .save_provider(&ProviderConfig {
+            id: "cloud".into(),
+            name: "Cloud".into(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: Some(server.base_url()),
+            key: KeySource::None,
+            api_version: None,
+            region: None,
+            limits: Limits::default(),
+        })
+        .unwrap();
+    let prompt = f.bench.create_prompt("unpriced").unwrap();
+    let mut pane = draft_pane(prompt.id, TEMPLATE, "gpt-4o-mini");
+    pane.target.provider = "cloud".into();
+    let cell = run(&f.bench, spec(prompt.id, vec![pane], "x"))
+        .await
+        .0
+        .cells[0]
+        .clone();
+    assert_eq!(cell.status, CellStatus::Ok, "{cell:?}");
+    assert!(cell.usage.output_tokens.is_some());
+    assert_eq!(cell.cost_usd, None);
+}
+
+fn openai_server() -> whetstone_testkit::openai::OpenAiServer {
+    whetstone_testkit::openai::OpenAiServer::start(
+        whetstone_testkit::openai::OpenAiConfig::default().api_key(None),
+    )
+}
+
+#[tokio::test]
+async fn a_target_can_ask_for_the_whole_answer_at_once() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("whole").unwrap();
+    let mut pane = draft_pane(prompt.id, TEMPLATE, "a");
+    pane.target.params.stream = Some(false);
+    let mut whole = spec(prompt.id, vec![pane], "x");
+    let (run1, events) = run(&f.bench, whole.clone()).await;
+    let cell = &run1.cells[0];
+    assert_eq!(cell.status, CellStatus::Ok);
+    assert_eq!(server.chat_bodies()[0]["stream"], false);
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Delta { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deltas,
+        [cell.output.as_str()],
+        "one delta with the whole answer"
+    );
+    assert_eq!(cell.target.params.stream, Some(false), "kept with the cell");
+
+    // Streamed or not, the answer is the same request for the cache.
+    whole.panes[0].target.params.stream = None;
+    let streamed = run(&f.bench, whole).await.0;
+    assert!(streamed.cells[0].cached);
+}
+
+#[tokio::test]
+async fn cells_of_many_cases_and_samples_get_their_own_messages() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("matrix").unwrap();
+    let spec = RunSpec {
+        prompt_id: prompt.id,
+        panes: vec![
+            draft_pane(prompt.id, TEMPLATE, "a"),
+            draft_pane(prompt.id, "user:\n{{ topic }} again", "a"),
+        ],
+        cases: ["x", "y", "z"]
+            .into_iter()
+            .map(|t| TestCase { vars: vars(t) })
+            .collect(),
+        samples: 2,
+        use_cache: false,
+    };
+    let run = run(&f.bench, spec).await.0;
+    assert_eq!(run.cells.len(), 12);
+    for cell in &run.cells {
+        let topic = ["x", "y", "z"][cell.case_index as usize];
+        let last = &cell.messages.last().unwrap().content;
+        let expected = if cell.pane == 0 {
+            format!("Tell me about {topic}")
+        } else {
+            format!("{topic} again")
+        };
+        assert_eq!(last, &expected, "{cell:?}");
+        assert_eq!(cell.vars, vars(topic));
+        assert_eq!(cell.output, format!("You said: {expected}"));
+    }
+    assert_eq!(server.chat_bodies().len(), 12);
+}

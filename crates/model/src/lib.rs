@@ -206,11 +206,23 @@ pub struct Params {
     #[ts(type = "number | null")]
     pub seed: Option<i64>,
     pub stop: Vec<String>,
+    /// `Some(false)` asks for the whole answer in one response instead of a stream
+    /// (for servers whose streaming is broken, or to time the plain request).
+    /// Left out of the serialised form when unset, so version hashes and cache keys
+    /// of streamed targets stay what they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stream: Option<bool>,
 }
 
 impl Params {
     pub fn is_default(&self) -> bool {
         *self == Params::default()
+    }
+
+    /// Whether the answer is streamed (the default).
+    pub fn streamed(&self) -> bool {
+        self.stream != Some(false)
     }
 }
 
@@ -233,6 +245,25 @@ pub struct ModelInfo {
     pub size_bytes: Option<u64>,
     /// e.g. "8B", where the provider tells it.
     pub parameter_size: Option<String>,
+}
+
+/// What a model costs, in US dollars per million tokens, as the user entered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Price {
+    /// A `ProviderConfig::id`.
+    pub provider: String,
+    pub model: String,
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl Price {
+    /// The cost of `usage` in US dollars; `None` when a token count is missing.
+    pub fn cost(&self, usage: &Usage) -> Option<f64> {
+        let input = f64::from(usage.input_tokens?);
+        let output = f64::from(usage.output_tokens?);
+        Some((input * self.input_per_mtok + output * self.output_per_mtok) / 1_000_000.0)
+    }
 }
 
 /// Token counts as reported by the provider.
@@ -448,6 +479,10 @@ pub struct Cell {
     pub usage_estimated: bool,
     /// The answer came from the response cache, not from the provider.
     pub cached: bool,
+    /// US dollars, from the usage and the price table when the cell ended: 0 for
+    /// local providers and cache hits, `None` when the model has no price.
+    /// An estimate when `usage_estimated` is.
+    pub cost_usd: Option<f64>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
 }
@@ -564,6 +599,7 @@ macro_rules! for_each_ipc_type {
             Params,
             Target,
             ModelInfo,
+            Price,
             Usage,
             PromptSummary,
             Prompt,

@@ -88,6 +88,7 @@ async fn request_body_headers_and_system_follow_the_reference() {
         max_tokens: Some(64),
         seed: None,
         stop: vec!["END".into()],
+        stream: None,
     };
     let out = run(
         provider.as_ref(),

@@ -104,6 +104,7 @@ async fn request_body_and_bearer_key_follow_the_reference() {
         max_tokens: Some(64),
         seed: None,
         stop: vec!["END".into()],
+        stream: None,
     };
     let out = run(
         provider.as_ref(),

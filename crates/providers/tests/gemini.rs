@@ -95,6 +95,7 @@ async fn request_body_and_key_header_follow_the_reference() {
         max_tokens: Some(64),
         seed: Some(42),
         stop: vec!["END".into()],
+        stream: None,
     };
     let out = run(
         client(server.base_url()).as_ref(),

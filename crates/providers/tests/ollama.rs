@@ -168,6 +168,7 @@ async fn request_body_has_the_documented_shape_with_only_the_set_options() {
         max_tokens: Some(64),
         seed: Some(42),
         stop: vec!["END".into(), "\n\n".into()],
+        stream: None,
     };
     run(provider.as_ref(), request("llama3.2", messages, all)).await;
     let only_two = Params {

@@ -145,6 +145,7 @@ async fn params_map_to_openai_fields_and_max_tokens_differs_by_kind() {
         max_tokens: Some(3),
         seed: Some(42),
         stop: vec!["STOP".into()],
+        stream: None,
     };
     let out = run(
         openai(&server).as_ref(),

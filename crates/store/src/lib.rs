@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use whetstone_model::*;
 
 mod hash;
+mod prices;
 mod prompts;
 mod providers;
 mod runs;
@@ -87,6 +88,8 @@ pub struct CellOutcome {
     pub usage_estimated: bool,
     /// The answer came from the response cache.
     pub cached: bool,
+    /// US dollars; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
     /// When the request started; `None` keeps what the row holds.
     pub started_at: Option<String>,
 }
@@ -123,7 +126,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 4;
+    pub const SCHEMA_VERSION: u32 = 5;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -11,7 +11,7 @@ pub const INTERRUPTED: &str = "interrupted: Whetstone stopped before this cell f
 
 const CELL_COLUMNS: &str = "c.id, c.run_id, c.pane, c.case_index, c.sample, c.version_id, \
      v.number, c.target, c.vars, c.messages, c.output, c.status, c.error, c.ttft_ms, c.total_ms, \
-     c.input_tokens, c.output_tokens, c.started_at, c.finished_at, c.cached, c.usage_estimated";
+     c.input_tokens, c.output_tokens, c.started_at, c.finished_at, c.cached, c.usage_estimated, c.cost_usd";
 
 fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
     let status: String = row.get(11)?;
@@ -42,6 +42,7 @@ fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
         finished_at: row.get(18)?,
         cached: row.get(19)?,
         usage_estimated: row.get(20)?,
+        cost_usd: row.get(21)?,
     })
 }
 
@@ -107,8 +108,13 @@ fn pane_models(spec: &RunSpec) -> Vec<String> {
 }
 
 impl Store {
-    /// Creates the run (status `running`) and its pending cells in one transaction.
-    pub fn create_run(&self, spec: &RunSpec, cells: &[NewCell]) -> Result<Run> {
+    /// Creates the run (status `running`) and its pending cells in one transaction;
+    /// the run with its cells ordered by (pane, case_index, sample).
+    pub fn create_run(
+        &self,
+        spec: &RunSpec,
+        cells: impl IntoIterator<Item = NewCell>,
+    ) -> Result<Run> {
         let spec_json = to_json(spec)?;
         self.write(|tx| {
             require_prompt(tx, spec.prompt_id)?;
@@ -150,7 +156,7 @@ impl Store {
                 "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
                  ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
                  started_at = coalesce(?10, started_at), finished_at = ?11, cached = ?12, \
-                 usage_estimated = ?13 WHERE id = ?1",
+                 usage_estimated = ?13, cost_usd = ?14 WHERE id = ?1",
                 params![
                     cell,
                     messages,
@@ -165,6 +171,7 @@ impl Store {
                     now(),
                     outcome.cached,
                     outcome.usage_estimated,
+                    outcome.cost_usd,
                 ],
             )?;
             if changed == 0 {

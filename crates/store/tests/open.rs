@@ -58,7 +58,7 @@ fn the_store_connection_enforces_foreign_keys() {
                 samples: 1,
                 use_cache: true,
             },
-            &[],
+            [],
         )
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
@@ -78,7 +78,7 @@ fn the_store_connection_enforces_foreign_keys() {
         target: target("echo", "echo"),
         vars: Default::default(),
     };
-    let err = lib.store.create_run(&spec, &[cell]).unwrap_err();
+    let err = lib.store.create_run(&spec, [cell]).unwrap_err();
     assert!(
         matches!(&err, StoreError::Sqlite(e) if e.to_string().contains("FOREIGN KEY")),
         "{err}"

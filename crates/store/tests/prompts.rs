@@ -188,7 +188,7 @@ fn duplicate_copies_draft_versions_and_labels_but_not_runs() {
             samples: 1,
             use_cache: true,
         },
-        &[],
+        [],
     )
     .unwrap();
 
@@ -277,7 +277,7 @@ fn delete_cascades_to_versions_labels_runs_and_cells() {
         target: target("echo", "echo"),
         vars: Default::default(),
     };
-    let run = s.create_run(&spec, &[cell]).unwrap();
+    let run = s.create_run(&spec, [cell]).unwrap();
     assert_eq!(count(&lib.path, "cells"), 1);
 
     s.delete_prompt(p.id).unwrap();

@@ -32,6 +32,7 @@ fn fixture() -> Fixture {
             max_tokens: Some(256),
             seed: Some(42),
             stop: vec!["END".into()],
+            stream: Some(false),
         },
     };
     let spec = RunSpec {
@@ -95,7 +96,7 @@ fn cells_of(spec: &RunSpec) -> Vec<NewCell> {
 fn create_run_writes_the_run_and_pending_cells() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
     assert_eq!(run.prompt_id, f.prompt.id);
     assert_eq!(run.spec, f.spec);
     assert_eq!(run.status, RunStatus::Running);
@@ -135,7 +136,7 @@ fn create_run_writes_the_run_and_pending_cells() {
 fn cells_round_trip_every_field() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
     let first = &run.cells[1];
 
     let outcome = CellOutcome {
@@ -162,6 +163,7 @@ fn cells_round_trip_every_field() {
         },
         usage_estimated: true,
         cached: true,
+        cost_usd: Some(0.000_125),
         started_at: Some("2025-02-03T04:05:06.789Z".into()),
     };
     let done = s.finish_cell(first.id, &outcome).unwrap();
@@ -173,6 +175,7 @@ fn cells_round_trip_every_field() {
     assert_eq!(done.error, None);
     assert_eq!(done.timing, outcome.timing);
     assert_eq!(done.usage, outcome.usage);
+    assert_eq!(done.cost_usd, Some(0.000_125));
     assert_eq!(done.started_at.as_deref(), Some("2025-02-03T04:05:06.789Z"));
     let finished_at = done
         .finished_at
@@ -195,6 +198,7 @@ fn cells_round_trip_every_field() {
         usage: Usage::default(),
         usage_estimated: false,
         cached: false,
+        cost_usd: None,
         started_at: Some("2025-02-03T04:05:07.000Z".into()),
     };
     let partial = s.finish_cell(run.cells[2].id, &failed).unwrap();
@@ -221,7 +225,7 @@ fn cells_round_trip_every_field() {
 fn finish_run_sets_status_and_time() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
     s.finish_run(run.id, RunStatus::Cancelled).unwrap();
     let got = s.get_run(run.id).unwrap();
     assert_eq!(got.status, RunStatus::Cancelled);
@@ -249,12 +253,13 @@ fn list_runs_summarises_newest_first() {
                 usage: Usage::default(),
                 usage_estimated: false,
                 cached: false,
+                cost_usd: None,
                 started_at: None,
             },
         )
         .unwrap()
     };
-    let first = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let first = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
     ok(s, first.cells[0].id);
     ok(s, first.cells[3].id);
     s.finish_run(first.id, RunStatus::Done).unwrap();
@@ -262,9 +267,11 @@ fn list_runs_summarises_newest_first() {
     // Same model twice, then another: models are distinct, in pane order.
     let mut spec = f.spec.clone();
     spec.panes.insert(0, spec.panes[1].clone());
-    let second = s.create_run(&spec, &cells_of(&spec)[..1]).unwrap();
+    let second = s
+        .create_run(&spec, cells_of(&spec).into_iter().take(1))
+        .unwrap();
     tick();
-    let third = s.create_run(&f.spec, &[]).unwrap();
+    let third = s.create_run(&f.spec, []).unwrap();
 
     let runs = s.list_runs(f.prompt.id, 10).unwrap();
     let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
@@ -310,7 +317,7 @@ fn samples_are_ordered_within_a_case() {
         c.sample = sample;
         cells.push(c);
     }
-    let run = s.create_run(&spec, &cells).unwrap();
+    let run = s.create_run(&spec, cells.clone()).unwrap();
     let samples: Vec<u32> = run.cells.iter().map(|c| c.sample).collect();
     assert_eq!(samples, [0, 1, 2]);
     assert_eq!(s.get_run(run.id).unwrap().spec.samples, 3);
@@ -320,7 +327,7 @@ fn samples_are_ordered_within_a_case() {
 fn interrupted_runs_are_closed() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, &cells_of(&f.spec)).unwrap();
+    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
     let finished = s
         .finish_cell(
             run.cells[1].id,
@@ -333,11 +340,12 @@ fn interrupted_runs_are_closed() {
                 usage: Usage::default(),
                 usage_estimated: false,
                 cached: false,
+                cost_usd: None,
                 started_at: None,
             },
         )
         .unwrap();
-    let done_run = s.create_run(&f.spec, &[]).unwrap();
+    let done_run = s.create_run(&f.spec, []).unwrap();
     s.finish_run(done_run.id, RunStatus::Done).unwrap();
 
     assert_eq!(s.close_interrupted_runs().unwrap(), 1);

@@ -98,6 +98,7 @@ fn reads_a_v1_file() {
             max_tokens: Some(128),
             seed: Some(42),
             stop: vec!["###".into()],
+            stream: None,
         }
     );
     assert_eq!(file.inputs, ["firstName", "question"]);
@@ -138,6 +139,7 @@ fn reads_a_v2_file_with_bom_and_crlf() {
             max_tokens: Some(300),
             seed: None,
             stop: vec!["\n\n".into(), "END".into()],
+            stream: None,
         }
     );
     assert_eq!(file.inputs, ["style", "topic"]);

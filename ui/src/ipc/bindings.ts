@@ -66,7 +66,14 @@ api_version: string | null,
  */
 region: string | null, limits: Limits, };
 
-export type Params = { temperature: number | null, top_p: number | null, max_tokens: number | null, seed: number | null, stop: Array<string>, };
+export type Params = { temperature: number | null, top_p: number | null, max_tokens: number | null, seed: number | null, stop: Array<string>, 
+/**
+ * `Some(false)` asks for the whole answer in one response instead of a stream
+ * (for servers whose streaming is broken, or to time the plain request).
+ * Left out of the serialised form when unset, so version hashes and cache keys
+ * of streamed targets stay what they were.
+ */
+stream?: boolean, };
 
 export type Target = { 
 /**
@@ -83,6 +90,12 @@ size_bytes: number | null,
  * e.g. "8B", where the provider tells it.
  */
 parameter_size: string | null, };
+
+export type Price = { 
+/**
+ * A `ProviderConfig::id`.
+ */
+provider: string, model: string, input_per_mtok: number, output_per_mtok: number, };
 
 export type Usage = { input_tokens: number | null, output_tokens: number | null, };
 
@@ -181,7 +194,13 @@ usage_estimated: boolean,
 /**
  * The answer came from the response cache, not from the provider.
  */
-cached: boolean, started_at: string | null, finished_at: string | null, };
+cached: boolean, 
+/**
+ * US dollars, from the usage and the price table when the cell ended: 0 for
+ * local providers and cache hits, `None` when the model has no price.
+ * An estimate when `usage_estimated` is.
+ */
+cost_usd: number | null, started_at: string | null, finished_at: string | null, };
 
 export type RunStatus = "running" | "done" | "cancelled";
 

@@ -3,6 +3,7 @@
 mod common;
 mod damaged;
 mod help;
+mod kinds;
 mod library;
 mod render;
 mod run;
