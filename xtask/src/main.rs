@@ -151,50 +151,50 @@ fn test() -> Result<()> {
     ])))?;
     step("building the app (debug, UI embedded)");
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
+    build_e2e_tools()?;
+    step("end-to-end tests of the real window (Xvfb + WebDriver)");
+    run(&mut in_window_session(&["--test", "tests/e2e/"]))?;
+    Ok(())
+}
+
+/// The test servers and the CLI the end-to-end tests start.
+fn build_e2e_tools() -> Result<()> {
     run(cargo(&[
         "build",
         "-p",
         "whetstone-testkit",
         "--bin",
         "whet-testkit",
-    ]))?;
-    step("end-to-end tests of the real window (Xvfb + WebDriver)");
+        "-p",
+        "whetstone-cli",
+        "--bin",
+        "whet",
+    ]))
+}
+
+/// `node ARGS` under Xvfb, in a private D-Bus session with an unlocked keyring, so
+/// the window can store keys in the real Secret Service.
+fn in_window_session(node_args: &[&str]) -> Command {
+    let mut node = Command::new("node");
+    node.args(node_args);
+    let session = with_keyring(node);
     let mut e2e = Command::new("xvfb-run");
-    e2e.args([
-        "-a",
-        "-s",
-        "-screen 0 1440x900x24",
-        "dbus-run-session",
-        "--",
-        "node",
-        "--test",
-        "tests/e2e/",
-    ]);
-    run(&mut e2e)?;
-    Ok(())
+    e2e.args(["-a", "-s", "-screen 0 1440x900x24"])
+        .arg(session.get_program())
+        .args(session.get_args());
+    for (name, value) in session.get_envs() {
+        if let Some(value) = value {
+            e2e.env(name, value);
+        }
+    }
+    e2e
 }
 
 fn bench() -> Result<()> {
     run(cargo(&["bench", "--workspace"]))?;
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
-    run(cargo(&[
-        "build",
-        "-p",
-        "whetstone-testkit",
-        "--bin",
-        "whet-testkit",
-    ]))?;
-    let mut e2e = Command::new("xvfb-run");
-    e2e.args([
-        "-a",
-        "-s",
-        "-screen 0 1440x900x24",
-        "dbus-run-session",
-        "--",
-        "node",
-        "tests/e2e/bench.mjs",
-    ]);
-    run(&mut e2e)
+    build_e2e_tools()?;
+    run(&mut in_window_session(&["tests/e2e/bench.mjs"]))
 }
 
 /// Runs `cmd` in a private D-Bus session with an unlocked gnome-keyring, so the

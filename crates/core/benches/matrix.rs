@@ -104,7 +104,9 @@ fn main() {
     let server = OllamaServer::start(
         OllamaConfig::default()
             .models(["m"])
-            .reply("one two three four five six seven eight"),
+            .reply("one two three four five six seven eight")
+            // Kept requests would count as Whetstone's memory in this process.
+            .record_requests(false),
     );
     let dir = tempfile::tempdir().unwrap();
     let bench = Workbench::open(dir.path()).unwrap();

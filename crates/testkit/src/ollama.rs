@@ -110,6 +110,9 @@ pub struct OllamaConfig {
     pub fault: Fault,
     /// Play the fault on the first N chat requests only; `None`: on all of them.
     pub fault_times: Option<usize>,
+    /// Keep every request for [`OllamaServer::requests`]. Off for memory benches, where
+    /// the kept requests would be counted as the client's memory.
+    pub record_requests: bool,
 }
 
 impl Default for OllamaConfig {
@@ -124,6 +127,7 @@ impl Default for OllamaConfig {
             chunk_delay: Duration::ZERO,
             fault: Fault::None,
             fault_times: None,
+            record_requests: true,
         }
     }
 }
@@ -157,6 +161,11 @@ impl OllamaConfig {
         self
     }
 
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.record_requests = record;
+        self
+    }
+
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
         self
@@ -182,9 +191,11 @@ impl OllamaServer {
 
     pub fn try_start(config: OllamaConfig) -> std::io::Result<OllamaServer> {
         let addr = config.addr;
+        let recorder = Recorder::new();
+        recorder.keep_requests(config.record_requests);
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
-            recorder: Recorder::new(),
+            recorder,
         });
         let app = router(shared.clone());
         let running = LoopbackServer::spawn(addr, app, shared.recorder.clone(), "ollama")?;

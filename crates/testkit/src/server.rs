@@ -47,6 +47,7 @@ impl RecordedRequest {
 /// streamed replies their client abandoned.
 pub(crate) struct Recorder {
     requests: Mutex<Vec<RecordedRequest>>,
+    keep: std::sync::atomic::AtomicBool,
     chats: AtomicUsize,
     abandoned: AtomicUsize,
 }
@@ -55,12 +56,20 @@ impl Recorder {
     pub(crate) fn new() -> Arc<Recorder> {
         Arc::new(Recorder {
             requests: Mutex::new(Vec::new()),
+            keep: std::sync::atomic::AtomicBool::new(true),
             chats: AtomicUsize::new(0),
             abandoned: AtomicUsize::new(0),
         })
     }
 
+    pub(crate) fn keep_requests(&self, keep: bool) {
+        self.keep.store(keep, Ordering::Relaxed);
+    }
+
     fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
+        if !self.keep.load(Ordering::Relaxed) {
+            return;
+        }
         let path = uri
             .path_and_query()
             .map(|p| p.as_str().to_string())

@@ -136,3 +136,46 @@ describe("settings: default target", () => {
     expect(store.panes[0].target).toMatchObject({ provider: "echo", model: "echo" });
   });
 });
+
+describe("settings: prices", () => {
+  it("loads the table with the settings, adds, edits and removes prices", async () => {
+    const { store } = await started({ seed: true });
+    expect(store.pricesLoaded).toBe(true);
+    const seeded = store.prices.length;
+    expect(seeded).toBeGreaterThan(0);
+
+    expect(await store.savePrice({ provider: "openai", model: "o4-mini", input_per_mtok: 1.1, output_per_mtok: 4.4 })).toBeNull();
+    expect(store.prices.find((p) => p.model === "o4-mini")).toMatchObject({ input_per_mtok: 1.1, output_per_mtok: 4.4 });
+
+    // Editing a row into another model replaces it rather than leaving the old one.
+    const old = { provider: "openai", model: "o4-mini" };
+    expect(await store.savePrice({ provider: "openai", model: "o3", input_per_mtok: 2, output_per_mtok: 8 }, old)).toBeNull();
+    expect(store.prices.map((p) => p.model)).toContain("o3");
+    expect(store.prices.map((p) => p.model)).not.toContain("o4-mini");
+
+    expect(await store.removePrice("openai", "o3")).toBe(true);
+    expect(store.prices).toHaveLength(seeded);
+  });
+
+  it("returns the backend's refusal for the form, and saves nothing", async () => {
+    const { store } = await started();
+    const err = await store.savePrice({ provider: "echo", model: "echo", input_per_mtok: -1, output_per_mtok: 0 });
+    expect(err).toMatchObject({ code: "invalid" });
+    expect(err?.message).toContain("input price");
+    expect(store.prices).toEqual([]);
+  });
+
+  it("drops a removed provider's prices", async () => {
+    const { store } = await started({ seed: true });
+    await store.removeProvider("openai");
+    expect(store.prices.filter((p) => p.provider === "openai")).toEqual([]);
+  });
+
+  it("opens the settings on a model without a price", async () => {
+    const { store } = await started();
+    store.closeSettings();
+    store.openPriceFor("echo", "echo");
+    expect(store.settingsOpen).toBe(true);
+    expect(store.priceRequest).toEqual({ provider: "echo", model: "echo" });
+  });
+});

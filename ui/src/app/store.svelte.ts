@@ -7,6 +7,7 @@ import type {
   ErrorReply,
   Message,
   ModelInfo,
+  Price,
   Prompt,
   PromptSummary,
   ProviderConfig,
@@ -115,6 +116,11 @@ export class AppStore {
   /** The library's default target: where panes of prompts without a setup start. */
   defaultTarget = $state<Target | null>(null);
   connections = $state<Record<string, ConnectionState>>({});
+  /** The price table (US dollars per million tokens), by provider then model. */
+  prices = $state<Price[]>([]);
+  pricesLoaded = $state(false);
+  /** A pane's "no price" asked the settings screen to open the price form on this model. */
+  priceRequest = $state<{ provider: string; model: string } | null>(null);
 
   private draftSaver: Debounced<DraftSave>;
   private analyzer: Debounced<string>;
@@ -612,7 +618,14 @@ export class AppStore {
     this.settingsOpen = false;
   }
 
+  /** Opens the settings with the price form on `provider` and `model`. */
+  openPriceFor(provider: string, model: string): void {
+    this.priceRequest = { provider, model };
+    this.openSettings();
+  }
+
   async loadSettings(): Promise<void> {
+    void this.loadPrices();
     try {
       const [entries, target] = await Promise.all([this.backend.providerEntries(), this.backend.defaultTarget()]);
       this.providerEntries = entries;
@@ -621,6 +634,51 @@ export class AppStore {
       this.notifyError(e);
     } finally {
       this.entriesLoaded = true;
+    }
+  }
+
+  async loadPrices(): Promise<void> {
+    try {
+      this.prices = await this.backend.listPrices();
+    } catch (e) {
+      this.notifyError(e);
+    } finally {
+      this.pricesLoaded = true;
+    }
+  }
+
+  /**
+   * Adds or replaces a price. `replacing` is the row being edited: when its provider
+   * or model changed, the old row is removed once the new one is saved. Returns the
+   * refusal for the form to show.
+   */
+  async savePrice(price: Price, replacing: { provider: string; model: string } | null = null): Promise<ErrorReply | null> {
+    try {
+      await this.backend.setPrice(price);
+    } catch (e) {
+      return toErrorReply(e);
+    }
+    if (replacing && (replacing.provider !== price.provider || replacing.model !== price.model.trim())) {
+      try {
+        await this.backend.deletePrice(replacing.provider, replacing.model);
+      } catch (e) {
+        this.notifyError(e);
+      }
+    }
+    await this.loadPrices();
+    return null;
+  }
+
+  async removePrice(provider: string, model: string): Promise<boolean> {
+    try {
+      await this.backend.deletePrice(provider, model);
+      this.prices = this.prices.filter((p) => p.provider !== provider || p.model !== model);
+      this.notify(`Removed the price of ${model}`);
+      return true;
+    } catch (e) {
+      this.notifyError(e);
+      await this.loadPrices();
+      return false;
     }
   }
 
@@ -662,6 +720,8 @@ export class AppStore {
       this.connections = rest;
       const { [id]: __, ...models } = this.models;
       this.models = models;
+      // The table's rows go with their provider (ON DELETE CASCADE).
+      this.prices = this.prices.filter((p) => p.provider !== id);
       await this.refreshProviders();
       return true;
     } catch (e) {

@@ -8,6 +8,7 @@ import type {
   Message,
   ModelInfo,
   NewVersion,
+  Price,
   Prompt,
   PromptSummary,
   ProviderConfig,
@@ -48,6 +49,11 @@ export interface Backend {
   deleteKey(providerId: string): Promise<ProviderEntry>;
   defaultTarget(): Promise<Target | null>;
   setDefaultTarget(target: Target | null): Promise<null>;
+  /** The price table (US dollars per million tokens), by provider then model. */
+  listPrices(): Promise<Price[]>;
+  /** Adds a price, or replaces the one of the same provider and model. */
+  setPrice(price: Price): Promise<null>;
+  deletePrice(provider: string, model: string): Promise<null>;
   /** Resolves with the run id; `onEvent` receives the run's events in order. */
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
   cancelRun(runId: number): Promise<null>;

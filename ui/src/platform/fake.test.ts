@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeBackend, fakeAnalyze, fakeRender } from "./fake";
+import { FakeBackend, fakeAnalyze, fakeCost, fakeRender } from "./fake";
 import { toErrorReply } from "./backend";
 import type { ErrorReply, RunEvent, RunSpec } from "../ipc/bindings";
 
@@ -92,6 +92,68 @@ describe("FakeBackend providers", () => {
   });
 });
 
+describe("FakeBackend prices", () => {
+  const limits = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
+  const anthropic = { id: "anthropic", name: "Anthropic", kind: "anthropic" as const, base_url: null, key: { kind: "keyring" as const }, api_version: null, region: null, limits };
+
+  it("seeds prices for the sample cloud provider only", async () => {
+    expect(await new FakeBackend().listPrices()).toEqual([]);
+    const prices = await new FakeBackend({ seed: true }).listPrices();
+    expect(prices.length).toBeGreaterThan(1);
+    expect(new Set(prices.map((p) => p.provider))).toEqual(new Set(["openai"]));
+  });
+
+  it("adds, replaces by provider and model, lists in order and deletes", async () => {
+    const b = new FakeBackend();
+    await b.addProvider(anthropic);
+    await b.setPrice({ provider: "echo", model: "echo", input_per_mtok: 0, output_per_mtok: 0 });
+    await b.setPrice({ provider: "anthropic", model: "claude-sonnet-4-5", input_per_mtok: 3, output_per_mtok: 15 });
+    await b.setPrice({ provider: "anthropic", model: " claude-haiku-4-5 ", input_per_mtok: 1, output_per_mtok: 5 });
+    await b.setPrice({ provider: "anthropic", model: "claude-sonnet-4-5", input_per_mtok: 2.5, output_per_mtok: 12 });
+    expect((await b.listPrices()).map((p) => [p.provider, p.model, p.input_per_mtok])).toEqual([
+      ["anthropic", "claude-haiku-4-5", 1],
+      ["anthropic", "claude-sonnet-4-5", 2.5],
+      ["echo", "echo", 0],
+    ]);
+    await b.deletePrice("anthropic", "claude-haiku-4-5");
+    expect((await b.listPrices()).map((p) => p.model)).toEqual(["claude-sonnet-4-5", "echo"]);
+    const gone = await rejection(b.deletePrice("anthropic", "claude-haiku-4-5"));
+    expect(gone).toMatchObject({ code: "not_found", message: "a price for `claude-haiku-4-5` on `anthropic` not found" });
+  });
+
+  it("refuses what the backend refuses, in its words", async () => {
+    const b = new FakeBackend();
+    const ok = { provider: "echo", model: "echo", input_per_mtok: 1, output_per_mtok: 1 };
+    expect(await rejection(b.setPrice({ ...ok, model: "  " }))).toMatchObject({ code: "invalid", message: "a price needs a model name" });
+    expect(await rejection(b.setPrice({ ...ok, input_per_mtok: -1 }))).toMatchObject({
+      code: "invalid",
+      message: "the input price must be a number of US dollars per million tokens, 0 or more (got -1)",
+    });
+    expect((await rejection(b.setPrice({ ...ok, output_per_mtok: Number.NaN }))).message).toBe(
+      "the output price must be a number of US dollars per million tokens, 0 or more (got NaN)",
+    );
+    expect(await rejection(b.setPrice({ ...ok, provider: "nope" }))).toMatchObject({ code: "not_found", message: "provider `nope` not found" });
+    expect(await b.listPrices()).toEqual([]);
+  });
+
+  it("drops a provider's prices with the provider", async () => {
+    const b = new FakeBackend({ seed: true });
+    await b.setPrice({ provider: "ollama", model: "llama3.2:3b", input_per_mtok: 0.1, output_per_mtok: 0.1 });
+    await b.deleteProvider("openai");
+    expect((await b.listPrices()).map((p) => p.provider)).toEqual(["ollama"]);
+  });
+
+  it("works out a cell's cost like the run engine", () => {
+    const usage = { input_tokens: 1000, output_tokens: 500 };
+    const price = { provider: "openai", model: "gpt-4.1", input_per_mtok: 2, output_per_mtok: 8 };
+    expect(fakeCost(price, { usage, cached: false })).toBeCloseTo(0.006);
+    expect(fakeCost(price, { usage, cached: true })).toBe(0);
+    expect(fakeCost(price, { usage: { input_tokens: null, output_tokens: null }, cached: false })).toBeNull();
+    expect(fakeCost("free", { usage: { input_tokens: null, output_tokens: null }, cached: false })).toBe(0);
+    expect(fakeCost(null, { usage, cached: false })).toBeNull();
+  });
+});
+
 describe("fake templates", () => {
   it("finds variables in order of first use, without loop locals", () => {
     const a = fakeAnalyze("{% for d in docs %}{{ d }}{% endfor %}{{ topic | upper }} {{ topic }} {% if extra %}x{% endif %}");
@@ -167,6 +229,49 @@ describe("fake runs", () => {
     const summary = (await b.listRuns(p.id))[0];
     expect(summary).toMatchObject({ id: runId, cell_count: 2, ok_count: 1, status: "done" });
     expect((await b.getRun(runId)).cells.map((c) => c.status)).toEqual(["ok", "error"]);
+  });
+
+  it("costs local cells nothing, priced ones by their usage, unpriced ones null", async () => {
+    const b = new FakeBackend({ tickMs: 10, chunkChars: 50, seed: true });
+    const p = await b.createPrompt("Costs");
+    const pane = (provider: string, model: string) => ({ source: { kind: "draft" as const, prompt_id: p.id, template: "user:\nhello" }, target: target(model, provider) });
+    const spec: RunSpec = {
+      prompt_id: p.id,
+      panes: [pane("echo", "echo"), pane("openai", "gpt-4.1"), pane("openai", "o4-mini"), pane("lm-studio", "qwen")],
+      cases: [{ vars: {} }],
+      samples: 1,
+      use_cache: true,
+    };
+    const events: RunEvent[] = [];
+    await b.startRun(spec, (e) => events.push(e));
+    await vi.runAllTimersAsync();
+    const cells = events.flatMap((e) => (e.event === "cell_finished" ? [e.cell] : [])).sort((a, c) => a.pane - c.pane);
+    expect(cells.map((c) => c.status)).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(cells[0].cost_usd).toBe(0);
+    const { input_tokens, output_tokens } = cells[1].usage;
+    expect(cells[1].cost_usd).toBeCloseTo((input_tokens! * 2 + output_tokens! * 8) / 1e6, 12);
+    expect(cells[2].cost_usd).toBeNull();
+    expect(cells[3]).toMatchObject({ cost_usd: null, usage_estimated: true });
+  });
+
+  it("sends a non-streamed answer as one delta", async () => {
+    const b = new FakeBackend({ tickMs: 10, chunkChars: 5 });
+    const p = await b.createPrompt("P");
+    const t = { ...target("echo", "echo"), params: { ...target("echo").params, stream: false } };
+    const spec: RunSpec = {
+      prompt_id: p.id,
+      panes: [{ source: { kind: "draft", prompt_id: p.id, template: "user:\nsay {{ w }}" }, target: t }],
+      cases: [{ vars: { w: "hello there ".repeat(20).trim() } }],
+      samples: 1,
+      use_cache: true,
+    };
+    const events: RunEvent[] = [];
+    await b.startRun(spec, (e) => events.push(e));
+    await vi.runAllTimersAsync();
+    const deltas = events.filter((e) => e.event === "delta");
+    expect(deltas).toHaveLength(1);
+    expect(deltas[0].event === "delta" && deltas[0].text).toBe(`say ${"hello there ".repeat(20).trim()}`);
+    expect(events.at(-1)).toMatchObject({ event: "finished", status: "done" });
   });
 
   it("cancels: streamed text stays as partial, the run ends cancelled", async () => {

@@ -10,6 +10,7 @@ import type {
   Message,
   ModelInfo,
   NewVersion,
+  Price,
   Prompt,
   PromptSummary,
   ProviderConfig,
@@ -196,6 +197,28 @@ interface FakeRun {
   timers: ReturnType<typeof setTimeout>[];
   emit: (event: RunEvent) => void;
   finished: boolean;
+  /** What each pane's model costs, looked up once when the run starts (as core's run engine does). */
+  pricing: Pricing[];
+}
+
+/** A price, nothing to pay (a local provider without one), or unknown. */
+type Pricing = Price | "free" | null;
+
+/** Rust's `{}` for an f64, for messages worded like the backend's. */
+function rustFloat(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  return String(n);
+}
+
+/** US dollars for a cell, as core::run works it out when the cell ends. */
+export function fakeCost(pricing: Pricing, cell: Pick<Cell, "usage" | "cached">): number | null {
+  if (cell.cached) return 0;
+  if (pricing === "free") return 0;
+  if (pricing === null) return null;
+  const { input_tokens: input, output_tokens: output } = cell.usage;
+  if (input === null || output === null) return null;
+  return (input * pricing.input_per_mtok + output * pricing.output_per_mtok) / 1_000_000;
 }
 
 export class FakeBackend implements Backend {
@@ -214,6 +237,8 @@ export class FakeBackend implements Backend {
   /** Providers whose keyring entry exists. Only that fact is kept, never the secret. */
   private keysSet = new Set<string>();
   private savedDefaultTarget: Target | null = null;
+  /** The price table, keyed by provider and model like the SQLite table. */
+  private prices: Price[] = [];
 
   constructor(options: FakeOptions = {}) {
     this.opts = {
@@ -244,6 +269,12 @@ export class FakeBackend implements Backend {
     this.insertPrompt("Support reply", "system:\nYou answer customer emails for {{ product }}.\nuser:\n{{ email }}\n", target, ago(600));
     this.providers.push({ id: "openai", name: "OpenAI", kind: "openai", base_url: null, key: { kind: "keyring" }, api_version: null, region: null, limits: { ...NO_LIMITS, concurrency: 8 } });
     this.keysSet.add("openai");
+    // Published list prices, US dollars per million tokens.
+    this.prices.push(
+      { provider: "openai", model: "gpt-4.1", input_per_mtok: 2, output_per_mtok: 8 },
+      { provider: "openai", model: "gpt-4.1-mini", input_per_mtok: 0.4, output_per_mtok: 1.6 },
+      { provider: "openai", model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6 },
+    );
     this.providers.push({ id: "lm-studio", name: "LM Studio", kind: "openai-compatible", base_url: "http://127.0.0.1:1234/v1", key: { kind: "none" }, api_version: null, region: null, limits: { ...NO_LIMITS } });
     this.savedDefaultTarget = target;
     this.insertPrompt("Extract JSON fields", "user:\nExtract name, date and amount as JSON from:\n{{ invoice }}\n", null, ago(30));
@@ -471,6 +502,8 @@ export class FakeBackend implements Backend {
     }
     this.keysSet.delete(id);
     this.providers = this.providers.filter((p) => p.id !== id);
+    // ON DELETE CASCADE in the real table.
+    this.prices = this.prices.filter((p) => p.provider !== id);
     return null;
   }
 
@@ -520,6 +553,50 @@ export class FakeBackend implements Backend {
     return null;
   }
 
+  async listPrices(): Promise<Price[]> {
+    await this.guard();
+    // SQLite's ORDER BY provider, model: binary collation, not the locale's.
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return this.prices
+      .slice()
+      .sort((a, b) => cmp(a.provider, b.provider) || cmp(a.model, b.model))
+      .map((p) => ({ ...p }));
+  }
+
+  /** The same checks, in the same order and words, as Workbench::set_price and the store. */
+  async setPrice(price: Price): Promise<null> {
+    await this.guard();
+    const model = price.model.trim();
+    if (!model) throw reply("invalid", "a price needs a model name");
+    for (const [what, value] of [["input", price.input_per_mtok], ["output", price.output_per_mtok]] as const) {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        throw reply("invalid", `the ${what} price must be a number of US dollars per million tokens, 0 or more (got ${rustFloat(Number(value))})`);
+      }
+    }
+    if (!this.providers.some((p) => p.id === price.provider)) throw reply("not_found", `provider \`${price.provider}\` not found`);
+    const next: Price = { provider: price.provider, model, input_per_mtok: price.input_per_mtok, output_per_mtok: price.output_per_mtok };
+    const index = this.prices.findIndex((p) => p.provider === next.provider && p.model === model);
+    if (index < 0) this.prices.push(next);
+    else this.prices[index] = next;
+    return null;
+  }
+
+  async deletePrice(provider: string, model: string): Promise<null> {
+    await this.guard();
+    const index = this.prices.findIndex((p) => p.provider === provider && p.model === model);
+    if (index < 0) throw reply("not_found", `a price for \`${model}\` on \`${provider}\` not found`);
+    this.prices.splice(index, 1);
+    return null;
+  }
+
+  /** Mirrors core::run::pricing: a set price wins, then local kinds are free. */
+  private pricing(target: Target): Pricing {
+    const price = this.prices.find((p) => p.provider === target.provider && p.model === target.model);
+    if (price) return { ...price };
+    const kind = this.providers.find((p) => p.id === target.provider)?.kind;
+    return kind === "ollama" || kind === "echo" ? "free" : null;
+  }
+
   async listModels(providerId: string): Promise<ModelInfo[]> {
     const config = this.provider(providerId);
     if (config.kind === "echo") return [{ id: "echo", size_bytes: null, parameter_size: null }];
@@ -560,14 +637,14 @@ export class FakeBackend implements Backend {
             version_id: version?.id ?? null, version_number: version?.number ?? null,
             target: pane.target, vars: testCase.vars, messages: [], output: "", status: "pending",
             error: null, timing: { ttft_ms: null, total_ms: null }, usage: { input_tokens: null, output_tokens: null },
-            usage_estimated: false, cached: false, started_at: null, finished_at: null,
+            usage_estimated: false, cached: false, cost_usd: null, started_at: null, finished_at: null,
           });
         }
       });
     });
     const run: Run = { id: runId, prompt_id: spec.prompt_id, spec, status: "running", cells, created_at: this.now(), finished_at: null };
     this.runs.push(run);
-    const state: FakeRun = { run, timers: [], emit: onEvent, finished: false };
+    const state: FakeRun = { run, timers: [], emit: onEvent, finished: false, pricing: spec.panes.map((p) => this.pricing(p.target)) };
     this.active.set(runId, state);
     // Events go out after the id is returned, as with a real channel.
     state.timers.push(setTimeout(() => this.playRun(state), 0));
@@ -601,6 +678,16 @@ export class FakeBackend implements Backend {
           this.finishCell(state, cell, "error", failing, start);
           return;
         }
+        if (cell.target.params.stream === false) {
+          // Not streamed: the whole answer arrives in one response, so in one delta.
+          state.timers.push(setTimeout(() => {
+            cell.output = text;
+            cell.timing.ttft_ms = Date.now() - start;
+            emit({ event: "delta", cell_id: cell.id, text, elapsed_ms: Date.now() - start });
+            this.finishCell(state, cell, "ok", null, start);
+          }, Math.ceil(text.length / chunkChars) * tickMs * (1 + cell.pane * 0.35)));
+          return;
+        }
         const chunks = Math.ceil(text.length / chunkChars);
         for (let i = 0; i < chunks; i++) {
           state.timers.push(setTimeout(() => {
@@ -622,6 +709,9 @@ export class FakeBackend implements Backend {
     cell.timing.total_ms = Date.now() - start;
     const input = cell.messages.reduce((n, m) => n + Math.ceil(m.content.length / 4), 0);
     cell.usage = { input_tokens: status === "error" ? null : input, output_tokens: status === "error" ? null : Math.ceil(cell.output.length / 4) };
+    // OpenAI-compatible servers often report no usage in a stream: the engine estimates it.
+    cell.usage_estimated = status === "ok" && this.providers.find((p) => p.id === cell.target.provider)?.kind === "openai-compatible";
+    cell.cost_usd = fakeCost(state.pricing[cell.pane] ?? null, cell);
     state.emit({ event: "cell_finished", cell: structuredClone(cell) });
     if (state.run.cells.every((c) => c.status !== "pending" && c.status !== "running")) this.finishRun(state, "done");
   }
@@ -645,6 +735,8 @@ export class FakeBackend implements Backend {
         cell.status = status;
         cell.error = status === "partial" ? "Cancelled while streaming; the output is incomplete." : null;
         cell.finished_at = this.now();
+        // No usage arrived before the cut: priced models' cost stays unknown.
+        cell.cost_usd = fakeCost(state.pricing[cell.pane] ?? null, cell);
         state.emit({ event: "cell_finished", cell: structuredClone(cell) });
       }
     }

@@ -7,6 +7,7 @@ import type {
   Message,
   ModelInfo,
   NewVersion,
+  Price,
   Prompt,
   PromptSummary,
   ProviderConfig,
@@ -92,6 +93,15 @@ export class TauriBackend implements Backend {
   }
   setDefaultTarget(target: Target | null): Promise<null> {
     return invoke("set_default_target", { target });
+  }
+  listPrices(): Promise<Price[]> {
+    return invoke("list_prices");
+  }
+  setPrice(price: Price): Promise<null> {
+    return invoke("set_price", { price });
+  }
+  deletePrice(provider: string, model: string): Promise<null> {
+    return invoke("delete_price", { provider, model });
   }
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number> {
     const events = new Channel<RunEvent>();

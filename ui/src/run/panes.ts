@@ -48,7 +48,15 @@ function isParams(v: unknown): v is Params {
   if (typeof v !== "object" || v === null) return false;
   const p = v as Record<string, unknown>;
   const num = (x: unknown) => x === null || typeof x === "number";
-  return num(p.temperature) && num(p.top_p) && num(p.max_tokens) && num(p.seed) && Array.isArray(p.stop) && p.stop.every((s) => typeof s === "string");
+  return (
+    num(p.temperature) &&
+    num(p.top_p) &&
+    num(p.max_tokens) &&
+    num(p.seed) &&
+    Array.isArray(p.stop) &&
+    p.stop.every((s) => typeof s === "string") &&
+    (p.stream === undefined || typeof p.stream === "boolean")
+  );
 }
 
 export function isTarget(v: unknown): v is Target {

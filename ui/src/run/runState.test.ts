@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Cell, Run, RunEvent } from "../ipc/bindings";
-import { applyRunEvent, estimateTokens, formatMs, paneStats, viewFromRun, type RunView } from "./runState";
+import { applyRunEvent, estimateTokens, formatMs, paneCost, paneStats, runCost, viewFromRun, type RunView } from "./runState";
 
 const target = { provider: "ollama", model: "m", params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } };
 
@@ -8,7 +8,7 @@ function cell(id: number, pane: number, over: Partial<Cell> = {}): Cell {
   return {
     id, run_id: 7, pane, case_index: 0, sample: 0, version_id: null, version_number: null, target, vars: {},
     messages: [], output: "", status: "pending", error: null, timing: { ttft_ms: null, total_ms: null },
-    usage: { input_tokens: null, output_tokens: null }, usage_estimated: false, cached: false,
+    usage: { input_tokens: null, output_tokens: null }, usage_estimated: false, cached: false, cost_usd: null,
     started_at: null, finished_at: null, ...over,
   };
 }
@@ -196,5 +196,46 @@ describe("cache marks, estimated usage and progress", () => {
     expect(other?.progress).toBeNull();
     const mine = applyRunEvent(view, { event: "progress", run_id: 7, done: 1, total: 2, eta_ms: 1500 });
     expect(mine?.progress).toEqual({ done: 1, total: 2, etaMs: 1500 });
+  });
+});
+
+describe("cost", () => {
+  const finish = (c: Cell): RunEvent => ({ event: "cell_finished", cell: c });
+  const used = { input_tokens: 100, output_tokens: 400 };
+
+  it("has no cost until the cell is final, then the backend's", () => {
+    const streaming = play([started, { event: "delta", cell_id: 11, text: "Hi", elapsed_ms: 10 }]);
+    expect(paneCost(streaming.panes[0]!)).toBeNull();
+    const done = play([started, finish(cell(11, 0, { status: "ok", output: "Hi", usage: used, cost_usd: 0.00042 }))]);
+    expect(paneCost(done.panes[0]!)).toEqual({ kind: "usd", usd: 0.00042, estimated: false });
+  });
+
+  it("marks the cost of estimated usage, and free cells cost $0", () => {
+    const view = play([
+      started,
+      finish(cell(11, 0, { status: "ok", output: "a", usage: used, usage_estimated: true, cost_usd: 0.01 })),
+      finish(cell(12, 1, { status: "ok", output: "b", usage: used, cached: true, cost_usd: 0 })),
+    ]);
+    expect(paneCost(view.panes[0]!)).toEqual({ kind: "usd", usd: 0.01, estimated: true });
+    expect(paneCost(view.panes[1]!)).toEqual({ kind: "usd", usd: 0, estimated: false });
+  });
+
+  it("says unpriced only for a cell that used tokens", () => {
+    const view = play([
+      started,
+      finish(cell(11, 0, { status: "ok", output: "a", usage: used, cost_usd: null })),
+      finish(cell(12, 1, { status: "error", error: "refused", cost_usd: null })),
+    ]);
+    expect(paneCost(view.panes[0]!)).toEqual({ kind: "unpriced" });
+    expect(paneCost(view.panes[1]!)).toBeNull();
+  });
+
+  it("adds up the run's known costs and counts the unpriced ones", () => {
+    const view = play([
+      started,
+      finish(cell(11, 0, { status: "ok", output: "a", usage: used, cost_usd: 0.002 })),
+      finish(cell(12, 1, { status: "ok", output: "b", usage: used, cost_usd: null })),
+    ]);
+    expect(runCost(view)).toMatchObject({ usd: 0.002, counted: 1, unknown: 1, estimated: false });
   });
 });

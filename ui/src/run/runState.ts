@@ -1,6 +1,7 @@
 // Applies the backend's RunEvents to what the panes show. Pure functions so the
 // streaming behaviour (batched deltas, final states, live tokens/s) is unit-tested.
-import type { Cell, CellStatus, Message, Run, RunEvent, RunStatus, Usage } from "../ipc/bindings";
+import { totalCost, type CostTotal } from "../lib/cost";
+import type { Cell, CellStatus, Message, Run, RunEvent, RunStatus, Target, Usage } from "../ipc/bindings";
 
 export interface PaneResult {
   cellId: number;
@@ -17,6 +18,10 @@ export interface PaneResult {
   usageEstimated: boolean;
   /** The answer came from the response cache. */
   cached: boolean;
+  /** Where the cell went (provider, model, parameters). */
+  target: Target;
+  /** US dollars, once the cell ended: 0 when free (local, cache hit), null when the model has no price. */
+  costUsd: number | null;
   /** True once the cell reached a final state. */
   final: boolean;
 }
@@ -54,6 +59,8 @@ function fromCell(cell: Cell): PaneResult {
     usage: cell.usage,
     usageEstimated: cell.usage_estimated,
     cached: cell.cached,
+    target: cell.target,
+    costUsd: cell.cost_usd,
     final: isFinal(cell.status),
   };
 }
@@ -166,4 +173,25 @@ export function formatMs(ms: number | null): string {
   if (ms === null) return "–";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/** What the cell costs as the pane shows it; `unpriced` when it used tokens of a model without a price. */
+export type PaneCost = { kind: "usd"; usd: number; estimated: boolean } | { kind: "unpriced" } | null;
+
+export function paneCost(p: PaneResult): PaneCost {
+  if (!p.final) return null;
+  if (p.costUsd !== null) return { kind: "usd", usd: p.costUsd, estimated: p.usageEstimated };
+  // Only a cell that used tokens lacks a price; a failed request simply cost nothing known.
+  return p.usage.input_tokens !== null || p.usage.output_tokens !== null ? { kind: "unpriced" } : null;
+}
+
+/** The cost of the run's finished panes together. */
+export function runCost(view: RunView): CostTotal {
+  const costs: { usd: number | null; estimated: boolean }[] = [];
+  for (const p of view.panes) {
+    const c = p ? paneCost(p) : null;
+    if (c?.kind === "usd") costs.push({ usd: c.usd, estimated: c.estimated });
+    else if (c?.kind === "unpriced") costs.push({ usd: null, estimated: false });
+  }
+  return totalCost(costs);
 }

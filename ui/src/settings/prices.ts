@@ -1,0 +1,71 @@
+// The price form of the settings screen: text fields in, a Price out, and the
+// backend's refusals put next to the field they are about. The backend stays the
+// judge; this only catches what cannot be sent at all (a field that is not a number
+// has no JSON form) and words it for the field.
+import type { Price } from "../ipc/bindings";
+
+export interface PriceForm {
+  provider: string;
+  model: string;
+  input: string;
+  output: string;
+}
+
+export type PriceField = keyof PriceForm;
+export type PriceErrors = Partial<Record<PriceField | "form", string>>;
+
+export function emptyPriceForm(provider: string): PriceForm {
+  return { provider, model: "", input: "", output: "" };
+}
+
+export function priceFormFrom(price: Price): PriceForm {
+  return { provider: price.provider, model: price.model, input: String(price.input_per_mtok), output: String(price.output_per_mtok) };
+}
+
+/**
+ * Dollars per million tokens from what was typed: "2.5", "$2.50", "0,15" (a decimal
+ * comma), " 3 ". Null when it is not a number.
+ */
+export function parseDollars(text: string): number | null {
+  let t = text.trim().replace(/^\$\s*/, "");
+  if (!t.includes(".") && /^\d*,\d+$/.test(t)) t = t.replace(",", ".");
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function priceFromForm(form: PriceForm): { price: Price } | { errors: PriceErrors } {
+  const errors: PriceErrors = {};
+  if (!form.provider) errors.provider = "Pick a provider.";
+  const model = form.model.trim();
+  if (!model) errors.model = "Enter the model's name, as the provider spells it.";
+  const amounts: Record<"input" | "output", number> = { input: 0, output: 0 };
+  for (const field of ["input", "output"] as const) {
+    const text = form[field].trim();
+    const n = parseDollars(text);
+    if (!text) errors[field] = `Enter the ${field} price in US dollars per million tokens (0 if free).`;
+    else if (n === null) errors[field] = `The ${field} price “${text}” is not a number of US dollars.`;
+    else if (n < 0) errors[field] = `The ${field} price cannot be negative.`;
+    else amounts[field] = n;
+  }
+  if (Object.keys(errors).length) return { errors };
+  return { price: { provider: form.provider, model, input_per_mtok: amounts.input, output_per_mtok: amounts.output } };
+}
+
+/**
+ * Puts a refusal of set_price at its field: core words them "a price needs a model
+ * name", "the input price must be …", "the output price must be …"; the store
+ * answers `not_found` for a provider that is gone.
+ */
+export function fieldForPriceError(code: string, message: string): PriceField | "form" {
+  const m = message.toLowerCase();
+  if (code === "not_found" && m.includes("provider")) return "provider";
+  if (m.includes("model name")) return "model";
+  if (m.includes("input price")) return "input";
+  if (m.includes("output price")) return "output";
+  return "form";
+}
+
+export function samePrice(a: Pick<Price, "provider" | "model">, b: Pick<Price, "provider" | "model">): boolean {
+  return a.provider === b.provider && a.model === b.model;
+}
