@@ -1,6 +1,6 @@
 // Shared set-up for the end-to-end tests: the loopback Ollama test server, a
 // scratch data dir, tauri-driver, and a WebDriver session on the real app.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, mkdtempSync, mkdirSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,18 +12,23 @@ import { remote } from "webdriverio";
 export const root = resolve(import.meta.dirname, "../..");
 export const appBinary = join(root, "target/debug/whetstone");
 export const testkitBinary = join(root, "target/debug/whet-testkit");
+export const whetBinary = join(root, "target/debug/whet");
 export const artifacts = join(root, "artifacts/e2e");
 mkdirSync(artifacts, { recursive: true });
 
-/** Starts `whet-testkit ollama …`; resolves to { url, stop() }. */
-export async function startOllama(args = []) {
-  const child = spawn(testkitBinary, ["ollama", "--addr", "127.0.0.1:0", ...args], {
+/**
+ * Starts `whet-testkit KIND …` (ollama, openai, azure, anthropic, gemini, bedrock);
+ * resolves to { url, stop() }, `url` being what a provider of that kind takes as its
+ * base URL.
+ */
+export async function startTestServer(kind, args = []) {
+  const child = spawn(testkitBinary, [kind, "--addr", "127.0.0.1:0", ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
   const [first] = await once(lines, "line");
   const match = /listening on (\S+)/.exec(first);
-  if (!match) throw new Error(`unexpected first line from whet-testkit: ${first}`);
+  if (!match) throw new Error(`unexpected first line from whet-testkit ${kind}: ${first}`);
   return {
     url: match[1],
     async stop() {
@@ -31,6 +36,13 @@ export async function startOllama(args = []) {
       await once(child, "exit").catch(() => {});
     },
   };
+}
+
+export const startOllama = (args = []) => startTestServer("ollama", args);
+
+/** Runs `whet --data-dir DIR …` and returns its stdout; throws with stderr on failure. */
+export function whet(dataDir, args) {
+  return execFileSync(whetBinary, ["--data-dir", dataDir, ...args], { encoding: "utf8" });
 }
 
 export function scratchDir(prefix) {
