@@ -312,24 +312,31 @@ async fn run_cell(
     } else {
         pricing.cost(&outcome.usage)
     };
-    if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
-        let response = CachedResponse {
-            output: outcome.output.clone(),
-            usage: outcome.usage,
-            usage_estimated: outcome.usage_estimated,
-        };
-        if let Err(e) = bench.store().cache_response(key, &response) {
-            tracing::warn!(cell_id, "could not cache an answer: {e}");
+    // SQLite work blocks: off the async workers, so it does not hold up other
+    // cells' streams.
+    let store = bench.clone();
+    let saved = tokio::task::spawn_blocking(move || {
+        if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
+            let response = CachedResponse {
+                output: outcome.output.clone(),
+                usage: outcome.usage,
+                usage_estimated: outcome.usage_estimated,
+            };
+            if let Err(e) = store.store().cache_response(key, &response) {
+                tracing::warn!(cell_id, "could not cache an answer: {e}");
+            }
         }
-    }
-    let saved = bench.store().finish_cell(cell_id, &outcome);
+        store.store().finish_cell(cell_id, &outcome)
+    })
+    .await;
     match saved {
-        Ok(cell) => {
+        Ok(Ok(cell)) => {
             let _ = events.send(RunEvent::CellFinished {
                 cell: Box::new(cell),
             });
         }
-        Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
+        Ok(Err(e)) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
+        Err(e) => tracing::error!(cell_id, "saving a finished cell failed: {e}"),
     }
     let _ = events.send(progress.advance());
 }

@@ -2,7 +2,7 @@
 
 use crate::util::{json_col_opt, not_found, now, to_json};
 use crate::{Result, Store, StoreError};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 use whetstone_model::*;
 
@@ -21,7 +21,7 @@ fn prompt_row(row: &Row<'_>) -> rusqlite::Result<Prompt> {
     })
 }
 
-pub(crate) fn load_prompt(tx: &Transaction<'_>, id: PromptId) -> Result<Prompt> {
+pub(crate) fn load_prompt(tx: &Connection, id: PromptId) -> Result<Prompt> {
     tx.query_row(
         &format!("SELECT {PROMPT_COLUMNS} FROM prompts p WHERE p.id = ?1"),
         [id],
@@ -31,7 +31,7 @@ pub(crate) fn load_prompt(tx: &Transaction<'_>, id: PromptId) -> Result<Prompt> 
     .ok_or_else(|| not_found(format!("prompt {id}")))
 }
 
-pub(crate) fn require_prompt(tx: &Transaction<'_>, id: PromptId) -> Result<()> {
+pub(crate) fn require_prompt(tx: &Connection, id: PromptId) -> Result<()> {
     let found: Option<i64> = tx
         .query_row("SELECT 1 FROM prompts WHERE id = ?1", [id], |r| r.get(0))
         .optional()?;
@@ -41,7 +41,7 @@ pub(crate) fn require_prompt(tx: &Transaction<'_>, id: PromptId) -> Result<()> {
 }
 
 /// Marks the prompt as just changed (library order is newest change first).
-pub(crate) fn touch(tx: &Transaction<'_>, id: PromptId) -> Result<()> {
+pub(crate) fn touch(tx: &Connection, id: PromptId) -> Result<()> {
     tx.execute(
         "UPDATE prompts SET updated_at = ?2 WHERE id = ?1",
         params![id, now()],
@@ -56,7 +56,7 @@ fn fold(name: &str) -> String {
 
 /// A prompt whose name equals `name` ignoring case, other than `except`.
 fn find_by_name(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     name: &str,
     except: Option<PromptId>,
 ) -> Result<Option<(PromptId, String)>> {
@@ -75,7 +75,7 @@ fn find_by_name(
 }
 
 /// Trims `name` and checks it is non-empty and free (ignoring `except`).
-fn usable_name(tx: &Transaction<'_>, name: &str, except: Option<PromptId>) -> Result<String> {
+fn usable_name(tx: &Connection, name: &str, except: Option<PromptId>) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
         return Err(StoreError::EmptyName);

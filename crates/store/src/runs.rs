@@ -3,7 +3,7 @@
 use crate::prompts::require_prompt;
 use crate::util::{bad_value, json_col, not_found, now, to_json};
 use crate::{CachedResponse, CellOutcome, NewCell, Result, Store};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use whetstone_model::*;
 
 /// Why a cell left unfinished by a process that stopped is marked as an error.
@@ -52,20 +52,18 @@ fn run_status(row: &Row<'_>, idx: usize) -> rusqlite::Result<RunStatus> {
         .ok_or_else(|| bad_value(idx, format!("unknown run status `{status}`")))
 }
 
-fn load_cell(tx: &Transaction<'_>, id: CellId) -> Result<Cell> {
-    tx.query_row(
-        &format!(
-            "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \
-             WHERE c.id = ?1"
-        ),
-        [id],
-        cell_row,
-    )
+fn load_cell(tx: &Connection, id: CellId) -> Result<Cell> {
+    // Cached statements: this runs once per finished cell.
+    tx.prepare_cached(&format!(
+        "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \
+         WHERE c.id = ?1"
+    ))?
+    .query_row([id], cell_row)
     .optional()?
     .ok_or_else(|| not_found(format!("cell {id}")))
 }
 
-fn load_run(tx: &Transaction<'_>, id: RunId) -> Result<Run> {
+fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
     let run = tx
         .query_row(
             "SELECT id, prompt_id, spec, status, created_at, finished_at FROM runs WHERE id = ?1",
@@ -152,12 +150,14 @@ impl Store {
     pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
         let messages = to_json(&outcome.messages)?;
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
                  ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
                  started_at = coalesce(?10, started_at), finished_at = ?11, cached = ?12, \
                  usage_estimated = ?13, cost_usd = ?14 WHERE id = ?1",
-                params![
+                )?
+                .execute(params![
                     cell,
                     messages,
                     outcome.output,
@@ -172,8 +172,7 @@ impl Store {
                     outcome.cached,
                     outcome.usage_estimated,
                     outcome.cost_usd,
-                ],
-            )?;
+                ])?;
             if changed == 0 {
                 return Err(not_found(format!("cell {cell}")));
             }
@@ -185,21 +184,20 @@ impl Store {
     pub fn cached_response(&self, key: &str) -> Result<Option<CachedResponse>> {
         self.read(|tx| {
             Ok(tx
-                .query_row(
+                .prepare_cached(
                     "SELECT output, input_tokens, output_tokens, usage_estimated \
                      FROM response_cache WHERE key = ?1",
-                    [key],
-                    |row| {
-                        Ok(CachedResponse {
-                            output: row.get(0)?,
-                            usage: Usage {
-                                input_tokens: row.get(1)?,
-                                output_tokens: row.get(2)?,
-                            },
-                            usage_estimated: row.get(3)?,
-                        })
-                    },
-                )
+                )?
+                .query_row([key], |row| {
+                    Ok(CachedResponse {
+                        output: row.get(0)?,
+                        usage: Usage {
+                            input_tokens: row.get(1)?,
+                            output_tokens: row.get(2)?,
+                        },
+                        usage_estimated: row.get(3)?,
+                    })
+                })
                 .optional()?)
         })
     }

@@ -44,6 +44,8 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     // Until the file is accepted, closing must not checkpoint someone else's WAL into it.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Room for every statement the store runs, so none is parsed twice.
+    conn.set_prepared_statement_cache_capacity(64);
 
     let corrupt = |detail: String| StoreError::Corrupt {
         path: path.to_path_buf(),

@@ -4,7 +4,7 @@ use crate::hash::content_hash;
 use crate::prompts::{require_prompt, touch};
 use crate::util::{json_col, json_col_opt, not_found, now, to_json};
 use crate::{Result, Store, StoreError};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use whetstone_model::*;
 
 /// The implicit label: always the newest version, never stored.
@@ -28,7 +28,7 @@ fn version_row(row: &Row<'_>) -> rusqlite::Result<Version> {
     })
 }
 
-fn load_version(tx: &Transaction<'_>, id: VersionId) -> Result<Version> {
+fn load_version(tx: &Connection, id: VersionId) -> Result<Version> {
     tx.query_row(
         &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE id = ?1"),
         [id],
@@ -39,7 +39,7 @@ fn load_version(tx: &Transaction<'_>, id: VersionId) -> Result<Version> {
 }
 
 /// (id, number, content_hash) of the prompt's newest version.
-fn latest(tx: &Transaction<'_>, prompt: PromptId) -> Result<Option<(VersionId, u32, String)>> {
+fn latest(tx: &Connection, prompt: PromptId) -> Result<Option<(VersionId, u32, String)>> {
     Ok(tx
         .query_row(
             "SELECT id, number, content_hash FROM versions WHERE prompt_id = ?1 \
@@ -52,7 +52,7 @@ fn latest(tx: &Transaction<'_>, prompt: PromptId) -> Result<Option<(VersionId, u
 
 /// Appends a version after the latest one, unless its content equals the latest's.
 fn append(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     prompt: PromptId,
     template: &str,
     default_target: Option<&Target>,
