@@ -16,6 +16,7 @@ fn bench<'a>(state: &'a State<'_, AppState>) -> Reply<&'a Workbench> {
             code: "library".into(),
             message: error.clone(),
             template: None,
+            field: None,
         }),
     }
 }

@@ -14,6 +14,13 @@ pub enum Error {
     Provider(#[from] ProviderError),
     #[error("{0}")]
     Invalid(String),
+    /// Like `Invalid`, and one input is at fault: `field` is its name in the request
+    /// (`base_url`, `model` …), so a form can put the message next to it.
+    #[error("{message}")]
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     /// The OS keyring is unavailable, locked or failed; the message says what to do.
     #[error("{0}")]
     Keyring(String),
@@ -44,7 +51,7 @@ impl Error {
             },
             Error::Template(_) => "template",
             Error::Provider(_) => "provider",
-            Error::Invalid(_) => "invalid",
+            Error::Invalid(_) | Error::InvalidField { .. } => "invalid",
             Error::Keyring(_) => "keyring",
             Error::DataDir { .. } => "library",
         }
@@ -58,6 +65,17 @@ impl Error {
                 Error::Template(t) => Some(t.clone()),
                 _ => None,
             },
+            field: match self {
+                Error::InvalidField { field, .. } => Some(field.to_string()),
+                _ => None,
+            },
+        }
+    }
+
+    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Error {
+        Error::InvalidField {
+            field,
+            message: message.into(),
         }
     }
 }

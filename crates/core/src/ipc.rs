@@ -17,6 +17,10 @@ pub struct ErrorReply {
     pub message: String,
     /// Present when `code` is `template`: where the error sits in the template.
     pub template: Option<TemplateError>,
+    /// Present when `code` is `invalid` and one input is at fault: its field name in
+    /// the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
+    /// `output_per_mtok`).
+    pub field: Option<String>,
 }
 
 /// What the window needs at start-up.

@@ -246,7 +246,7 @@ pub fn kind_needs_key(kind: ProviderKind) -> bool {
 pub fn check_provider(config: &ProviderConfig) -> Result<(), Error> {
     check_provider_id(&config.id)?;
     if config.name.trim().is_empty() {
-        return Err(Error::Invalid("a provider's name cannot be empty".into()));
+        return Err(Error::field("name", "a provider's name cannot be empty"));
     }
     match &config.base_url {
         Some(url) => check_base_url(url)?,
@@ -259,10 +259,13 @@ pub fn check_provider(config: &ProviderConfig) -> Result<(), Error> {
                 ProviderKind::AzureOpenAi => "https://RESOURCE.openai.azure.com",
                 _ => "http://127.0.0.1:8080/v1",
             };
-            return Err(Error::Invalid(format!(
-                "`{}` providers need a base URL (--base-url), e.g. {example}",
-                config.kind.as_str()
-            )));
+            return Err(Error::field(
+                "base_url",
+                format!(
+                    "`{}` providers need a base URL (--base-url), e.g. {example}",
+                    config.kind.as_str()
+                ),
+            ));
         }
         None => {}
     }
@@ -271,10 +274,13 @@ pub fn check_provider(config: &ProviderConfig) -> Result<(), Error> {
             && !var.starts_with(|c: char| c.is_ascii_digit())
             && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(Error::Invalid(format!(
-                "`{var}` is not an environment variable name: use letters, digits and `_`, \
-                 not starting with a digit"
-            )));
+            return Err(Error::field(
+                "key",
+                format!(
+                    "`{var}` is not an environment variable name: use letters, digits and `_`, \
+                     not starting with a digit"
+                ),
+            ));
         }
     }
     Ok(())
@@ -291,23 +297,30 @@ pub fn check_provider_id(id: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "`{id}` is not a valid provider id: use 1 to 64 lowercase letters, digits, `-` \
-             and `_`, starting with a letter or digit (e.g. `openai`, `lm-studio`)"
-        )))
+        Err(Error::field(
+            "id",
+            format!(
+                "`{id}` is not a valid provider id: use 1 to 64 lowercase letters, digits, `-` \
+                 and `_`, starting with a letter or digit (e.g. `openai`, `lm-studio`)"
+            ),
+        ))
     }
 }
 
 fn check_base_url(url: &str) -> Result<(), Error> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(u) => Err(Error::Invalid(format!(
-            "base URL `{url}` must be an http:// or https:// URL with a host (got scheme `{}`)",
-            u.scheme()
-        ))),
-        Err(e) => Err(Error::Invalid(format!(
-            "base URL `{url}` does not parse: {e} (e.g. http://127.0.0.1:8080/v1)"
-        ))),
+        Ok(u) => Err(Error::field(
+            "base_url",
+            format!(
+                "base URL `{url}` must be an http:// or https:// URL with a host (got scheme `{}`)",
+                u.scheme()
+            ),
+        )),
+        Err(e) => Err(Error::field(
+            "base_url",
+            format!("base URL `{url}` does not parse: {e} (e.g. http://127.0.0.1:8080/v1)"),
+        )),
     }
 }
 
@@ -335,10 +348,13 @@ impl Workbench {
         check_provider(config)?;
         let store = self.store();
         match store.get_provider(&config.id) {
-            Ok(_) => Err(Error::Invalid(format!(
-                "a provider with id `{}` already exists (change it with `whet providers edit {}`)",
-                config.id, config.id
-            ))),
+            Ok(_) => Err(Error::field(
+                "id",
+                format!(
+                    "a provider with id `{}` already exists (change it with `whet providers edit {}`)",
+                    config.id, config.id
+                ),
+            )),
             Err(StoreError::NotFound { .. }) => Ok(store.upsert_provider(config)?),
             Err(e) => Err(e.into()),
         }

@@ -286,16 +286,19 @@ impl Workbench {
     pub fn set_price(&self, price: &Price) -> Result<(), Error> {
         let model = price.model.trim();
         if model.is_empty() {
-            return Err(Error::Invalid("a price needs a model name".into()));
+            return Err(Error::field("model", "a price needs a model name"));
         }
-        for (what, value) in [
-            ("input", price.input_per_mtok),
-            ("output", price.output_per_mtok),
+        for (field, what, value) in [
+            ("input_per_mtok", "input", price.input_per_mtok),
+            ("output_per_mtok", "output", price.output_per_mtok),
         ] {
             if !value.is_finite() || value < 0.0 {
-                return Err(Error::Invalid(format!(
-                    "the {what} price must be a number of US dollars per million tokens, 0 or more (got {value})"
-                )));
+                return Err(Error::field(
+                    field,
+                    format!(
+                        "the {what} price must be a number of US dollars per million tokens, 0 or more (got {value})"
+                    ),
+                ));
             }
         }
         Ok(self.store().upsert_price(&Price {

@@ -875,3 +875,50 @@ async fn cells_of_many_cases_and_samples_get_their_own_messages() {
     }
     assert_eq!(server.chat_bodies().len(), 12);
 }
+
+#[test]
+fn refusals_name_the_field_at_fault() {
+    let f = fixture(None);
+    let provider = ProviderConfig {
+        id: "lm".into(),
+        name: "LM".into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: Some("localhost:1234".into()),
+        key: KeySource::None,
+        api_version: None,
+        region: None,
+        limits: Limits::default(),
+    };
+    let field = |e: whetstone_core::Error| {
+        let reply = e.reply();
+        assert_eq!(reply.code, "invalid", "{}", reply.message);
+        reply.field
+    };
+    let bad_url = f.bench.add_provider(&provider).unwrap_err();
+    assert_eq!(field(bad_url).as_deref(), Some("base_url"));
+    let bad_var = f
+        .bench
+        .add_provider(&ProviderConfig {
+            base_url: Some("http://127.0.0.1:1234/v1".into()),
+            key: KeySource::Env { var: "1X".into() },
+            ..provider.clone()
+        })
+        .unwrap_err();
+    assert_eq!(field(bad_var).as_deref(), Some("key"));
+    let price = Price {
+        provider: "ollama".into(),
+        model: "m".into(),
+        input_per_mtok: 1.0,
+        output_per_mtok: f64::NAN,
+    };
+    let bad_price = f.bench.set_price(&price).unwrap_err();
+    assert_eq!(field(bad_price).as_deref(), Some("output_per_mtok"));
+    let no_model = f
+        .bench
+        .set_price(&Price {
+            model: " ".into(),
+            ..price
+        })
+        .unwrap_err();
+    assert_eq!(field(no_model).as_deref(), Some("model"));
+}

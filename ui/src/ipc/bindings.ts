@@ -230,7 +230,13 @@ message: string,
 /**
  * Present when `code` is `template`: where the error sits in the template.
  */
-template: TemplateError | null, };
+template: TemplateError | null, 
+/**
+ * Present when `code` is `invalid` and one input is at fault: its field name in
+ * the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
+ * `output_per_mtok`).
+ */
+field: string | null, };
 
 export type AppStatus = { version: string, 
 /**

@@ -24,10 +24,10 @@ describe("formatTemplateError", () => {
 
 describe("formatErrorReply", () => {
   it("uses the template position when there is one", () => {
-    expect(formatErrorReply({ code: "template", message: "ignored", template: err(1, 5, "syntax error") })).toBe("1:5 syntax error");
+    expect(formatErrorReply({ code: "template", message: "ignored", template: err(1, 5, "syntax error"), field: null })).toBe("1:5 syntax error");
   });
   it("is the message otherwise", () => {
-    expect(formatErrorReply({ code: "provider", message: "Ollama is not reachable", template: null })).toBe("Ollama is not reachable");
+    expect(formatErrorReply({ code: "provider", message: "Ollama is not reachable", template: null, field: null })).toBe("Ollama is not reachable");
   });
 });
 

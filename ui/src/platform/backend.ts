@@ -73,9 +73,10 @@ function isErrorReply(value: unknown): value is ErrorReply {
  */
 export function toErrorReply(error: unknown): ErrorReply {
   if (isErrorReply(error)) {
-    return { code: error.code, message: error.message, template: error.template ?? null };
+    return { code: error.code, message: error.message, template: error.template ?? null, field: error.field ?? null };
   }
-  if (error instanceof Error) return { code: "internal", message: error.message, template: null };
-  if (typeof error === "string") return { code: "internal", message: error, template: null };
-  return { code: "internal", message: "Unexpected error", template: null };
+  const internal = (message: string): ErrorReply => ({ code: "internal", message, template: null, field: null });
+  if (error instanceof Error) return internal(error.message);
+  if (typeof error === "string") return internal(error);
+  return internal("Unexpected error");
 }

@@ -50,7 +50,12 @@ export interface FakeOptions {
 const NO_LIMITS = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
 
 function reply(code: string, message: string, template: TemplateError | null = null): ErrorReply {
-  return { code, message, template };
+  return { code, message, template, field: null };
+}
+
+/** An `invalid` reply about one input, named as in the request (see ErrorReply.field). */
+function invalid(field: string, message: string): ErrorReply {
+  return { code: "invalid", message, template: null, field };
 }
 
 const KEYWORDS = new Set([
@@ -449,24 +454,24 @@ export class FakeBackend implements Backend {
   /** The same checks, in the same words, as core::keys::check_provider. */
   private checkProvider(config: ProviderConfig): void {
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(config.id)) {
-      throw reply("invalid", `\`${config.id}\` is not a valid provider id: use 1 to 64 lowercase letters, digits, \`-\` and \`_\`, starting with a letter or digit (e.g. \`openai\`, \`lm-studio\`)`);
+      throw invalid("id", `\`${config.id}\` is not a valid provider id: use 1 to 64 lowercase letters, digits, \`-\` and \`_\`, starting with a letter or digit (e.g. \`openai\`, \`lm-studio\`)`);
     }
-    if (!config.name.trim()) throw reply("invalid", "a provider's name cannot be empty");
+    if (!config.name.trim()) throw invalid("name", "a provider's name cannot be empty");
     if (config.base_url !== null) {
       let ok = false;
       try {
         const u = new URL(config.base_url);
         ok = (u.protocol === "http:" || u.protocol === "https:") && !!u.hostname;
       } catch {
-        throw reply("invalid", `base URL \`${config.base_url}\` does not parse (e.g. http://127.0.0.1:8080/v1)`);
+        throw invalid("base_url", `base URL \`${config.base_url}\` does not parse (e.g. http://127.0.0.1:8080/v1)`);
       }
-      if (!ok) throw reply("invalid", `base URL \`${config.base_url}\` must be an http:// or https:// URL with a host`);
+      if (!ok) throw invalid("base_url", `base URL \`${config.base_url}\` must be an http:// or https:// URL with a host`);
     } else if (config.kind === "openai-compatible" || config.kind === "azure-openai") {
       const example = config.kind === "azure-openai" ? "https://RESOURCE.openai.azure.com" : "http://127.0.0.1:8080/v1";
-      throw reply("invalid", `\`${config.kind}\` providers need a base URL (--base-url), e.g. ${example}`);
+      throw invalid("base_url", `\`${config.kind}\` providers need a base URL (--base-url), e.g. ${example}`);
     }
     if (config.key.kind === "env" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(config.key.var)) {
-      throw reply("invalid", `\`${config.key.var}\` is not an environment variable name: use letters, digits and \`_\`, not starting with a digit`);
+      throw invalid("key", `\`${config.key.var}\` is not an environment variable name: use letters, digits and \`_\`, not starting with a digit`);
     }
   }
 
@@ -479,7 +484,7 @@ export class FakeBackend implements Backend {
     await this.guard();
     this.checkProvider(config);
     if (this.providers.some((p) => p.id === config.id)) {
-      throw reply("invalid", `a provider with id \`${config.id}\` already exists (change it with \`whet providers edit ${config.id}\`)`);
+      throw invalid("id", `a provider with id \`${config.id}\` already exists (change it with \`whet providers edit ${config.id}\`)`);
     }
     this.providers.push(structuredClone(config));
     return this.entry(config);
@@ -567,10 +572,10 @@ export class FakeBackend implements Backend {
   async setPrice(price: Price): Promise<null> {
     await this.guard();
     const model = price.model.trim();
-    if (!model) throw reply("invalid", "a price needs a model name");
+    if (!model) throw invalid("model", "a price needs a model name");
     for (const [what, value] of [["input", price.input_per_mtok], ["output", price.output_per_mtok]] as const) {
       if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-        throw reply("invalid", `the ${what} price must be a number of US dollars per million tokens, 0 or more (got ${rustFloat(Number(value))})`);
+        throw invalid(`${what}_per_mtok`, `the ${what} price must be a number of US dollars per million tokens, 0 or more (got ${rustFloat(Number(value))})`);
       }
     }
     if (!this.providers.some((p) => p.id === price.provider)) throw reply("not_found", `provider \`${price.provider}\` not found`);

@@ -43,12 +43,14 @@ describe("provider form", () => {
     expect(limitDefaults("anthropic").max_retries).toBe(3);
   });
 
-  it("puts backend refusals at the field they are about", () => {
-    expect(fieldForError("`Open AI` is not a valid provider id: use 1 to 64 lowercase letters")).toBe("id");
-    expect(fieldForError("a provider with id `openai` already exists")).toBe("id");
-    expect(fieldForError("`openai-compatible` providers need a base URL (--base-url), e.g. http://127.0.0.1:8080/v1")).toBe("base_url");
-    expect(fieldForError("`1KEY` is not an environment variable name")).toBe("env_var");
-    expect(fieldForError("a provider's name cannot be empty")).toBe("name");
-    expect(fieldForError("the library is locked")).toBe("form");
+  it("puts backend refusals at the field they name", () => {
+    const invalid = (field: string | null) => ({ code: "invalid", message: "m", template: null, field });
+    expect(fieldForError(invalid("id"))).toBe("id");
+    expect(fieldForError(invalid("base_url"))).toBe("base_url");
+    expect(fieldForError(invalid("key"))).toBe("env_var");
+    expect(fieldForError(invalid("name"))).toBe("name");
+    expect(fieldForError(invalid(null))).toBe("form");
+    expect(fieldForError(invalid("something_else"))).toBe("form");
+    expect(fieldForError({ code: "library", message: "locked", template: null, field: "id" })).toBe("form");
   });
 });

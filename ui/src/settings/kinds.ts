@@ -2,7 +2,7 @@
 // defaults the engine uses when a field is left empty (shown as placeholders), and
 // which fields apply. Mirrors the Rust side (providers' DEFAULT_* constants,
 // core::limits, core::keys::check_provider); the backend stays the judge.
-import type { KeySource, KeyStatus, Limits, ProviderConfig, ProviderKind } from "../ipc/bindings";
+import type { ErrorReply, KeySource, KeyStatus, Limits, ProviderConfig, ProviderKind } from "../ipc/bindings";
 
 export interface KindInfo {
   kind: ProviderKind;
@@ -152,18 +152,17 @@ export function configFromForm(form: ProviderForm): { config: ProviderConfig } |
   };
 }
 
-/**
- * Puts a backend validation message at the field it is about (core::keys words
- * them: "provider id", "name", "base URL", "environment variable"); anything else
- * is shown for the whole form.
- */
-export function fieldForError(message: string): FormField | "form" {
-  const m = message.toLowerCase();
-  if (m.includes("provider id") || m.includes("already exists")) return "id";
-  if (m.includes("base url")) return "base_url";
-  if (m.includes("environment variable")) return "env_var";
-  if (m.includes("name cannot be empty") || m.includes("provider's name")) return "name";
-  if (m.includes("region")) return "region";
-  if (m.includes("api version") || m.includes("api_version")) return "api_version";
-  return "form";
+/** Form fields by the request field a backend refusal names (ErrorReply.field). */
+const FORM_FIELD: Record<string, FormField> = {
+  id: "id",
+  name: "name",
+  base_url: "base_url",
+  key: "env_var",
+  region: "region",
+  api_version: "api_version",
+};
+
+/** Puts a backend refusal at the field it names; anything else is shown for the whole form. */
+export function fieldForError(err: ErrorReply): FormField | "form" {
+  return (err.code === "invalid" && err.field && FORM_FIELD[err.field]) || "form";
 }

@@ -39,11 +39,13 @@ describe("priceFromForm", () => {
 });
 
 describe("fieldForPriceError", () => {
-  it("puts the backend's refusals at their field", () => {
-    expect(fieldForPriceError("invalid", "a price needs a model name")).toBe("model");
-    expect(fieldForPriceError("invalid", "the input price must be a number of US dollars per million tokens, 0 or more (got -1)")).toBe("input");
-    expect(fieldForPriceError("invalid", "the output price must be a number of US dollars per million tokens, 0 or more (got NaN)")).toBe("output");
-    expect(fieldForPriceError("not_found", "provider `gone` not found")).toBe("provider");
-    expect(fieldForPriceError("library", "disk full")).toBe("form");
+  const reply = (code: string, field: string | null = null) => ({ code, message: "m", template: null, field });
+  it("puts a refusal at the field it names", () => {
+    expect(fieldForPriceError(reply("invalid", "model"))).toBe("model");
+    expect(fieldForPriceError(reply("invalid", "input_per_mtok"))).toBe("input");
+    expect(fieldForPriceError(reply("invalid", "output_per_mtok"))).toBe("output");
+    expect(fieldForPriceError(reply("not_found"))).toBe("provider");
+    expect(fieldForPriceError(reply("invalid"))).toBe("form");
+    expect(fieldForPriceError(reply("library"))).toBe("form");
   });
 });

@@ -2,7 +2,7 @@
 // backend's refusals put next to the field they are about. The backend stays the
 // judge; this only catches what cannot be sent at all (a field that is not a number
 // has no JSON form) and words it for the field.
-import type { Price } from "../ipc/bindings";
+import type { ErrorReply, Price } from "../ipc/bindings";
 
 export interface PriceForm {
   provider: string;
@@ -53,17 +53,13 @@ export function priceFromForm(form: PriceForm): { price: Price } | { errors: Pri
 }
 
 /**
- * Puts a refusal of set_price at its field: core words them "a price needs a model
- * name", "the input price must be …", "the output price must be …"; the store
- * answers `not_found` for a provider that is gone.
+ * Puts a refusal of set_price at its field: `invalid` replies name it
+ * (ErrorReply.field); `not_found` means the provider is gone.
  */
-export function fieldForPriceError(code: string, message: string): PriceField | "form" {
-  const m = message.toLowerCase();
-  if (code === "not_found" && m.includes("provider")) return "provider";
-  if (m.includes("model name")) return "model";
-  if (m.includes("input price")) return "input";
-  if (m.includes("output price")) return "output";
-  return "form";
+export function fieldForPriceError(err: ErrorReply): PriceField | "form" {
+  if (err.code === "not_found") return "provider";
+  const fields: Record<string, PriceField> = { model: "model", input_per_mtok: "input", output_per_mtok: "output" };
+  return (err.code === "invalid" && err.field && fields[err.field]) || "form";
 }
 
 export function samePrice(a: Pick<Price, "provider" | "model">, b: Pick<Price, "provider" | "model">): boolean {
