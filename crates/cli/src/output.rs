@@ -27,7 +27,7 @@ impl Failure {
         Failure {
             code: e.code(),
             message: reply.message,
-            template: reply.template,
+            template: reply.template.map(|t| *t),
         }
     }
 }

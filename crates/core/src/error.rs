@@ -62,7 +62,7 @@ impl Error {
             code: self.code().to_string(),
             message: self.to_string(),
             template: match self {
-                Error::Template(t) => Some(t.clone()),
+                Error::Template(t) => Some(Box::new(t.clone())),
                 _ => None,
             },
             field: match self {

@@ -16,7 +16,8 @@ pub struct ErrorReply {
     /// A sentence for people: what happened and what to do.
     pub message: String,
     /// Present when `code` is `template`: where the error sits in the template.
-    pub template: Option<TemplateError>,
+    // Boxed: it is rare, and keeps `Result<_, ErrorReply>` small.
+    pub template: Option<Box<TemplateError>>,
     /// Present when `code` is `invalid` and one input is at fault: its field name in
     /// the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
     /// `output_per_mtok`).
