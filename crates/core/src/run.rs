@@ -306,6 +306,8 @@ async fn run_cell(
     let cache_key = job.cache_key.clone();
     let pricing = job.pricing.clone();
     let mut outcome = execute(&bench, job, &connection, &cancel, &events).await;
+    // Cells that never took a slot end here; the save comes later.
+    outcome.finished_at.get_or_insert_with(whetstone_store::now);
     // A cache hit cost nothing this time.
     outcome.cost_usd = if outcome.cached {
         Some(0.0)
@@ -359,6 +361,7 @@ async fn execute(
         cached: false,
         cost_usd: None,
         started_at: None,
+        finished_at: None,
     };
     let messages = match job.request {
         Ok(messages) => messages,
@@ -527,6 +530,9 @@ async fn execute(
         }
     }
     outcome.timing.total_ms = Some(elapsed_ms());
+    // Stamped while the slot is still held, so cells under a concurrency limit of 1
+    // never seem to overlap.
+    outcome.finished_at = Some(whetstone_store::now());
     outcome
 }
 

@@ -92,6 +92,8 @@ pub struct CellOutcome {
     pub cost_usd: Option<f64>,
     /// When the request started; `None` keeps what the row holds.
     pub started_at: Option<String>,
+    /// When the cell ended (the save may come a little later); `None`: when saved.
+    pub finished_at: Option<String>,
 }
 
 /// A successful answer kept for identical requests.

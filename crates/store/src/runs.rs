@@ -146,7 +146,8 @@ impl Store {
         })
     }
 
-    /// Writes a cell's final state, stamps `finished_at` now and returns the whole cell.
+    /// Writes a cell's final state (`finished_at` now unless the outcome says when) and
+    /// returns the whole cell.
     pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
         let messages = to_json(&outcome.messages)?;
         self.write(|tx| {
@@ -168,7 +169,7 @@ impl Store {
                     outcome.usage.input_tokens,
                     outcome.usage.output_tokens,
                     outcome.started_at,
-                    now(),
+                    outcome.finished_at.clone().unwrap_or_else(now),
                     outcome.cached,
                     outcome.usage_estimated,
                     outcome.cost_usd,

@@ -165,6 +165,7 @@ fn cells_round_trip_every_field() {
         cached: true,
         cost_usd: Some(0.000_125),
         started_at: Some("2025-02-03T04:05:06.789Z".into()),
+        finished_at: None,
     };
     let done = s.finish_cell(first.id, &outcome).unwrap();
     assert!(done.usage_estimated && done.cached);
@@ -200,6 +201,7 @@ fn cells_round_trip_every_field() {
         cached: false,
         cost_usd: None,
         started_at: Some("2025-02-03T04:05:07.000Z".into()),
+        finished_at: Some("2025-02-03T04:05:07.005Z".into()),
     };
     let partial = s.finish_cell(run.cells[2].id, &failed).unwrap();
     assert_eq!(partial.status, CellStatus::Partial);
@@ -208,6 +210,10 @@ fn cells_round_trip_every_field() {
     assert_eq!(partial.timing, failed.timing);
     assert_eq!(partial.usage, Usage::default());
     assert_eq!(partial.started_at, failed.started_at);
+    assert_eq!(
+        partial.finished_at, failed.finished_at,
+        "the outcome's end is kept"
+    );
 
     // What finish_cell returned is what get_run reads back.
     let reread = s.get_run(run.id).unwrap();
@@ -255,6 +261,7 @@ fn list_runs_summarises_newest_first() {
                 cached: false,
                 cost_usd: None,
                 started_at: None,
+                finished_at: None,
             },
         )
         .unwrap()
@@ -342,6 +349,7 @@ fn interrupted_runs_are_closed() {
                 cached: false,
                 cost_usd: None,
                 started_at: None,
+                finished_at: None,
             },
         )
         .unwrap();
