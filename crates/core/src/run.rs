@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use whetstone_model::*;
 use whetstone_providers::{ChatEvent, ChatRequest, Provider};
-use whetstone_store::{CachedResponse, CellOutcome, NewCell};
+use whetstone_store::{CellOutcome, FinishedCell, NewCell};
 
 /// Cell tasks alive at once per run: above any provider's concurrency limit worth
 /// having, small enough that huge runs keep a flat memory profile.
@@ -66,6 +66,47 @@ impl Pricing {
             Pricing::Unknown => None,
         }
     }
+}
+
+/// Finished cells saved in one transaction at most: bounds how long the store
+/// stays locked by one commit.
+const MAX_SAVE_BATCH: usize = 64;
+
+/// A finished cell on its way to SQLite, and where to say how the save went.
+struct Save {
+    cell: FinishedCell,
+    saved: oneshot::Sender<Result<Cell, String>>,
+}
+
+/// Saves a run's finished cells as they come, on a blocking thread: the cells that
+/// ended while the previous commit ran share the next one (group commit), which
+/// cuts SQLite's share of a busy run; a lone cell is still written at once.
+fn spawn_writer(bench: Workbench, mut saves: mpsc::UnboundedReceiver<Save>) -> JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        while let Some(first) = saves.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_SAVE_BATCH {
+                match saves.try_recv() {
+                    Ok(save) => batch.push(save),
+                    Err(_) => break,
+                }
+            }
+            let (cells, replies): (Vec<FinishedCell>, Vec<_>) =
+                batch.into_iter().map(|s| (s.cell, s.saved)).unzip();
+            match bench.store().finish_cells(&cells) {
+                Ok(saved) => {
+                    for (cell, reply) in saved.into_iter().zip(replies) {
+                        let _ = reply.send(Ok(cell));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.to_string()));
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// A provider connected once per run and shared by its cells (connecting reads the
@@ -186,6 +227,8 @@ pub(crate) fn start(
         started: Instant::now(),
     });
     let task = tokio::spawn(async move {
+        let (saves, save_queue) = mpsc::unbounded_channel();
+        let writer = spawn_writer(bench.clone(), save_queue);
         let mut cells = tokio::task::JoinSet::new();
         let mut connections: HashMap<String, Connection> = HashMap::new();
         let mut prices: HashMap<(String, String), Pricing> = HashMap::new();
@@ -241,6 +284,7 @@ pub(crate) fn start(
                         connection.clone(),
                         cancel.clone(),
                         tx.clone(),
+                        saves.clone(),
                         progress.clone(),
                     ));
                 }
@@ -250,6 +294,10 @@ pub(crate) fn start(
             if let Err(e) = result {
                 tracing::error!(run_id, "a cell task failed: {e}");
             }
+        }
+        drop(saves);
+        if let Err(e) = writer.await {
+            tracing::error!(run_id, "the cell writer failed: {e}");
         }
         let status = if cancel.is_cancelled() {
             RunStatus::Cancelled
@@ -300,6 +348,7 @@ async fn run_cell(
     connection: Connection,
     cancel: CancellationToken,
     events: mpsc::UnboundedSender<RunEvent>,
+    saves: mpsc::UnboundedSender<Save>,
     progress: Arc<Progress>,
 ) {
     let cell_id = job.cell_id;
@@ -314,31 +363,30 @@ async fn run_cell(
     } else {
         pricing.cost(&outcome.usage)
     };
-    // SQLite work blocks: off the async workers, so it does not hold up other
-    // cells' streams.
-    let store = bench.clone();
-    let saved = tokio::task::spawn_blocking(move || {
-        if let (Some(key), CellStatus::Ok, false) = (&cache_key, outcome.status, outcome.cached) {
-            let response = CachedResponse {
-                output: outcome.output.clone(),
-                usage: outcome.usage,
-                usage_estimated: outcome.usage_estimated,
-            };
-            if let Err(e) = store.store().cache_response(key, &response) {
-                tracing::warn!(cell_id, "could not cache an answer: {e}");
-            }
-        }
-        store.store().finish_cell(cell_id, &outcome)
-    })
-    .await;
-    match saved {
-        Ok(Ok(cell)) => {
+    // Only a fresh, complete answer is kept for identical requests.
+    let keep = outcome.status == CellStatus::Ok && !outcome.cached;
+    let (saved, result) = oneshot::channel();
+    let save = Save {
+        cell: FinishedCell {
+            id: cell_id,
+            outcome,
+            cache_key: cache_key.filter(|_| keep),
+        },
+        saved,
+    };
+    let result = match saves.send(save) {
+        Ok(()) => result
+            .await
+            .unwrap_or_else(|_| Err("the cell writer stopped".into())),
+        Err(_) => Err("the cell writer stopped".into()),
+    };
+    match result {
+        Ok(cell) => {
             let _ = events.send(RunEvent::CellFinished {
                 cell: Box::new(cell),
             });
         }
-        Ok(Err(e)) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
-        Err(e) => tracing::error!(cell_id, "saving a finished cell failed: {e}"),
+        Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
     }
     let _ = events.send(progress.advance());
 }

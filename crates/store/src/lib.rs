@@ -96,12 +96,32 @@ pub struct CellOutcome {
     pub finished_at: Option<String>,
 }
 
+/// A finished cell for [`Store::finish_cells`]: its final state, and the response
+/// cache key its answer is kept under (`None`: not kept).
+#[derive(Debug, Clone)]
+pub struct FinishedCell {
+    pub id: CellId,
+    pub outcome: CellOutcome,
+    pub cache_key: Option<String>,
+}
+
 /// A successful answer kept for identical requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedResponse {
     pub output: String,
     pub usage: Usage,
     pub usage_estimated: bool,
+}
+
+impl CachedResponse {
+    /// The answer of a finished cell, as the cache keeps it.
+    pub fn of(outcome: &CellOutcome) -> CachedResponse {
+        CachedResponse {
+            output: outcome.output.clone(),
+            usage: outcome.usage,
+            usage_estimated: outcome.usage_estimated,
+        }
+    }
 }
 
 pub struct Store {

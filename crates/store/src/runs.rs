@@ -2,7 +2,7 @@
 
 use crate::prompts::require_prompt;
 use crate::util::{bad_value, json_col, not_found, now, to_json};
-use crate::{CachedResponse, CellOutcome, NewCell, Result, Store};
+use crate::{CachedResponse, CellOutcome, FinishedCell, NewCell, Result, Store};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use whetstone_model::*;
 
@@ -94,6 +94,54 @@ fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
     Ok(run)
 }
 
+fn finish_one(tx: &Connection, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
+             ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
+             started_at = coalesce(?10, started_at), finished_at = ?11, cached = ?12, \
+             usage_estimated = ?13, cost_usd = ?14 WHERE id = ?1",
+        )?
+        .execute(params![
+            cell,
+            to_json(&outcome.messages)?,
+            outcome.output,
+            outcome.status.as_str(),
+            outcome.error,
+            outcome.timing.ttft_ms,
+            outcome.timing.total_ms,
+            outcome.usage.input_tokens,
+            outcome.usage.output_tokens,
+            outcome.started_at,
+            outcome.finished_at.clone().unwrap_or_else(now),
+            outcome.cached,
+            outcome.usage_estimated,
+            outcome.cost_usd,
+        ])?;
+    if changed == 0 {
+        return Err(not_found(format!("cell {cell}")));
+    }
+    load_cell(tx, cell)
+}
+
+/// Keeps (or replaces) the answer to the request with this key.
+fn put_cached(tx: &Connection, key: &str, response: &CachedResponse) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO response_cache \
+         (key, output, input_tokens, output_tokens, usage_estimated, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        key,
+        response.output,
+        response.usage.input_tokens,
+        response.usage.output_tokens,
+        response.usage_estimated,
+        now()
+    ])?;
+    Ok(())
+}
+
 /// The distinct models of the panes, in pane order.
 fn pane_models(spec: &RunSpec) -> Vec<String> {
     let mut models: Vec<String> = Vec::new();
@@ -149,35 +197,23 @@ impl Store {
     /// Writes a cell's final state (`finished_at` now unless the outcome says when) and
     /// returns the whole cell.
     pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
-        let messages = to_json(&outcome.messages)?;
+        self.write(|tx| finish_one(tx, cell, outcome))
+    }
+
+    /// Writes several finished cells, and the answers they leave in the response
+    /// cache, in one transaction (group commit: cells that end while the previous
+    /// commit is under way share the next one). All or none are saved.
+    pub fn finish_cells(&self, cells: &[FinishedCell]) -> Result<Vec<Cell>> {
         self.write(|tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE cells SET messages = ?2, output = ?3, status = ?4, error = ?5, \
-                 ttft_ms = ?6, total_ms = ?7, input_tokens = ?8, output_tokens = ?9, \
-                 started_at = coalesce(?10, started_at), finished_at = ?11, cached = ?12, \
-                 usage_estimated = ?13, cost_usd = ?14 WHERE id = ?1",
-                )?
-                .execute(params![
-                    cell,
-                    messages,
-                    outcome.output,
-                    outcome.status.as_str(),
-                    outcome.error,
-                    outcome.timing.ttft_ms,
-                    outcome.timing.total_ms,
-                    outcome.usage.input_tokens,
-                    outcome.usage.output_tokens,
-                    outcome.started_at,
-                    outcome.finished_at.clone().unwrap_or_else(now),
-                    outcome.cached,
-                    outcome.usage_estimated,
-                    outcome.cost_usd,
-                ])?;
-            if changed == 0 {
-                return Err(not_found(format!("cell {cell}")));
-            }
-            load_cell(tx, cell)
+            cells
+                .iter()
+                .map(|c| {
+                    if let Some(key) = &c.cache_key {
+                        put_cached(tx, key, &CachedResponse::of(&c.outcome))?;
+                    }
+                    finish_one(tx, c.id, &c.outcome)
+                })
+                .collect()
         })
     }
 
@@ -200,26 +236,6 @@ impl Store {
                     })
                 })
                 .optional()?)
-        })
-    }
-
-    /// Keeps (or replaces) the answer to the request with this key.
-    pub fn cache_response(&self, key: &str, response: &CachedResponse) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT OR REPLACE INTO response_cache \
-                 (key, output, input_tokens, output_tokens, usage_estimated, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    key,
-                    response.output,
-                    response.usage.input_tokens,
-                    response.usage.output_tokens,
-                    response.usage_estimated,
-                    now()
-                ],
-            )?;
-            Ok(())
         })
     }
 

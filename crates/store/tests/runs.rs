@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use whetstone_model::*;
-use whetstone_store::{CellOutcome, INTERRUPTED, NewCell, StoreError};
+use whetstone_store::{CellOutcome, FinishedCell, INTERRUPTED, NewCell, StoreError};
 
 struct Fixture {
     lib: Library,
@@ -371,4 +371,78 @@ fn interrupted_runs_are_closed() {
     }
     assert_eq!(s.get_run(done_run.id).unwrap().status, RunStatus::Done);
     assert_eq!(s.close_interrupted_runs().unwrap(), 0);
+}
+
+#[test]
+fn finished_cells_are_saved_together_with_their_cached_answers() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let outcome = |output: &str| CellOutcome {
+        messages: vec![Message {
+            role: Role::User,
+            content: "q".into(),
+        }],
+        output: output.into(),
+        status: CellStatus::Ok,
+        error: None,
+        timing: Timing::default(),
+        usage: Usage {
+            input_tokens: Some(3),
+            output_tokens: Some(1),
+        },
+        usage_estimated: false,
+        cached: false,
+        cost_usd: Some(0.5),
+        started_at: None,
+        finished_at: None,
+    };
+    let batch = [
+        FinishedCell {
+            id: run.cells[0].id,
+            outcome: outcome("first"),
+            cache_key: Some("k1".into()),
+        },
+        FinishedCell {
+            id: run.cells[1].id,
+            outcome: outcome("second"),
+            cache_key: None,
+        },
+    ];
+    let saved = s.finish_cells(&batch).unwrap();
+    assert_eq!(
+        saved.iter().map(|c| c.output.as_str()).collect::<Vec<_>>(),
+        ["first", "second"]
+    );
+    let reread = s.get_run(run.id).unwrap();
+    assert_eq!(reread.cells[..2], saved[..]);
+    assert_eq!(reread.cells[2].status, CellStatus::Pending);
+    let kept = s.cached_response("k1").unwrap().expect("kept");
+    assert_eq!(
+        (kept.output.as_str(), kept.usage),
+        ("first", batch[0].outcome.usage)
+    );
+
+    // All or none: a cell that is gone fails the batch, and nothing of it is written.
+    let gone = [
+        FinishedCell {
+            id: run.cells[2].id,
+            outcome: outcome("third"),
+            cache_key: Some("k2".into()),
+        },
+        FinishedCell {
+            id: 9999,
+            outcome: outcome("nowhere"),
+            cache_key: None,
+        },
+    ];
+    assert!(matches!(
+        s.finish_cells(&gone),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        s.get_run(run.id).unwrap().cells[2].status,
+        CellStatus::Pending
+    );
+    assert_eq!(s.cached_response("k2").unwrap(), None);
 }
