@@ -15,7 +15,7 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{Message, ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::http::{Ctx, snippet};
+use crate::http::{ChatEvents, Ctx, failed, opened, snippet, whole_answer};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -120,18 +120,18 @@ impl Provider for Anthropic {
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         if request.params.seed.is_some() {
-            return stream::iter([Err(self.ctx.unsupported("seed"))]).boxed();
+            return failed(self.ctx.unsupported("seed"));
         }
         let client = Anthropic {
             ctx: self.ctx.clone(),
             key: self.key.clone(),
             version: self.version.clone(),
         };
-        let opened = async move {
+        let open = async move {
             let response = client.send(&request).await?;
             if !request.stream {
                 let reply: MessageWire = client.ctx.read_json(response, "the message").await?;
-                return Ok(whole_reply(reply).boxed());
+                return Ok(whole_reply(reply));
             }
             let decoder = Decoder {
                 ctx: client.ctx.clone(),
@@ -142,19 +142,11 @@ impl Provider for Anthropic {
             };
             Ok(decoder.into_stream())
         };
-        opened
-            .map(|r: Result<BoxStream<'static, _>, ProviderError>| match r {
-                Ok(s) => s,
-                Err(e) => stream::iter([Err(e)]).boxed(),
-            })
-            .flatten_stream()
-            .boxed()
+        opened(open)
     }
 }
 
-fn whole_reply(
-    reply: MessageWire,
-) -> impl futures::Stream<Item = Result<ChatEvent, ProviderError>> {
+fn whole_reply(reply: MessageWire) -> ChatEvents {
     let text: String = reply
         .content
         .iter()
@@ -168,15 +160,7 @@ fn whole_reply(
             output_tokens: u.output_tokens,
         })
         .unwrap_or_default();
-    let mut events = Vec::new();
-    if !text.is_empty() {
-        events.push(Ok(ChatEvent::Delta(text)));
-    }
-    events.push(Ok(ChatEvent::Done {
-        usage,
-        finish_reason: reply.stop_reason,
-    }));
-    stream::iter(events)
+    whole_answer(text, usage, reply.stop_reason)
 }
 
 // ---------------------------------------------------------------- wire

@@ -32,7 +32,9 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::http::{Ctx, describe, retry_after_ms, snippet};
+use crate::http::{
+    ChatEvents, Ctx, describe, failed, opened, retry_after_ms, snippet, whole_answer,
+};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -248,14 +250,14 @@ impl Provider for Bedrock {
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         if request.params.seed.is_some() {
-            return stream::iter([Err(self.ctx.unsupported("seed"))]).boxed();
+            return failed(self.ctx.unsupported("seed"));
         }
         let client = self.clone_client();
-        let opened = async move {
+        let open = async move {
             let response = client.send(&request).await?;
             if !request.stream {
                 let reply: ConverseWire = client.ctx.read_json(response, "the reply").await?;
-                return Ok(whole_reply(reply).boxed());
+                return Ok(whole_reply(reply));
             }
             let decoder = Decoder {
                 ctx: client.ctx.clone(),
@@ -269,19 +271,11 @@ impl Provider for Bedrock {
             };
             Ok(decoder.into_stream())
         };
-        opened
-            .map(|r: Result<BoxStream<'static, _>, ProviderError>| match r {
-                Ok(s) => s,
-                Err(e) => stream::iter([Err(e)]).boxed(),
-            })
-            .flatten_stream()
-            .boxed()
+        opened(open)
     }
 }
 
-fn whole_reply(
-    reply: ConverseWire,
-) -> impl futures::Stream<Item = Result<ChatEvent, ProviderError>> {
+fn whole_reply(reply: ConverseWire) -> ChatEvents {
     let text: String = reply
         .output
         .message
@@ -290,15 +284,11 @@ fn whole_reply(
         .into_iter()
         .filter_map(|b| b.text)
         .collect();
-    let mut events = Vec::new();
-    if !text.is_empty() {
-        events.push(Ok(ChatEvent::Delta(text)));
-    }
-    events.push(Ok(ChatEvent::Done {
-        usage: reply.usage.map(UsageWire::into_usage).unwrap_or_default(),
-        finish_reason: reply.stop_reason,
-    }));
-    stream::iter(events)
+    whole_answer(
+        text,
+        reply.usage.map(UsageWire::into_usage).unwrap_or_default(),
+        reply.stop_reason,
+    )
 }
 
 // ---------------------------------------------------------------- wire

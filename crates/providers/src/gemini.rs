@@ -17,7 +17,7 @@ use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
-use crate::http::{Ctx, snippet};
+use crate::http::{Ctx, opened, snippet, whole_answer};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -135,18 +135,13 @@ impl Provider for Gemini {
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         let client = self.clone();
-        let opened = async move {
+        let open = async move {
             let response = client.send(&request).await?;
             if !request.stream {
                 let reply: ResponseWire = client.ctx.read_json(response, "the response").await?;
                 let mut acc = Accumulator::default();
                 let text = acc.take(&client.ctx, reply)?;
-                let mut events = Vec::new();
-                if !text.is_empty() {
-                    events.push(Ok(ChatEvent::Delta(text)));
-                }
-                events.push(Ok(acc.done()));
-                return Ok(stream::iter(events).boxed());
+                return Ok(whole_answer(text, acc.usage, acc.finish_reason));
             }
             let decoder = Decoder {
                 ctx: client.ctx.clone(),
@@ -156,13 +151,7 @@ impl Provider for Gemini {
             };
             Ok(decoder.into_stream())
         };
-        opened
-            .map(|r: Result<BoxStream<'static, _>, ProviderError>| match r {
-                Ok(s) => s,
-                Err(e) => stream::iter([Err(e)]).boxed(),
-            })
-            .flatten_stream()
-            .boxed()
+        opened(open)
     }
 }
 

@@ -22,7 +22,7 @@ use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::io::StreamReader;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
-use crate::http::{describe, snippet};
+use crate::http::{ChatEvents, Ctx, describe, opened, snippet, whole_answer};
 use crate::{ChatEvent, ChatRequest, ProviderError};
 
 /// Where Ollama listens unless told otherwise.
@@ -37,14 +37,6 @@ const MAX_LINE: usize = 16 * 1024 * 1024;
 /// A client for one Ollama server.
 pub struct Ollama {
     ctx: Ctx,
-}
-
-/// What a request needs, cloned into each `'static` stream.
-#[derive(Clone)]
-struct Ctx {
-    provider: String,
-    base_url: String,
-    http: reqwest::Client,
 }
 
 impl Ollama {
@@ -164,17 +156,16 @@ impl crate::Provider for Ollama {
     }
 
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ctx.list_models())
+        Box::pin(list_models(&self.ctx))
     }
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         let ctx = self.ctx.clone();
-        stream::once(async move {
+        opened(async move {
+            let response = send_chat(&ctx, &request).await?;
             if !request.stream {
-                let response = ctx.send_chat(&request).await?;
-                return Ok(stream::iter(ctx.whole_chat(response).await).boxed());
+                return whole_chat(&ctx, response).await;
             }
-            let response = ctx.send_chat(&request).await?;
             let lines = lines_of(response.bytes_stream().map_err(std::io::Error::other));
             Ok(ChatDecoder {
                 ctx,
@@ -184,11 +175,6 @@ impl crate::Provider for Ollama {
             }
             .into_stream())
         })
-        .flat_map(|opened| match opened {
-            Ok(events) => events,
-            Err(e) => stream::iter([Err(e)]).boxed(),
-        })
-        .boxed()
     }
 }
 
@@ -286,190 +272,146 @@ struct ErrorWire {
 
 // ---------------------------------------------------------------- requests
 
-impl Ctx {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+async fn list_models(ctx: &Ctx) -> Result<Vec<ModelInfo>, ProviderError> {
+    let response = ctx
+        .http
+        .get(ctx.url("/api/tags"))
+        .send()
+        .await
+        .map_err(|e| send_error(ctx, e))?;
+    if !response.status().is_success() {
+        return Err(status_error(ctx, response, None).await);
     }
+    let tags: TagsWire = ctx.read_json(response, "the model list").await?;
+    Ok(tags
+        .models
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| ModelInfo {
+            id: m.name,
+            size_bytes: m.size,
+            parameter_size: m
+                .details
+                .and_then(|d| d.parameter_size)
+                .filter(|s| !s.is_empty()),
+        })
+        .collect())
+}
 
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        let response = self
-            .http
-            .get(self.url("/api/tags"))
-            .send()
-            .await
-            .map_err(|e| self.send_error(e))?;
-        if !response.status().is_success() {
-            return Err(self.status_error(response, None).await);
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(format!("reading the model list: {}", describe(&e))))?;
-        let tags: TagsWire = serde_json::from_slice(&body).map_err(|e| {
-            self.protocol(format!(
-                "the model list is not in Ollama's format ({e}): {}",
-                snippet(&String::from_utf8_lossy(&body))
-            ))
-        })?;
-        Ok(tags
-            .models
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| ModelInfo {
-                id: m.name,
-                size_bytes: m.size,
-                parameter_size: m
-                    .details
-                    .and_then(|d| d.parameter_size)
-                    .filter(|s| !s.is_empty()),
-            })
-            .collect())
+/// Sends the chat request (streamed or not, as the request says); on success, the
+/// response whose body is still to be read.
+async fn send_chat(ctx: &Ctx, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+    let body = ChatBody {
+        model: &request.model,
+        messages: &request.messages,
+        stream: request.stream,
+        options: Options::from_params(&request.params),
+    };
+    let response = ctx
+        .http
+        .post(ctx.url("/api/chat"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| send_error(ctx, e))?;
+    if !response.status().is_success() {
+        return Err(status_error(ctx, response, Some(&request.model)).await);
     }
+    Ok(response)
+}
 
-    /// Sends the chat request (streamed or not, as the request says); on success, the
-    /// response whose body is still to be read.
-    async fn send_chat(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
-        let body = ChatBody {
-            model: &request.model,
-            messages: &request.messages,
-            stream: request.stream,
-            options: Options::from_params(&request.params),
-        };
-        let response = self
-            .http
-            .post(self.url("/api/chat"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| self.send_error(e))?;
-        if !response.status().is_success() {
-            return Err(self.status_error(response, Some(&request.model)).await);
-        }
-        Ok(response)
-    }
-
-    /// The answer to `"stream": false`: one object with the whole message, as one `Delta`
-    /// (when there is text) and `Done`.
-    async fn whole_chat(
-        &self,
-        response: reqwest::Response,
-    ) -> Vec<Result<ChatEvent, ProviderError>> {
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return vec![Err(
-                    self.transport(format!("reading the answer: {}", describe(&e)))
-                )];
-            }
-        };
-        let text = String::from_utf8_lossy(&body);
-        let chunk: ChunkWire = match serde_json::from_str(text.trim()) {
-            Ok(c) => c,
-            Err(e) => {
-                return vec![Err(self.protocol(format!(
-                    "the answer is not a chat response ({e}): {}",
-                    snippet(&text)
-                )))];
-            }
-        };
-        if let Some(message) = chunk.error {
-            return vec![Err(ProviderError::Http {
-                provider: self.provider.clone(),
-                status: 500,
-                message,
-            })];
-        }
-        if !chunk.done {
-            return vec![Err(self.protocol(format!(
-                "the answer to a non-streamed chat is not marked done: {}",
-                snippet(&text)
-            )))];
-        }
-        let content = chunk.message.and_then(|m| m.content).unwrap_or_default();
-        let mut events = Vec::new();
-        if !content.is_empty() {
-            events.push(Ok(ChatEvent::Delta(content)));
-        }
-        events.push(Ok(ChatEvent::Done {
-            usage: Usage {
-                input_tokens: chunk.prompt_eval_count.and_then(|n| u32::try_from(n).ok()),
-                output_tokens: chunk.eval_count.and_then(|n| u32::try_from(n).ok()),
-            },
-            finish_reason: chunk.done_reason.filter(|r| !r.is_empty()),
-        }));
-        events
-    }
-
-    /// An error from `send()`: nothing answered, or the request could not be made.
-    fn send_error(&self, e: reqwest::Error) -> ProviderError {
-        if e.is_connect() {
-            ProviderError::Unreachable {
-                provider: self.provider.clone(),
-                base_url: self.base_url.clone(),
-                hint: UNREACHABLE_HINT.to_string(),
-            }
-        } else if e.is_builder() {
-            ProviderError::Unreachable {
-                provider: self.provider.clone(),
-                base_url: self.base_url.clone(),
-                hint: format!(
-                    "That is not a usable URL ({}); fix OLLAMA_HOST or the provider's base URL.",
-                    describe(&e)
-                ),
-            }
-        } else if e.is_timeout() {
-            self.transport("the request timed out".to_string())
-        } else {
-            self.transport(describe(&e))
-        }
-    }
-
-    /// An error status: Ollama's `{"error": "…"}` message where there is one.
-    async fn status_error(
-        &self,
-        response: reqwest::Response,
-        model: Option<&str>,
-    ) -> ProviderError {
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        let ollama_message = serde_json::from_str::<ErrorWire>(&body)
-            .ok()
-            .map(|e| e.error);
-        // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
-        if let (Some(model), true, Some(_)) = (model, status.as_u16() == 404, &ollama_message) {
-            return ProviderError::ModelNotFound {
-                provider: self.provider.clone(),
-                model: model.to_string(),
-                hint: format!("Pull it with `ollama pull {model}`."),
-            };
-        }
-        let message = match ollama_message {
-            Some(m) => m,
-            None if !body.trim().is_empty() => snippet(body.trim()),
-            None => status
-                .canonical_reason()
-                .unwrap_or("no message")
-                .to_string(),
-        };
-        ProviderError::Http {
-            provider: self.provider.clone(),
-            status: status.as_u16(),
+/// The answer to `"stream": false`: one object with the whole message, as one `Delta`
+/// (when there is text) and `Done`.
+async fn whole_chat(ctx: &Ctx, response: reqwest::Response) -> Result<ChatEvents, ProviderError> {
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ctx.transport(format!("reading the answer: {}", describe(&e))))?;
+    let text = String::from_utf8_lossy(&body);
+    let chunk: ChunkWire = serde_json::from_str(text.trim()).map_err(|e| {
+        ctx.protocol(format!(
+            "the answer is not a chat response ({e}): {}",
+            snippet(&text)
+        ))
+    })?;
+    if let Some(message) = chunk.error {
+        return Err(ProviderError::Http {
+            provider: ctx.provider.clone(),
+            status: 500,
             message,
-        }
+        });
     }
-
-    fn transport(&self, detail: String) -> ProviderError {
-        ProviderError::Transport {
-            provider: self.provider.clone(),
-            detail,
-        }
+    if !chunk.done {
+        return Err(ctx.protocol(format!(
+            "the answer to a non-streamed chat is not marked done: {}",
+            snippet(&text)
+        )));
     }
+    Ok(whole_answer(
+        chunk.message.and_then(|m| m.content).unwrap_or_default(),
+        Usage {
+            input_tokens: chunk.prompt_eval_count.and_then(|n| u32::try_from(n).ok()),
+            output_tokens: chunk.eval_count.and_then(|n| u32::try_from(n).ok()),
+        },
+        chunk.done_reason.filter(|r| !r.is_empty()),
+    ))
+}
 
-    fn protocol(&self, detail: String) -> ProviderError {
-        ProviderError::Protocol {
-            provider: self.provider.clone(),
-            detail,
+/// An error from `send()`: nothing answered, or the request could not be made.
+fn send_error(ctx: &Ctx, e: reqwest::Error) -> ProviderError {
+    if e.is_connect() {
+        ProviderError::Unreachable {
+            provider: ctx.provider.clone(),
+            base_url: ctx.base_url.clone(),
+            hint: UNREACHABLE_HINT.to_string(),
         }
+    } else if e.is_builder() {
+        ProviderError::Unreachable {
+            provider: ctx.provider.clone(),
+            base_url: ctx.base_url.clone(),
+            hint: format!(
+                "That is not a usable URL ({}); fix OLLAMA_HOST or the provider's base URL.",
+                describe(&e)
+            ),
+        }
+    } else if e.is_timeout() {
+        ctx.transport("the request timed out".to_string())
+    } else {
+        ctx.transport(describe(&e))
+    }
+}
+
+/// An error status: Ollama's `{"error": "…"}` message where there is one.
+async fn status_error(
+    ctx: &Ctx,
+    response: reqwest::Response,
+    model: Option<&str>,
+) -> ProviderError {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let ollama_message = serde_json::from_str::<ErrorWire>(&body)
+        .ok()
+        .map(|e| e.error);
+    // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
+    if let (Some(model), true, Some(_)) = (model, status.as_u16() == 404, &ollama_message) {
+        return ProviderError::ModelNotFound {
+            provider: ctx.provider.clone(),
+            model: model.to_string(),
+            hint: format!("Pull it with `ollama pull {model}`."),
+        };
+    }
+    let message = match ollama_message {
+        Some(m) => m,
+        None if !body.trim().is_empty() => snippet(body.trim()),
+        None => status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_string(),
+    };
+    ProviderError::Http {
+        provider: ctx.provider.clone(),
+        status: status.as_u16(),
+        message,
     }
 }
 

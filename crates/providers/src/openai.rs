@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
-use crate::http::{describe, retry_after_ms_at, snippet};
+use crate::http::{ChatEvents, describe, opened, retry_after_ms_at, snippet, whole_answer};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 /// OpenAI's public API.
@@ -167,12 +167,7 @@ impl Provider for OpenAi {
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
         let ctx = self.ctx.clone();
-        stream::once(async move { ctx.open_chat(request).await })
-            .flat_map(|opened| match opened {
-                Ok(events) => events,
-                Err(e) => stream::iter([Err(e)]).boxed(),
-            })
-            .boxed()
+        opened(async move { ctx.open_chat(request).await })
     }
 }
 
@@ -418,8 +413,7 @@ impl Ctx {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with("application/json"));
         if !request.stream || is_json {
-            let events = self.whole_completion(response).await;
-            return Ok(stream::iter(events).boxed());
+            return self.whole_completion(response).await;
         }
         let decoder = Decoder {
             ctx: self,
@@ -439,48 +433,34 @@ impl Ctx {
     async fn whole_completion(
         &self,
         response: reqwest::Response,
-    ) -> Vec<Result<ChatEvent, ProviderError>> {
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return vec![Err(
-                    self.transport(format!("reading the answer: {}", describe(&e)))
-                )];
-            }
-        };
+    ) -> Result<ChatEvents, ProviderError> {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(format!("reading the answer: {}", describe(&e))))?;
         let text = String::from_utf8_lossy(&body);
-        let completion: ChunkWire = match serde_json::from_str(&text) {
-            Ok(c) => c,
-            Err(e) => {
-                return vec![Err(self.protocol(format!(
-                    "the answer is not a chat completion ({e}): {}",
-                    snippet(&text)
-                )))];
-            }
-        };
+        let completion: ChunkWire = serde_json::from_str(&text).map_err(|e| {
+            self.protocol(format!(
+                "the answer is not a chat completion ({e}): {}",
+                snippet(&text)
+            ))
+        })?;
         if let Some(error) = &completion.error {
-            return vec![Err(self.in_band_error(error))];
+            return Err(self.in_band_error(error));
         }
         let choice = completion.choices.and_then(|c| c.into_iter().next());
         let Some(choice) = choice else {
-            return vec![Err(
-                self.protocol(format!("the answer has no choices: {}", snippet(&text)))
-            )];
+            return Err(self.protocol(format!("the answer has no choices: {}", snippet(&text))));
         };
-        let content = choice.message.and_then(|m| m.content).unwrap_or_default();
-        let mut events = Vec::new();
-        if !content.is_empty() {
-            events.push(Ok(ChatEvent::Delta(content)));
-        }
-        events.push(Ok(ChatEvent::Done {
-            usage: completion
+        Ok(whole_answer(
+            choice.message.and_then(|m| m.content).unwrap_or_default(),
+            completion
                 .usage
                 .as_ref()
                 .map(UsageWire::to_usage)
                 .unwrap_or_default(),
-            finish_reason: choice.finish_reason.filter(|r| !r.is_empty()),
-        }));
-        events
+            choice.finish_reason.filter(|r| !r.is_empty()),
+        ))
     }
 
     fn send_error(&self, e: reqwest::Error) -> ProviderError {
