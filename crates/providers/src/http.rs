@@ -231,6 +231,39 @@ pub(crate) fn snippet(text: &str) -> String {
     }
 }
 
+/// The events of one chat, as [`crate::Provider::chat`] returns them.
+pub(crate) type ChatEvents = BoxStream<'static, Result<ChatEvent, ProviderError>>;
+
+/// A chat's events from the future that opens it (sends the request, checks the
+/// status): an error while opening becomes the stream's one item.
+pub(crate) fn opened(
+    open: impl std::future::Future<Output = Result<ChatEvents, ProviderError>> + Send + 'static,
+) -> ChatEvents {
+    stream::once(open)
+        .flat_map(|opened| opened.unwrap_or_else(failed))
+        .boxed()
+}
+
+/// A chat that fails before it starts.
+pub(crate) fn failed(e: ProviderError) -> ChatEvents {
+    stream::iter([Err(e)]).boxed()
+}
+
+/// A non-streamed answer as events: its text as one `Delta` (when there is any),
+/// then `Done`.
+pub(crate) fn whole_answer(
+    text: String,
+    usage: Usage,
+    finish_reason: Option<String>,
+) -> ChatEvents {
+    let delta = (!text.is_empty()).then_some(Ok(ChatEvent::Delta(text)));
+    let done = Ok(ChatEvent::Done {
+        usage,
+        finish_reason,
+    });
+    stream::iter(delta.into_iter().chain([done])).boxed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,37 +290,4 @@ mod tests {
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after_ms(&h), None);
     }
-}
-
-/// The events of one chat, as [`crate::Provider::chat`] returns them.
-pub(crate) type ChatEvents = BoxStream<'static, Result<ChatEvent, ProviderError>>;
-
-/// A chat's events from the future that opens it (sends the request, checks the
-/// status): an error while opening becomes the stream's one item.
-pub(crate) fn opened(
-    open: impl std::future::Future<Output = Result<ChatEvents, ProviderError>> + Send + 'static,
-) -> ChatEvents {
-    stream::once(open)
-        .flat_map(|opened| opened.unwrap_or_else(failed))
-        .boxed()
-}
-
-/// A chat that fails before it starts.
-pub(crate) fn failed(e: ProviderError) -> ChatEvents {
-    stream::iter([Err(e)]).boxed()
-}
-
-/// A non-streamed answer as events: its text as one `Delta` (when there is any),
-/// then `Done`.
-pub(crate) fn whole_answer(
-    text: String,
-    usage: Usage,
-    finish_reason: Option<String>,
-) -> ChatEvents {
-    let delta = (!text.is_empty()).then(|| Ok(ChatEvent::Delta(text)));
-    let done = Ok(ChatEvent::Done {
-        usage,
-        finish_reason,
-    });
-    stream::iter(delta.into_iter().chain([done])).boxed()
 }
