@@ -36,15 +36,36 @@ impl Ctx {
         format!("{}{path}", self.base_url)
     }
 
+    /// An error from `send()`: nothing answered, or the request could not be made.
     pub(crate) fn send_error(&self, e: reqwest::Error) -> ProviderError {
+        let refused = format!(
+            "Check the network and the provider's base URL ({}).",
+            describe(&e)
+        );
+        self.send_error_hinting(e, &refused, "the provider's base URL")
+    }
+
+    /// [`Ctx::send_error`] with the kind's own advice: `refused` when nothing answers
+    /// (e.g. "start Ollama"), and where the URL comes from when it is not a URL.
+    pub(crate) fn send_error_hinting(
+        &self,
+        e: reqwest::Error,
+        refused: &str,
+        url_from: &str,
+    ) -> ProviderError {
         if e.is_connect() || e.is_builder() {
+            let hint = if e.is_connect() {
+                refused.to_string()
+            } else {
+                format!(
+                    "That is not a usable URL ({}); fix {url_from}.",
+                    describe(&e)
+                )
+            };
             ProviderError::Unreachable {
                 provider: self.provider.clone(),
                 base_url: self.base_url.clone(),
-                hint: format!(
-                    "Check the network and the provider's base URL ({}).",
-                    describe(&e)
-                ),
+                hint,
             }
         } else if e.is_timeout() {
             self.transport("the request timed out".to_string())

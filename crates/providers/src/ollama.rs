@@ -357,28 +357,13 @@ async fn whole_chat(ctx: &Ctx, response: reqwest::Response) -> Result<ChatEvents
     ))
 }
 
-/// An error from `send()`: nothing answered, or the request could not be made.
+/// An error from `send()`, with Ollama's own advice.
 fn send_error(ctx: &Ctx, e: reqwest::Error) -> ProviderError {
-    if e.is_connect() {
-        ProviderError::Unreachable {
-            provider: ctx.provider.clone(),
-            base_url: ctx.base_url.clone(),
-            hint: UNREACHABLE_HINT.to_string(),
-        }
-    } else if e.is_builder() {
-        ProviderError::Unreachable {
-            provider: ctx.provider.clone(),
-            base_url: ctx.base_url.clone(),
-            hint: format!(
-                "That is not a usable URL ({}); fix OLLAMA_HOST or the provider's base URL.",
-                describe(&e)
-            ),
-        }
-    } else if e.is_timeout() {
-        ctx.transport("the request timed out".to_string())
-    } else {
-        ctx.transport(describe(&e))
-    }
+    ctx.send_error_hinting(
+        e,
+        UNREACHABLE_HINT,
+        "OLLAMA_HOST or the provider's base URL",
+    )
 }
 
 /// An error status: Ollama's `{"error": "…"}` message where there is one.

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
-use crate::http::{ChatEvents, describe, opened, retry_after_ms_at, snippet, whole_answer};
+use crate::http::{self, ChatEvents, describe, opened, retry_after_ms_at, snippet, whole_answer};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 /// OpenAI's public API.
@@ -56,14 +56,13 @@ pub struct OpenAi {
     ctx: Ctx,
 }
 
+/// The shared request context, and what OpenAI's dialects add to it.
 #[derive(Clone)]
 struct Ctx {
-    provider: String,
+    base: http::Ctx,
     kind: ProviderKind,
-    base_url: String,
     api_version: String,
     key: Option<ApiKey>,
-    http: reqwest::Client,
 }
 
 impl OpenAi {
@@ -127,9 +126,12 @@ impl OpenAi {
         }
         Ok(OpenAi {
             ctx: Ctx {
-                provider,
+                base: http::Ctx {
+                    provider,
+                    base_url,
+                    http,
+                },
                 kind,
-                base_url,
                 api_version: config
                     .api_version
                     .as_deref()
@@ -138,14 +140,13 @@ impl OpenAi {
                     .unwrap_or(AZURE_API_VERSION)
                     .to_string(),
                 key,
-                http,
             },
         })
     }
 
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.ctx.base_url
+        &self.ctx.base.base_url
     }
 }
 
@@ -344,7 +345,7 @@ impl Ctx {
 
     fn chat_url(&self, model: &str) -> String {
         if self.kind == ProviderKind::AzureOpenAi {
-            let mut url = format!("{}/openai/deployments/", self.base_url);
+            let mut url = format!("{}/openai/deployments/", self.base.base_url);
             url.extend(
                 url_path_segment(model)
                     .chars()
@@ -353,29 +354,20 @@ impl Ctx {
             url.push_str(&url_path_segment(&self.api_version));
             url
         } else {
-            format!("{}/chat/completions", self.base_url)
+            self.base.url("/chat/completions")
         }
     }
 
     async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
         let response = self
-            .authorize(self.http.get(format!("{}/models", self.base_url)))
+            .authorize(self.base.http.get(self.base.url("/models")))
             .send()
             .await
             .map_err(|e| self.send_error(e))?;
         if !response.status().is_success() {
             return Err(self.status_error(response, None).await);
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(format!("reading the model list: {}", describe(&e))))?;
-        let models: ModelsWire = serde_json::from_slice(&body).map_err(|e| {
-            self.protocol(format!(
-                "the model list is not in OpenAI's format ({e}): {}",
-                snippet(&String::from_utf8_lossy(&body))
-            ))
-        })?;
+        let models: ModelsWire = self.base.read_json(response, "the model list").await?;
         let mut ids: Vec<String> = models.data.into_iter().map(|m| m.id).collect();
         ids.sort();
         Ok(ids
@@ -393,7 +385,7 @@ impl Ctx {
         request: ChatRequest,
     ) -> Result<BoxStream<'static, Result<ChatEvent, ProviderError>>, ProviderError> {
         let body = ChatBody::new(self.kind, &request);
-        let mut builder = self.authorize(self.http.post(self.chat_url(&request.model)));
+        let mut builder = self.authorize(self.base.http.post(self.chat_url(&request.model)));
         if request.stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
         }
@@ -434,13 +426,13 @@ impl Ctx {
         &self,
         response: reqwest::Response,
     ) -> Result<ChatEvents, ProviderError> {
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(format!("reading the answer: {}", describe(&e))))?;
+        let body = response.bytes().await.map_err(|e| {
+            self.base
+                .transport(format!("reading the answer: {}", describe(&e)))
+        })?;
         let text = String::from_utf8_lossy(&body);
         let completion: ChunkWire = serde_json::from_str(&text).map_err(|e| {
-            self.protocol(format!(
+            self.base.protocol(format!(
                 "the answer is not a chat completion ({e}): {}",
                 snippet(&text)
             ))
@@ -450,7 +442,9 @@ impl Ctx {
         }
         let choice = completion.choices.and_then(|c| c.into_iter().next());
         let Some(choice) = choice else {
-            return Err(self.protocol(format!("the answer has no choices: {}", snippet(&text))));
+            return Err(self
+                .base
+                .protocol(format!("the answer has no choices: {}", snippet(&text))));
         };
         Ok(whole_answer(
             choice.message.and_then(|m| m.content).unwrap_or_default(),
@@ -464,31 +458,12 @@ impl Ctx {
     }
 
     fn send_error(&self, e: reqwest::Error) -> ProviderError {
-        if e.is_connect() {
-            ProviderError::Unreachable {
-                provider: self.provider.clone(),
-                base_url: self.base_url.clone(),
-                hint: match self.kind {
-                    ProviderKind::OpenAiCompatible => {
-                        "Start the server, or check the provider's base URL.".into()
-                    }
-                    _ => "Check the network connection and the provider's base URL.".into(),
-                },
-            }
-        } else if e.is_builder() {
-            ProviderError::Unreachable {
-                provider: self.provider.clone(),
-                base_url: self.base_url.clone(),
-                hint: format!(
-                    "That is not a usable URL ({}); fix the provider's base URL.",
-                    describe(&e)
-                ),
-            }
-        } else if e.is_timeout() {
-            self.transport("the request timed out".into())
-        } else {
-            self.transport(describe(&e))
-        }
+        let refused = match self.kind {
+            ProviderKind::OpenAiCompatible => "Start the server, or check the provider's base URL.",
+            _ => "Check the network connection and the provider's base URL.",
+        };
+        self.base
+            .send_error_hinting(e, refused, "the provider's base URL")
     }
 
     async fn status_error(
@@ -522,14 +497,14 @@ impl Ctx {
                 format!("{message} Check the model id against the provider's model list.")
             };
             return ProviderError::ModelNotFound {
-                provider: self.provider.clone(),
+                provider: self.base.provider.clone(),
                 model: model.to_string(),
                 hint,
             };
         }
         if status == 429 && !info.code_is("insufficient_quota") {
             return ProviderError::RateLimited {
-                provider: self.provider.clone(),
+                provider: self.base.provider.clone(),
                 message,
                 retry_after_ms,
             };
@@ -543,12 +518,12 @@ impl Ctx {
                 other => other,
             };
             return ProviderError::UnsupportedParam {
-                provider: self.provider.clone(),
+                provider: self.base.provider.clone(),
                 param: param.to_string(),
             };
         }
         ProviderError::Http {
-            provider: self.provider.clone(),
+            provider: self.base.provider.clone(),
             status,
             message,
         }
@@ -568,23 +543,9 @@ impl Ctx {
             .filter(|c| (400..600).contains(c))
             .unwrap_or(500);
         ProviderError::Http {
-            provider: self.provider.clone(),
+            provider: self.base.provider.clone(),
             status,
             message: info.message.unwrap_or_else(|| snippet(&error.to_string())),
-        }
-    }
-
-    fn transport(&self, detail: String) -> ProviderError {
-        ProviderError::Transport {
-            provider: self.provider.clone(),
-            detail,
-        }
-    }
-
-    fn protocol(&self, detail: String) -> ProviderError {
-        ProviderError::Protocol {
-            provider: self.provider.clone(),
-            detail,
         }
     }
 }
@@ -620,6 +581,7 @@ impl Decoder {
                 None => {
                     let e = self
                         .ctx
+                        .base
                         .transport("the stream ended before the end of the answer".into());
                     return self.fail(e);
                 }
@@ -634,7 +596,7 @@ impl Decoder {
             let chunk: ChunkWire = match serde_json::from_str(data) {
                 Ok(c) => c,
                 Err(e) => {
-                    let e = self.ctx.protocol(format!(
+                    let e = self.ctx.base.protocol(format!(
                         "an event of the stream is not a chat chunk ({e}): {}",
                         snippet(data)
                     ));
@@ -683,15 +645,21 @@ impl Decoder {
 
     fn stream_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
         match e {
-            EventStreamError::Utf8(_) => self.ctx.protocol("the stream is not valid UTF-8".into()),
+            EventStreamError::Utf8(_) => self
+                .ctx
+                .base
+                .protocol("the stream is not valid UTF-8".into()),
             EventStreamError::Parser(e) => self
                 .ctx
+                .base
                 .protocol(format!("the stream is not Server-Sent Events: {e}")),
             EventStreamError::Transport(e) if e.is_timeout() => self
                 .ctx
+                .base
                 .transport("the stream timed out before the end of the answer".into()),
             EventStreamError::Transport(e) => self
                 .ctx
+                .base
                 .transport(format!("the stream broke off: {}", describe(&e))),
         }
     }
@@ -754,12 +722,14 @@ mod tests {
         );
         let decoder = Decoder {
             ctx: Ctx {
-                provider: "Groq".into(),
+                base: http::Ctx {
+                    provider: "Groq".into(),
+                    base_url: "http://127.0.0.1:1/v1".into(),
+                    http: reqwest::Client::new(),
+                },
                 kind: ProviderKind::OpenAiCompatible,
-                base_url: "http://127.0.0.1:1/v1".into(),
                 api_version: AZURE_API_VERSION.into(),
                 key: None,
-                http: reqwest::Client::new(),
             },
             events: bytes.eventsource().boxed(),
             finish_reason: None,
