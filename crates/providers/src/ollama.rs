@@ -372,32 +372,14 @@ async fn status_error(
     response: reqwest::Response,
     model: Option<&str>,
 ) -> ProviderError {
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    let ollama_message = serde_json::from_str::<ErrorWire>(&body)
-        .ok()
-        .map(|e| e.error);
-    // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
-    if let (Some(model), true, Some(_)) = (model, status.as_u16() == 404, &ollama_message) {
-        return ProviderError::ModelNotFound {
-            provider: ctx.provider.clone(),
-            model: model.to_string(),
-            hint: format!("Pull it with `ollama pull {model}`."),
-        };
-    }
-    let message = match ollama_message {
-        Some(m) => m,
-        None if !body.trim().is_empty() => snippet(body.trim()),
-        None => status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_string(),
-    };
-    ProviderError::Http {
-        provider: ctx.provider.clone(),
-        status: status.as_u16(),
-        message,
-    }
+    ctx.status_error(response, |wire: ErrorWire, status, _| match model {
+        // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
+        Some(model) if status == 404 => {
+            ctx.model_not_found(model, format!("Pull it with `ollama pull {model}`."))
+        }
+        _ => ctx.http(status, wire.error),
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- stream decoding
