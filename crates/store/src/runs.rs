@@ -4,6 +4,7 @@ use crate::prompts::require_prompt;
 use crate::util::{bad_value, json_col, not_found, now, to_json};
 use crate::{CachedResponse, CellOutcome, FinishedCell, NewCell, Result, Store};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
 use whetstone_model::*;
 
 /// Why a cell left unfinished by a process that stopped is marked as an error.
@@ -164,23 +165,28 @@ impl Store {
         let spec_json = to_json(spec)?;
         self.write(|tx| {
             require_prompt(tx, spec.prompt_id)?;
+            let created_at = now();
             tx.execute(
                 "INSERT INTO runs (prompt_id, spec, status, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![
                     spec.prompt_id,
                     spec_json,
                     RunStatus::Running.as_str(),
-                    now()
+                    created_at
                 ],
             )?;
-            let run = tx.last_insert_rowid();
+            let run_id = tx.last_insert_rowid();
             let mut insert = tx.prepare_cached(
                 "INSERT INTO cells (run_id, pane, case_index, sample, version_id, target, vars, \
                  status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
+            let mut numbers: HashMap<VersionId, Option<u32>> = HashMap::new();
+            let mut pending = Vec::new();
+            // The cells are built from what was written, not read back: a run of
+            // thousands of cells would otherwise parse every row it just wrote.
             for cell in cells {
                 insert.execute(params![
-                    run,
+                    run_id,
                     cell.pane,
                     cell.case_index,
                     cell.sample,
@@ -189,18 +195,58 @@ impl Store {
                     to_json(&cell.vars)?,
                     CellStatus::Pending.as_str(),
                 ])?;
+                let version_number = match cell.version_id {
+                    Some(id) => match numbers.get(&id) {
+                        Some(n) => *n,
+                        None => {
+                            let n = tx
+                                .query_row("SELECT number FROM versions WHERE id = ?1", [id], |r| {
+                                    r.get(0)
+                                })
+                                .optional()?;
+                            *numbers.entry(id).or_insert(n)
+                        }
+                    },
+                    None => None,
+                };
+                pending.push(Cell {
+                    id: tx.last_insert_rowid(),
+                    run_id,
+                    pane: cell.pane,
+                    case_index: cell.case_index,
+                    sample: cell.sample,
+                    version_id: cell.version_id,
+                    version_number,
+                    target: cell.target,
+                    vars: cell.vars,
+                    messages: Vec::new(),
+                    output: String::new(),
+                    status: CellStatus::Pending,
+                    error: None,
+                    timing: Timing::default(),
+                    usage: Usage::default(),
+                    usage_estimated: false,
+                    cached: false,
+                    cost_usd: None,
+                    started_at: None,
+                    finished_at: None,
+                });
             }
-            load_run(tx, run)
+            pending.sort_by_key(|c| (c.pane, c.case_index, c.sample));
+            Ok(Run {
+                id: run_id,
+                prompt_id: spec.prompt_id,
+                spec: spec.clone(),
+                status: RunStatus::Running,
+                cells: pending,
+                created_at,
+                finished_at: None,
+            })
         })
     }
 
-    /// Writes a cell's final state (`finished_at` now unless the outcome says when) and
-    /// returns the whole cell.
-    pub fn finish_cell(&self, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
-        self.write(|tx| finish_one(tx, cell, outcome))
-    }
-
-    /// Writes several finished cells, and the answers they leave in the response
+    /// Writes finished cells (`finished_at` now unless an outcome says when), and the
+    /// answers they leave in the response
     /// cache, in one transaction (group commit: cells that end while the previous
     /// commit is under way share the next one). All or none are saved.
     pub fn finish_cells(&self, cells: &[FinishedCell]) -> Result<Vec<Cell>> {

@@ -7,6 +7,20 @@ use serde_json::json;
 use whetstone_model::*;
 use whetstone_store::{CellOutcome, FinishedCell, INTERRUPTED, NewCell, StoreError};
 
+/// Saves one finished cell.
+fn finish(
+    s: &whetstone_store::Store,
+    id: CellId,
+    outcome: &CellOutcome,
+) -> Result<Cell, StoreError> {
+    let cell = FinishedCell {
+        id,
+        outcome: outcome.clone(),
+        cache_key: None,
+    };
+    s.finish_cells(&[cell]).map(|mut saved| saved.remove(0))
+}
+
 struct Fixture {
     lib: Library,
     prompt: Prompt,
@@ -124,6 +138,8 @@ fn create_run_writes_the_run_and_pending_cells() {
     assert_eq!(run.cells[0].version_number, Some(1));
     assert_eq!(run.cells[2].version_id, None);
     assert_eq!(run.cells[2].version_number, None);
+    // Built in memory as the rows were written: the same as reading them back.
+    assert_eq!(s.get_run(run.id).unwrap(), run);
 
     assert_eq!(s.get_run(run.id).unwrap(), run);
     assert!(matches!(
@@ -167,7 +183,7 @@ fn cells_round_trip_every_field() {
         started_at: Some("2025-02-03T04:05:06.789Z".into()),
         finished_at: None,
     };
-    let done = s.finish_cell(first.id, &outcome).unwrap();
+    let done = finish(s, first.id, &outcome).unwrap();
     assert!(done.usage_estimated && done.cached);
     assert_eq!(done.id, first.id);
     assert_eq!(done.messages, outcome.messages);
@@ -181,7 +197,7 @@ fn cells_round_trip_every_field() {
     let finished_at = done
         .finished_at
         .clone()
-        .expect("finish_cell stamps the time");
+        .expect("saving stamps the time");
     assert!(finished_at.ends_with('Z') && finished_at >= run.created_at);
     assert_eq!(done.target, first.target);
     assert_eq!(done.vars, first.vars);
@@ -203,7 +219,7 @@ fn cells_round_trip_every_field() {
         started_at: Some("2025-02-03T04:05:07.000Z".into()),
         finished_at: Some("2025-02-03T04:05:07.005Z".into()),
     };
-    let partial = s.finish_cell(run.cells[2].id, &failed).unwrap();
+    let partial = finish(s, run.cells[2].id, &failed).unwrap();
     assert_eq!(partial.status, CellStatus::Partial);
     assert_eq!(partial.error.as_deref(), Some("connection reset"));
     assert_eq!(partial.output, "half an ans");
@@ -215,14 +231,14 @@ fn cells_round_trip_every_field() {
         "the outcome's end is kept"
     );
 
-    // What finish_cell returned is what get_run reads back.
+    // What saving returned is what get_run reads back.
     let reread = s.get_run(run.id).unwrap();
     assert_eq!(reread.cells[1], done);
     assert_eq!(reread.cells[2], partial);
     assert_eq!(reread.cells[0].status, CellStatus::Pending);
 
     assert!(matches!(
-        s.finish_cell(9999, &outcome),
+        finish(s, 9999, &outcome),
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -248,7 +264,8 @@ fn list_runs_summarises_newest_first() {
     let f = fixture();
     let s = &f.lib.store;
     let ok = |s: &whetstone_store::Store, id| {
-        s.finish_cell(
+        finish(
+            s,
             id,
             &CellOutcome {
                 messages: vec![],
@@ -335,24 +352,24 @@ fn interrupted_runs_are_closed() {
     let f = fixture();
     let s = &f.lib.store;
     let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
-    let finished = s
-        .finish_cell(
-            run.cells[1].id,
-            &CellOutcome {
-                messages: vec![],
-                output: "fine".into(),
-                status: CellStatus::Ok,
-                error: None,
-                timing: Timing::default(),
-                usage: Usage::default(),
-                usage_estimated: false,
-                cached: false,
-                cost_usd: None,
-                started_at: None,
-                finished_at: None,
-            },
-        )
-        .unwrap();
+    let finished = finish(
+        s,
+        run.cells[1].id,
+        &CellOutcome {
+            messages: vec![],
+            output: "fine".into(),
+            status: CellStatus::Ok,
+            error: None,
+            timing: Timing::default(),
+            usage: Usage::default(),
+            usage_estimated: false,
+            cached: false,
+            cost_usd: None,
+            started_at: None,
+            finished_at: None,
+        },
+    )
+    .unwrap();
     let done_run = s.create_run(&f.spec, []).unwrap();
     s.finish_run(done_run.id, RunStatus::Done).unwrap();
 
