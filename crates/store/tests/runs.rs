@@ -194,10 +194,7 @@ fn cells_round_trip_every_field() {
     assert_eq!(done.usage, outcome.usage);
     assert_eq!(done.cost_usd, Some(0.000_125));
     assert_eq!(done.started_at.as_deref(), Some("2025-02-03T04:05:06.789Z"));
-    let finished_at = done
-        .finished_at
-        .clone()
-        .expect("saving stamps the time");
+    let finished_at = done.finished_at.clone().expect("saving stamps the time");
     assert!(finished_at.ends_with('Z') && finished_at >= run.created_at);
     assert_eq!(done.target, first.target);
     assert_eq!(done.vars, first.vars);

@@ -105,6 +105,28 @@ fn openai(c: &Common, quirks: Quirks) -> std::io::Result<OpenAiServer> {
     OpenAiServer::try_start(config)
 }
 
+/// The Anthropic, Gemini and Bedrock servers: the same options, one key each.
+macro_rules! keyed {
+    ($c:expr, $config:ident, $server:ident) => {{
+        let c = $c;
+        let mut config = $config {
+            addr: c.addr,
+            chunk_delay: c.chunk_delay(),
+            reply: c.reply.clone(),
+            ..$config::default()
+        };
+        if let Some(models) = c.models() {
+            config.models = models;
+        }
+        if let Some(key) = &c.key {
+            config.key = key.clone();
+        }
+        let server = $server::try_start(config)?;
+        let url = server.base_url().to_string();
+        (Box::new(server) as Running, url)
+    }};
+}
+
 fn start(command: &Command) -> std::io::Result<(Running, String)> {
     Ok(match command {
         Command::Ollama(c) => {
@@ -134,57 +156,9 @@ fn start(command: &Command) -> std::io::Result<(Running, String)> {
             let url = server.azure_endpoint();
             (Box::new(server), url)
         }
-        Command::Anthropic(c) => {
-            let mut config = AnthropicConfig {
-                addr: c.addr,
-                chunk_delay: c.chunk_delay(),
-                reply: c.reply.clone(),
-                ..AnthropicConfig::default()
-            };
-            if let Some(models) = c.models() {
-                config.models = models;
-            }
-            if let Some(key) = &c.key {
-                config.key = key.clone();
-            }
-            let server = AnthropicServer::try_start(config)?;
-            let url = server.base_url().to_string();
-            (Box::new(server), url)
-        }
-        Command::Gemini(c) => {
-            let mut config = GeminiConfig {
-                addr: c.addr,
-                chunk_delay: c.chunk_delay(),
-                reply: c.reply.clone(),
-                ..GeminiConfig::default()
-            };
-            if let Some(models) = c.models() {
-                config.models = models;
-            }
-            if let Some(key) = &c.key {
-                config.key = key.clone();
-            }
-            let server = GeminiServer::try_start(config)?;
-            let url = server.base_url().to_string();
-            (Box::new(server), url)
-        }
-        Command::Bedrock(c) => {
-            let mut config = BedrockConfig {
-                addr: c.addr,
-                chunk_delay: c.chunk_delay(),
-                reply: c.reply.clone(),
-                ..BedrockConfig::default()
-            };
-            if let Some(models) = c.models() {
-                config.models = models;
-            }
-            if let Some(key) = &c.key {
-                config.key = key.clone();
-            }
-            let server = BedrockServer::try_start(config)?;
-            let url = server.base_url().to_string();
-            (Box::new(server), url)
-        }
+        Command::Anthropic(c) => keyed!(c, AnthropicConfig, AnthropicServer),
+        Command::Gemini(c) => keyed!(c, GeminiConfig, GeminiServer),
+        Command::Bedrock(c) => keyed!(c, BedrockConfig, BedrockServer),
     })
 }
 
