@@ -41,7 +41,7 @@ fn per_minute(n: Option<u32>) -> Option<DefaultDirectRateLimiter> {
 impl Gate {
     fn new(config: &ProviderConfig) -> Gate {
         let limits = config.limits.clone();
-        let local = matches!(config.kind, ProviderKind::Ollama | ProviderKind::Echo);
+        let local = config.kind.is_local();
         Gate {
             slots: Arc::new(Semaphore::new(
                 limits.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize,

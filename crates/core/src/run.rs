@@ -330,9 +330,7 @@ fn pricing(bench: &Workbench, target: &Target, connection: &Connection) -> Prici
     match bench.store().get_price(&target.provider, &target.model) {
         Ok(Some(price)) => Pricing::Priced(price),
         Ok(None) => match connection.as_ref() {
-            Ok((config, _)) if matches!(config.kind, ProviderKind::Ollama | ProviderKind::Echo) => {
-                Pricing::Free
-            }
+            Ok((config, _)) if config.kind.is_local() => Pricing::Free,
             _ => Pricing::Unknown,
         },
         Err(e) => {

@@ -145,6 +145,12 @@ impl ProviderKind {
     pub fn parse(s: &str) -> Option<ProviderKind> {
         ProviderKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// Runs on this machine: costs nothing, and a failure is reported at once
+    /// rather than retried. (An OpenAI-compatible server may be local or a cloud.)
+    pub fn is_local(self) -> bool {
+        matches!(self, ProviderKind::Ollama | ProviderKind::Echo)
+    }
 }
 
 /// Where a provider's API key comes from. Never the key itself.
