@@ -42,6 +42,7 @@ fn spec(prompt: PromptId, cells: usize) -> RunSpec {
         cases: (0..cells)
             .map(|i| TestCase {
                 vars: Variables::from([("topic".into(), serde_json::json!(format!("case {i}")))]),
+                ..TestCase::default()
             })
             .collect(),
         samples: 1,

@@ -49,6 +49,7 @@ fn streaming(c: &mut Criterion) {
             }],
             cases: vec![TestCase {
                 vars: Variables::from([("topic".into(), serde_json::json!("benchmarks"))]),
+                ..TestCase::default()
             }],
             samples: 1,
             // Every iteration must reach the server, not the response cache.

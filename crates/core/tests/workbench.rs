@@ -64,7 +64,7 @@ fn spec(prompt: PromptId, panes: Vec<Pane>, topic: &str) -> RunSpec {
     RunSpec {
         prompt_id: prompt,
         panes,
-        cases: vec![TestCase { vars: vars(topic) }],
+        cases: vec![TestCase { vars: vars(topic), ..TestCase::default() }],
         samples: 1,
         use_cache: true,
     }
@@ -854,7 +854,7 @@ async fn cells_of_many_cases_and_samples_get_their_own_messages() {
         ],
         cases: ["x", "y", "z"]
             .into_iter()
-            .map(|t| TestCase { vars: vars(t) })
+            .map(|t| TestCase { vars: vars(t), ..TestCase::default() })
             .collect(),
         samples: 2,
         use_cache: false,

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
+mod suite;
+pub use suite::*;
+
 /// Row ids. Plain integers: SQLite rowids, small enough for a JS number.
 pub type PromptId = i64;
 pub type VersionId = i64;
@@ -370,13 +373,6 @@ pub struct Pane {
     pub target: Target,
 }
 
-/// One set of variable values.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-pub struct TestCase {
-    #[ts(type = "Record<string, unknown>")]
-    pub vars: Variables,
-}
-
 /// What `start_run` takes: panes × test cases × samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RunSpec {
@@ -615,6 +611,8 @@ macro_rules! for_each_ipc_type {
             PaneSource,
             Pane,
             TestCase,
+            Assertion,
+            Score,
             RunSpec,
             CellStatus,
             Timing,

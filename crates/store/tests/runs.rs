@@ -69,9 +69,11 @@ fn fixture() -> Fixture {
         cases: vec![
             TestCase {
                 vars: [("q".to_string(), json!("why"))].into(),
+                ..TestCase::default()
             },
             TestCase {
                 vars: [("q".to_string(), json!({"nested": [1, 2.5, null, "x"]}))].into(),
+                ..TestCase::default()
             },
         ],
         samples: 1,
