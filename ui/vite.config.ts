@@ -7,7 +7,7 @@ export default defineConfig(({ mode }) => ({
   clearScreen: false,
   server: { port: 1420, strictPort: true },
   build: {
-    outDir: mode === "fake" ? "dist-fake" : "dist",
+    outDir: mode === "bridge" ? "dist-bridge" : "dist",
     target: "es2022",
     emptyOutDir: true,
     // One ~700 kB chunk (mostly CodeMirror) read from local disk by the webview;
@@ -18,5 +18,8 @@ export default defineConfig(({ mode }) => ({
   test: {
     environment: "happy-dom",
     include: ["src/**/*.test.ts"],
+    // One bridge (the real core) serves every test file, one file at a time.
+    globalSetup: ["test/bridge.global.ts"],
+    fileParallelism: false,
   },
 }));

@@ -1,16 +1,13 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod commands;
-
 use std::path::PathBuf;
-use whetstone_core::Workbench;
-
-/// What the commands work on: the open library, or why it could not be opened.
-pub enum AppState {
-    Ready(Workbench),
-    Failed { data_dir: PathBuf, error: String },
-}
+use std::sync::Arc;
+use tauri::ipc::{
+    Channel, Invoke, InvokeBody, InvokeError, InvokeResponseBody, JavaScriptChannelId,
+};
+use whetstone_core::api::{COMMANDS, EventSink, Library};
+use whetstone_core::model::{ErrorCode, ErrorReply};
 
 fn data_dir_flag() -> Option<PathBuf> {
     let mut args = std::env::args_os().skip(1);
@@ -25,6 +22,56 @@ fn data_dir_flag() -> Option<PathBuf> {
     None
 }
 
+/// The one IPC handler: every command of `whetstone_core::api` goes to the core's
+/// dispatcher; a streaming command's `events` argument is its channel.
+fn handle(library: &Arc<Library>, invoke: Invoke) -> bool {
+    let command = invoke.message.command();
+    if !COMMANDS.contains(&command) {
+        return false;
+    }
+    let command = command.to_string();
+    let mut args = match invoke.message.payload() {
+        InvokeBody::Json(args) => args.clone(),
+        InvokeBody::Raw(_) => {
+            invoke.resolver.reject(ErrorReply::new(
+                ErrorCode::Internal,
+                format!("command `{command}` takes JSON arguments"),
+            ));
+            return true;
+        }
+    };
+    let events = match channel(&mut args, &invoke) {
+        Ok(events) => events,
+        Err(e) => {
+            invoke.resolver.reject(e);
+            return true;
+        }
+    };
+    let library = library.clone();
+    invoke.resolver.respond_async_serialized(async move {
+        match library.dispatch(&command, args, events).await {
+            Ok(json) => Ok(InvokeResponseBody::Json(json)),
+            Err(e) => Err(InvokeError::from(e)),
+        }
+    });
+    true
+}
+
+/// The webview's channel for a streaming command's events, if it sent one.
+fn channel(args: &mut serde_json::Value, invoke: &Invoke) -> Result<Option<EventSink>, ErrorReply> {
+    let Some(id) = args.as_object_mut().and_then(|a| a.remove("events")) else {
+        return Ok(None);
+    };
+    let id: JavaScriptChannelId = serde_json::from_value(id)
+        .map_err(|e| ErrorReply::new(ErrorCode::Internal, format!("bad events channel: {e}")))?;
+    let channel: Channel<InvokeResponseBody> = id.channel_on(invoke.message.webview());
+    Ok(Some(Box::new(move |json: String| {
+        if let Err(e) = channel.send(InvokeResponseBody::Json(json)) {
+            tracing::warn!("could not deliver an event to the window: {e}");
+        }
+    })))
+}
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -36,25 +83,10 @@ fn main() {
     let data_dir = whetstone_core::resolve_data_dir(data_dir_flag().as_deref());
     // A library that cannot be opened (newer schema, corrupt file) still gets a
     // window, which says what is wrong; the file itself is left untouched.
-    let state = match Workbench::open(&data_dir) {
-        Ok(bench) => {
-            if let Err(e) = bench.close_interrupted_runs() {
-                tracing::warn!("could not close runs interrupted earlier: {e}");
-            }
-            AppState::Ready(bench)
-        }
-        Err(e) => {
-            tracing::error!("{e}");
-            AppState::Failed {
-                data_dir,
-                error: e.to_string(),
-            }
-        }
-    };
+    let library = Arc::new(Library::open(&data_dir));
 
     tauri::Builder::default()
-        .manage(state)
-        .invoke_handler(commands::handler())
+        .invoke_handler(move |invoke| handle(&library, invoke))
         .run(tauri::generate_context!())
         .expect("error while running the Whetstone window");
 }

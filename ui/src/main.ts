@@ -4,22 +4,21 @@ import App from "./app/App.svelte";
 import { AppStore } from "./app/store.svelte";
 import type { Backend } from "./platform/backend";
 
-// The fake backend is for the browser preview only: `vite --mode fake`, or `?fake`
-// on the dev server. In a production build both conditions are statically false,
-// so the fake module is not even emitted.
+// The browser preview talks to the real core through the development bridge:
+// `npm run preview -w ui` starts both (or `?bridge=URL` on the dev server). In a
+// production build both conditions are statically false and the bridge module is
+// not even emitted.
 async function loadBackend(): Promise<Backend> {
-  const params = new URLSearchParams(location.search);
-  if (import.meta.env.MODE === "fake" || (import.meta.env.DEV && params.has("fake"))) {
-    const { FakeBackend } = await import("./platform/fake");
-    return new FakeBackend({
-      seed: params.get("empty") === null,
-      ollamaDown: params.has("ollama-down"),
-      keyringDown: params.has("keyring-down"),
-      libraryError: params.get("library-error"),
-    });
+  if (import.meta.env.DEV || import.meta.env.MODE === "bridge") {
+    const env = import.meta.env as Record<string, string | undefined>;
+    const url = new URLSearchParams(location.search).get("bridge") ?? env.VITE_BRIDGE_URL;
+    if (url) {
+      const { bridgeBackend } = await import("./platform/bridge");
+      return bridgeBackend(url);
+    }
   }
-  const { TauriBackend } = await import("./platform/tauri");
-  return new TauriBackend();
+  const { tauriBackend } = await import("./platform/tauri");
+  return tauriBackend;
 }
 
 const store = new AppStore(await loadBackend());

@@ -141,8 +141,9 @@ fn test() -> Result<()> {
     ]))?;
     step("UI type check");
     run(npm(&["run", "check", "-w", "ui"]))?;
-    step("UI unit tests");
-    run(npm(&["test", "-w", "ui"]))?;
+    build_test_tools()?;
+    step("UI tests (on the real core, through whet-devbridge)");
+    run(with_keyring(npm(&["test", "-w", "ui"])))?;
     step("Rust tests (with a Secret Service on a private D-Bus)");
     run(with_keyring(cargo(&[
         "test",
@@ -151,14 +152,15 @@ fn test() -> Result<()> {
     ])))?;
     step("building the app (debug, UI embedded)");
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
-    build_e2e_tools()?;
     step("end-to-end tests of the real window (Xvfb + WebDriver)");
     run(&mut in_window_session(&["--test", "tests/e2e/"]))?;
     Ok(())
 }
 
-/// The test servers and the CLI the end-to-end tests start.
-fn build_e2e_tools() -> Result<()> {
+/// What the UI's tests and the end-to-end tests start: the test servers, the
+/// CLI, and the development bridge to the core.
+fn build_test_tools() -> Result<()> {
+    step("building the test tools (whet-testkit, whet, whet-devbridge)");
     run(cargo(&[
         "build",
         "-p",
@@ -169,6 +171,10 @@ fn build_e2e_tools() -> Result<()> {
         "whetstone-cli",
         "--bin",
         "whet",
+        "-p",
+        "whetstone-devbridge",
+        "--bin",
+        "whet-devbridge",
     ]))
 }
 
@@ -193,7 +199,7 @@ fn in_window_session(node_args: &[&str]) -> Command {
 fn bench() -> Result<()> {
     run(cargo(&["bench", "--workspace"]))?;
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
-    build_e2e_tools()?;
+    build_test_tools()?;
     run(&mut in_window_session(&["tests/e2e/bench.mjs"]))
 }
 

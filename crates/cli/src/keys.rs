@@ -7,8 +7,9 @@ use clap::Subcommand;
 use serde::Serialize;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
+use whetstone_core::model::KeyStatus;
 use whetstone_core::model::{KeySource, ProviderConfig, ProviderKind};
-use whetstone_core::{KeyStatus, status_of};
+use whetstone_core::status_of;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
@@ -59,20 +60,23 @@ pub fn keys(command: KeysCommand, data_dir: Option<&Path>) -> Result<()> {
             // Fails on an unknown provider before asking for a secret.
             let config = bench.get_provider(&provider).map_err(core_error)?;
             let secret = read_secret(&config)?;
-            let saved = bench.set_key(&provider, &secret).map_err(core_error)?;
-            drop(secret);
+            let saved = bench
+                .set_key(provider.clone(), secret)
+                .map_err(core_error)?;
             if json {
                 output::json(&serde_json::json!({
-                    "provider": saved.id,
-                    "key": saved.key,
+                    "provider": saved.config.id,
+                    "key": saved.config.key,
                     "status": KeyStatus::Set,
                 }))?;
             } else {
-                output::stdout(|w| writeln!(w, "key for {} saved in the OS keyring", saved.id))?;
+                output::stdout(|w| {
+                    writeln!(w, "key for {} saved in the OS keyring", saved.config.id)
+                })?;
             }
         }
         KeysCommand::Delete { provider, json } => {
-            let deleted = bench.delete_key(&provider).map_err(core_error)?;
+            let deleted = bench.remove_key(&provider).map_err(core_error)?;
             if json {
                 output::json(&serde_json::json!({
                     "provider": provider,

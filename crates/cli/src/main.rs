@@ -308,7 +308,7 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
     let bench = open(data_dir)?;
     match command {
         LibraryCommand::List { search, json } => {
-            let prompts = bench.list_prompts(search.as_deref()).map_err(core_error)?;
+            let prompts = bench.list_prompts(search.clone()).map_err(core_error)?;
             if json {
                 output::json(&prompts)?;
             } else {
@@ -364,15 +364,20 @@ fn save(bench: &Workbench, name: &str, file: &Path, message: String) -> Result<(
     let template = read_template(file)?;
     let source = source_name(file);
     // Checked before a prompt is created, so a bad file leaves no empty prompt behind.
-    if let Some(error) = bench.analyze_template(&template.body).error {
+    if let Some(error) = bench
+        .analyze_template(template.body.clone())
+        .map_err(core_error)?
+        .error
+    {
         return Err(template_error(&source, template.line_offset, error));
     }
     let default_target = template.prompty.as_ref().and_then(run::prompty_target);
     let (prompt, created) = match bench.find_prompt(name) {
         Ok(p) => (p, false),
-        Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => {
-            (bench.create_prompt(name).map_err(core_error)?, true)
-        }
+        Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => (
+            bench.create_prompt(name.to_string()).map_err(core_error)?,
+            true,
+        ),
         Err(e) => return Err(core_error(e)),
     };
     let new = NewVersion {
@@ -380,13 +385,15 @@ fn save(bench: &Workbench, name: &str, file: &Path, message: String) -> Result<(
         default_target,
         message,
     };
-    let saved = bench.save_version(prompt.id, &new).and_then(|version| {
-        if created {
-            // The window opens a prompt on its draft: start it at the saved text, not empty.
-            bench.save_draft(prompt.id, &new.template, new.default_target.as_ref())?;
-        }
-        Ok(version)
-    });
+    let saved = bench
+        .save_version(prompt.id, new.clone())
+        .and_then(|version| {
+            if created {
+                // The window opens a prompt on its draft: start it at the saved text, not empty.
+                bench.save_draft(prompt.id, new.template.clone(), new.default_target.clone())?;
+            }
+            Ok(version)
+        });
     match saved {
         Ok(version) => Ok((prompt.name, version)),
         Err(e) => {

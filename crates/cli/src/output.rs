@@ -25,7 +25,7 @@ impl Failure {
     pub fn from_core(e: &whetstone_core::Error) -> Failure {
         let reply = e.reply();
         Failure {
-            code: e.code(),
+            code: e.code().as_str(),
             message: reply.message,
             template: reply.template.map(|t| *t),
         }

@@ -72,7 +72,7 @@ pub fn prices(command: PricesCommand, data_dir: Option<&Path>) -> Result<()> {
                 input_per_mtok: input,
                 output_per_mtok: out,
             };
-            bench.set_price(&price).map_err(core_error)?;
+            bench.set_price(price.clone()).map_err(core_error)?;
             if json {
                 output::json(&price)?;
             } else {
@@ -90,7 +90,9 @@ pub fn prices(command: PricesCommand, data_dir: Option<&Path>) -> Result<()> {
             model,
             json,
         } => {
-            bench.delete_price(&provider, &model).map_err(core_error)?;
+            bench
+                .delete_price(provider.clone(), model.clone())
+                .map_err(core_error)?;
             if json {
                 output::json(
                     &serde_json::json!({ "removed": { "provider": provider, "model": model } }),

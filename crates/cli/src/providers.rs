@@ -6,8 +6,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::Path;
+use whetstone_core::model::KeyStatus;
 use whetstone_core::model::{KeySource, Limits, ProviderConfig, ProviderKind};
-use whetstone_core::{KeyStatus, status_of};
+use whetstone_core::status_of;
 
 #[derive(Subcommand)]
 pub enum ProvidersCommand {
@@ -218,7 +219,7 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
                 limits: Limits::default(),
             };
             fields.apply(&mut config);
-            bench.add_provider(&config).map_err(core_error)?;
+            bench.add_provider(config.clone()).map_err(core_error)?;
             print_saved(&config, json, "added")?;
         }
         ProvidersCommand::Edit {
@@ -232,11 +233,11 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
                 config.kind = parse_kind(&kind)?;
             }
             fields.apply(&mut config);
-            bench.update_provider(&config).map_err(core_error)?;
+            bench.update_provider(config.clone()).map_err(core_error)?;
             print_saved(&config, json, "saved")?;
         }
         ProvidersCommand::Remove { id, json } => {
-            bench.delete_provider(&id).map_err(core_error)?;
+            bench.delete_provider(id.clone()).map_err(core_error)?;
             if json {
                 output::json(&serde_json::json!({ "removed": id }))?;
             } else {
@@ -244,7 +245,7 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
             }
         }
         ProvidersCommand::Models { id, json } => {
-            let models = bench.list_models(&id).await.map_err(core_error)?;
+            let models = bench.list_models(id.clone()).await.map_err(core_error)?;
             if json {
                 output::json(&models)?;
             } else {
@@ -263,7 +264,10 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
             }
         }
         ProvidersCommand::Test { id, json } => {
-            let test = bench.test_connection(&id).await.map_err(core_error)?;
+            let test = bench
+                .test_connection(id.clone())
+                .await
+                .map_err(core_error)?;
             if json {
                 output::json(&test)?;
             } else {

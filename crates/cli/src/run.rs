@@ -124,8 +124,8 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             let vars = args.vars.collect(file.sample.clone())?;
             let bench = Workbench::scratch_like(&whetstone_core::resolve_data_dir(data_dir))
                 .map_err(core_error)?;
-            let prompt = bench.create_prompt("whet run").map_err(core_error)?;
-            let source = PaneSource::Draft {
+            let prompt = bench.create_prompt("whet run".into()).map_err(core_error)?;
+            let source = TemplateSource::Draft {
                 prompt_id: prompt.id,
                 template: file.body.clone(),
             };
@@ -146,7 +146,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             let vars = args.vars.collect(Variables::new())?;
             match args.version.as_deref().unwrap_or("latest") {
                 "draft" => {
-                    let source = PaneSource::Draft {
+                    let source = TemplateSource::Draft {
                         prompt_id: prompt.id,
                         template: prompt.draft.clone(),
                     };
@@ -163,7 +163,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 }
                 reference => {
                     let version = find_version(&bench, &prompt, reference)?;
-                    let source = PaneSource::Version {
+                    let source = TemplateSource::Version {
                         version_id: version.id,
                     };
                     (
@@ -207,8 +207,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     }
     let spec = RunSpec {
         prompt_id,
-        panes: vec![Pane { source, target }],
-        cases: vec![TestCase { vars, ..TestCase::default() }],
+        variants: vec![Variant { source, target }],
+        cases: vec![TestCase {
+            vars,
+            ..TestCase::default()
+        }],
         samples: 1,
         use_cache: !args.no_cache,
     };
@@ -230,7 +233,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let cancel = bench.clone();
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel_run(run_id);
+            let _ = cancel.cancel_run(run_id);
         }
     });
     let run = handle.finish().await.map_err(core_error)?;
@@ -239,25 +242,26 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         .cells
         .into_iter()
         .next()
-        .expect("a run of one pane has one cell");
+        .expect("a run of one variant has one cell");
 
     if json {
         output::json(&cell)?;
-    } else if !cell.output.is_empty() && !cell.output.ends_with('\n') {
+    } else if !cell.outcome.output.is_empty() && !cell.outcome.output.ends_with('\n') {
         output::stdout(|w| writeln!(w))?;
     }
     if args.stats {
         eprintln!("{}", stats(&cell));
     }
-    match cell.status {
+    match cell.outcome.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
         _ => {
             let message = cell
+                .outcome
                 .error
                 .clone()
-                .unwrap_or_else(|| format!("the run ended {}", cell.status.as_str()));
+                .unwrap_or_else(|| format!("the run ended {}", cell.outcome.status.as_str()));
             if !json {
-                eprintln!("whet: {}: {message}", cell.status.as_str());
+                eprintln!("whet: {}: {message}", cell.outcome.status.as_str());
             }
             Ok(ExitCode::FAILURE)
         }
@@ -266,26 +270,33 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
 
 /// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`
 fn stats(cell: &Cell) -> String {
-    let mut parts = vec![cell.status.as_str().to_string()];
-    if cell.cached {
+    let mut parts = vec![cell.outcome.status.as_str().to_string()];
+    if cell.outcome.cached {
         parts.push("cached".into());
     }
     let seconds = |ms: f64| format!("{:.2} s", ms / 1000.0);
-    if let Some(total) = cell.timing.total_ms {
+    if let Some(total) = cell.outcome.timing.total_ms {
         parts.push(seconds(total));
     }
-    if let Some(ttft) = cell.timing.ttft_ms {
+    if let Some(ttft) = cell.outcome.timing.ttft_ms {
         parts.push(format!("first token {}", seconds(ttft)));
     }
-    let approx = if cell.usage_estimated { "≈" } else { "" };
-    if let (Some(input), Some(output)) = (cell.usage.input_tokens, cell.usage.output_tokens) {
+    let approx = if cell.outcome.usage_estimated {
+        "≈"
+    } else {
+        ""
+    };
+    if let (Some(input), Some(output)) = (
+        cell.outcome.usage.input_tokens,
+        cell.outcome.usage.output_tokens,
+    ) {
         parts.push(format!("{approx}{input} in / {output} out tokens"));
     }
-    parts.push(match cell.cost_usd {
+    parts.push(match cell.outcome.cost_usd {
         Some(cost) => format!("{approx}${}", output::dollars(cost)),
         None => format!(
             "cost unknown (`whet prices set {} {} --input USD --output USD`)",
-            cell.target.provider, cell.target.model
+            cell.plan.target.provider, cell.plan.target.model
         ),
     });
     parts.join(" · ")

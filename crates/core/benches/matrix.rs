@@ -28,8 +28,8 @@ fn rss_mb() -> f64 {
 fn spec(prompt: PromptId, cells: usize) -> RunSpec {
     RunSpec {
         prompt_id: prompt,
-        panes: vec![Pane {
-            source: PaneSource::Draft {
+        variants: vec![Variant {
+            source: TemplateSource::Draft {
                 prompt_id: prompt,
                 template: "system:\nBe brief.\nuser:\nTell me about {{ topic }}".into(),
             },
@@ -91,8 +91,12 @@ async fn through_core(bench: &Workbench, prompt: PromptId, n: usize) -> (Duratio
         .await
         .unwrap();
     let wall = started.elapsed();
-    assert!(run.cells.iter().all(|c| c.status == CellStatus::Ok));
-    let mut latencies: Vec<f64> = run.cells.iter().filter_map(|c| c.timing.total_ms).collect();
+    assert!(run.cells.iter().all(|c| c.outcome.status == CellStatus::Ok));
+    let mut latencies: Vec<f64> = run
+        .cells
+        .iter()
+        .filter_map(|c| c.outcome.timing.total_ms)
+        .collect();
     latencies.sort_by(f64::total_cmp);
     (wall, latencies)
 }
@@ -112,7 +116,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let bench = Workbench::open(dir.path()).unwrap();
     bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "ollama".into(),
             name: "Ollama".into(),
             kind: ProviderKind::Ollama,
@@ -126,7 +130,7 @@ fn main() {
             },
         })
         .unwrap();
-    let prompt = bench.create_prompt("matrix").unwrap();
+    let prompt = bench.create_prompt("matrix".into()).unwrap();
 
     rt.block_on(async {
         // Warm both paths (connections, SQLite pages) before measuring.
@@ -169,7 +173,7 @@ fn main() {
         let run_id = handle.id;
         // Not `finish()`: it loads the whole run back, which is not what is measured.
         let running = || {
-            let runs = bench.list_runs(prompt.id, 1).unwrap();
+            let runs = bench.list_runs(prompt.id, Some(1)).unwrap();
             runs[0].id == run_id && runs[0].status == RunStatus::Running
         };
         while running() {

@@ -22,7 +22,7 @@ fn streaming(c: &mut Criterion) {
         let dir = tempfile::tempdir().unwrap();
         let bench = Workbench::open(dir.path()).unwrap();
         bench
-            .save_provider(&ProviderConfig {
+            .save_provider(ProviderConfig {
                 id: "ollama".into(),
                 name: "Ollama".into(),
                 kind: ProviderKind::Ollama,
@@ -33,11 +33,11 @@ fn streaming(c: &mut Criterion) {
                 limits: Limits::default(),
             })
             .unwrap();
-        let prompt = bench.create_prompt("bench").unwrap();
+        let prompt = bench.create_prompt("bench".into()).unwrap();
         let spec = RunSpec {
             prompt_id: prompt.id,
-            panes: vec![Pane {
-                source: PaneSource::Draft {
+            variants: vec![Variant {
+                source: TemplateSource::Draft {
                     prompt_id: prompt.id,
                     template: TEMPLATE.into(),
                 },
@@ -65,7 +65,7 @@ fn streaming(c: &mut Criterion) {
                     .finish()
                     .await
                     .unwrap();
-                assert_eq!(run.cells[0].status, CellStatus::Ok);
+                assert_eq!(run.cells[0].outcome.status, CellStatus::Ok);
             })
         });
 

@@ -1,5 +1,4 @@
-use crate::ipc::ErrorReply;
-use whetstone_model::TemplateError;
+use whetstone_model::{ErrorCode, ErrorReply, TemplateError};
 use whetstone_providers::ProviderError;
 use whetstone_store::StoreError;
 
@@ -39,27 +38,31 @@ impl From<TemplateError> for Error {
 
 impl Error {
     /// Stable, machine-readable code (documented for `--json` output and the UI).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Error::Store(e) => match e {
-                StoreError::NotFound { .. } => "not_found",
-                StoreError::NameTaken(_) => "name_taken",
-                StoreError::EmptyName | StoreError::InvalidLabel { .. } => "invalid",
-                StoreError::Unchanged { .. } => "unchanged",
-                StoreError::NewerSchema { .. } | StoreError::Corrupt { .. } => "library",
-                StoreError::Sqlite(_) | StoreError::Io { .. } => "library",
+                StoreError::NotFound { .. } => ErrorCode::NotFound,
+                StoreError::NameTaken(_) => ErrorCode::NameTaken,
+                StoreError::EmptyName | StoreError::InvalidLabel { .. } => ErrorCode::Invalid,
+                StoreError::Unchanged { .. } => ErrorCode::Unchanged,
+                StoreError::Invalid(_) => ErrorCode::Internal,
+                StoreError::NewerSchema { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::Sqlite(_)
+                | StoreError::Io { .. } => ErrorCode::Library,
             },
-            Error::Template(_) => "template",
-            Error::Provider(_) => "provider",
-            Error::Invalid(_) | Error::InvalidField { .. } => "invalid",
-            Error::Keyring(_) => "keyring",
-            Error::DataDir { .. } => "library",
+            Error::Template(_) => ErrorCode::Template,
+            Error::Provider(_) => ErrorCode::Provider,
+            Error::Invalid(_) | Error::InvalidField { .. } => ErrorCode::Invalid,
+            Error::Keyring(_) => ErrorCode::Keyring,
+            Error::DataDir { .. } => ErrorCode::Library,
         }
     }
 
+    /// The error as the window receives it.
     pub fn reply(&self) -> ErrorReply {
         ErrorReply {
-            code: self.code().to_string(),
+            code: self.code(),
             message: self.to_string(),
             template: match self {
                 Error::Template(t) => Some(Box::new(t.clone())),

@@ -7,11 +7,8 @@
 //! (some of the `keyring` crate's error variants carry the secret's bytes).
 
 use crate::Error;
-use crate::workbench::Workbench;
-use serde::Serialize;
-use whetstone_model::{KeySource, ProviderConfig, ProviderKind};
+use whetstone_model::{KeySource, KeyStatus, ProviderConfig};
 use whetstone_providers::{ApiKey, ProviderError};
-use whetstone_store::StoreError;
 
 /// The keyring service name under which every provider key is kept.
 pub const KEYRING_SERVICE: &str = "whetstone";
@@ -21,19 +18,6 @@ const NO_KEYRING: &str = "No OS keyring is available: start a Secret Service suc
 gnome-keyring (package gnome-keyring) or KeePassXC with its Secret Service integration, \
 inside a desktop or D-Bus session, or name an environment variable for this provider instead \
 (`whet providers edit ID --key-env VAR`).";
-
-/// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyStatus {
-    /// The provider's key source is `None`.
-    NotNeeded,
-    /// The keyring holds a key, or the named environment variable is set.
-    Set,
-    NotSet,
-    /// The key source is the keyring and no Secret Service answers (or it is locked).
-    Unavailable,
-}
 
 /// What went wrong talking to the OS keyring, worded for people and free of secrets.
 #[derive(Debug)]
@@ -83,7 +67,7 @@ impl KeyringError {
         }
     }
 
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             KeyringError::Unavailable => NO_KEYRING.to_string(),
             KeyringError::Locked => "The OS keyring is locked or refused access: unlock it \
@@ -228,207 +212,12 @@ pub(crate) fn resolve(config: &ProviderConfig) -> Result<Option<ApiKey>, Error> 
     }
 }
 
-/// Kinds that talk to a cloud API and so need a key; new providers of these kinds
-/// keep theirs in the keyring unless told otherwise.
-pub fn kind_needs_key(kind: ProviderKind) -> bool {
-    matches!(
-        kind,
-        ProviderKind::OpenAi
-            | ProviderKind::Anthropic
-            | ProviderKind::Gemini
-            | ProviderKind::AzureOpenAi
-            | ProviderKind::Bedrock
-    )
+/// Stores (or replaces) a provider's key in the OS keyring.
+pub(crate) fn store_key(provider: &str, secret: &str) -> Result<(), KeyringError> {
+    entry(provider).and_then(|e| e.set_password(secret).map_err(fail))
 }
 
-/// Checks a provider's settings before it is saved: id syntax, a base URL that
-/// parses (and is there when the kind has no default), a sensible key source.
-pub fn check_provider(config: &ProviderConfig) -> Result<(), Error> {
-    check_provider_id(&config.id)?;
-    if config.name.trim().is_empty() {
-        return Err(Error::field("name", "a provider's name cannot be empty"));
-    }
-    match &config.base_url {
-        Some(url) => check_base_url(url)?,
-        None if matches!(
-            config.kind,
-            ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi
-        ) =>
-        {
-            let example = match config.kind {
-                ProviderKind::AzureOpenAi => "https://RESOURCE.openai.azure.com",
-                _ => "http://127.0.0.1:8080/v1",
-            };
-            return Err(Error::field(
-                "base_url",
-                format!(
-                    "`{}` providers need a base URL (--base-url), e.g. {example}",
-                    config.kind.as_str()
-                ),
-            ));
-        }
-        None => {}
-    }
-    if let KeySource::Env { var } = &config.key {
-        let valid = !var.is_empty()
-            && !var.starts_with(|c: char| c.is_ascii_digit())
-            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(Error::field(
-                "key",
-                format!(
-                    "`{var}` is not an environment variable name: use letters, digits and `_`, \
-                     not starting with a digit"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Provider ids appear in targets, on the command line and as keyring accounts:
-/// lowercase ASCII letters, digits, `-` and `_`, starting with a letter or digit.
-pub fn check_provider_id(id: &str) -> Result<(), Error> {
-    let valid = (1..=64).contains(&id.len())
-        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::field(
-            "id",
-            format!(
-                "`{id}` is not a valid provider id: use 1 to 64 lowercase letters, digits, `-` \
-                 and `_`, starting with a letter or digit (e.g. `openai`, `lm-studio`)"
-            ),
-        ))
-    }
-}
-
-fn check_base_url(url: &str) -> Result<(), Error> {
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(u) => Err(Error::field(
-            "base_url",
-            format!(
-                "base URL `{url}` must be an http:// or https:// URL with a host (got scheme `{}`)",
-                u.scheme()
-            ),
-        )),
-        Err(e) => Err(Error::field(
-            "base_url",
-            format!("base URL `{url}` does not parse: {e} (e.g. http://127.0.0.1:8080/v1)"),
-        )),
-    }
-}
-
-fn check_secret(secret: &str) -> Result<(), Error> {
-    if secret.is_empty() {
-        return Err(Error::Invalid("the key is empty; nothing was saved".into()));
-    }
-    if secret.chars().any(char::is_control) {
-        // Said without the key, so it cannot leak through the message.
-        return Err(Error::Invalid(
-            "the key contains control characters (a line break?); nothing was saved".into(),
-        ));
-    }
-    Ok(())
-}
-
-impl Workbench {
-    /// Gets one provider's settings.
-    pub fn get_provider(&self, id: &str) -> Result<ProviderConfig, Error> {
-        Ok(self.store().get_provider(id)?)
-    }
-
-    /// Adds a provider after [`check_provider`]; refuses an id already in use.
-    pub fn add_provider(&self, config: &ProviderConfig) -> Result<(), Error> {
-        check_provider(config)?;
-        let store = self.store();
-        match store.get_provider(&config.id) {
-            Ok(_) => Err(Error::field(
-                "id",
-                format!(
-                    "a provider with id `{}` already exists (change it with `whet providers edit {}`)",
-                    config.id, config.id
-                ),
-            )),
-            Err(StoreError::NotFound { .. }) => Ok(store.upsert_provider(config)?),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Replaces an existing provider's settings after [`check_provider`].
-    pub fn update_provider(&self, config: &ProviderConfig) -> Result<(), Error> {
-        check_provider(config)?;
-        let store = self.store();
-        store.get_provider(&config.id)?;
-        Ok(store.upsert_provider(config)?)
-    }
-
-    /// Removes a provider and its key in the keyring. When the provider keeps its
-    /// key there and the keyring cannot be reached, nothing is removed, so no key is
-    /// left behind without a provider that names it.
-    pub fn delete_provider(&self, id: &str) -> Result<(), Error> {
-        let config = self.get_provider(id)?;
-        match delete_keyring_entry(id) {
-            Ok(_) => {}
-            Err(e) if config.key == KeySource::Keyring => {
-                return Err(Error::Keyring(format!(
-                    "{id} was not removed, so that its key is not left behind in the OS \
-                     keyring. {}",
-                    e.message()
-                )));
-            }
-            // A provider that never used the keyring has nothing there to lose.
-            Err(_) => {}
-        }
-        Ok(self.store().delete_provider(id)?)
-    }
-
-    /// Stores (or replaces) a provider's key in the OS keyring. A provider that took
-    /// no key now takes it from the keyring; one that reads an environment variable
-    /// is refused, as the key would never be used. Returns the provider as saved.
-    pub fn set_key(&self, provider: &str, secret: &str) -> Result<ProviderConfig, Error> {
-        let mut config = self.get_provider(provider)?;
-        if let KeySource::Env { var } = &config.key {
-            return Err(Error::Invalid(format!(
-                "{} reads its key from the environment variable `{var}`; switch it to the \
-                 keyring first (`whet providers edit {provider} --key-keyring`)",
-                config.name
-            )));
-        }
-        check_secret(secret)?;
-        entry(provider)
-            .and_then(|e| e.set_password(secret).map_err(fail))
-            .map_err(Error::from)?;
-        if config.key == KeySource::None {
-            config.key = KeySource::Keyring;
-            self.store().upsert_provider(&config)?;
-        }
-        tracing::info!(provider, "API key set in the OS keyring");
-        Ok(config)
-    }
-
-    /// Deletes a provider's key from the OS keyring. Returns whether there was one.
-    /// The provider keeps its key source, so its status becomes "not set".
-    pub fn delete_key(&self, provider: &str) -> Result<bool, Error> {
-        self.get_provider(provider)?;
-        let deleted = delete_keyring_entry(provider)?;
-        tracing::info!(provider, deleted, "API key deleted from the OS keyring");
-        Ok(deleted)
-    }
-
-    /// Whether a provider's key is there. Reads neither the key nor its length.
-    pub fn key_status(&self, provider: &str) -> Result<KeyStatus, Error> {
-        let config = self.get_provider(provider)?;
-        Ok(status_of(&config))
-    }
-}
-
-/// [`Workbench::key_status`] of a provider already at hand.
+/// Whether a provider's key is there. Reads neither the key nor its length.
 pub fn status_of(config: &ProviderConfig) -> KeyStatus {
     match &config.key {
         KeySource::None => KeyStatus::NotNeeded,
@@ -454,7 +243,7 @@ pub fn keyring_problem() -> Option<String> {
     }
 }
 
-fn delete_keyring_entry(provider: &str) -> Result<bool, KeyringError> {
+pub(crate) fn delete_keyring_entry(provider: &str) -> Result<bool, KeyringError> {
     match entry(provider)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
@@ -465,7 +254,9 @@ fn delete_keyring_entry(provider: &str) -> Result<bool, KeyringError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use whetstone_model::Limits;
+    use crate::Workbench;
+    use crate::workbench::providers::{check_provider, check_provider_id, check_secret};
+    use whetstone_model::{Limits, ProviderKind};
 
     /// True when a Secret Service answers. Without one: fail under CI (the keyring
     /// tests must not pass vacuously there), else print why the test is skipped.
@@ -534,25 +325,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bench = Workbench::open(dir.path()).unwrap();
         let id = unique("unit");
-        bench.add_provider(&provider(&id, KeySource::None)).unwrap();
+        bench.add_provider(provider(&id, KeySource::None)).unwrap();
         assert_eq!(bench.key_status(&id).unwrap(), KeyStatus::NotNeeded);
 
-        let saved = bench.set_key(&id, "sk-unit-first").unwrap();
-        assert_eq!(saved.key, KeySource::Keyring, "None switches to Keyring");
+        let saved = bench.set_key(id.clone(), "sk-unit-first".into()).unwrap();
+        assert_eq!(
+            saved.config.key,
+            KeySource::Keyring,
+            "None switches to Keyring"
+        );
+        assert_eq!(saved.key, KeyStatus::Set);
         assert_eq!(bench.get_provider(&id).unwrap().key, KeySource::Keyring);
         assert_eq!(bench.key_status(&id).unwrap(), KeyStatus::Set);
         let key = resolve(&bench.get_provider(&id).unwrap()).unwrap().unwrap();
         assert_eq!(key.expose(), "sk-unit-first");
 
-        bench.set_key(&id, "sk-unit-second").unwrap();
+        bench.set_key(id.clone(), "sk-unit-second".into()).unwrap();
         let key = resolve(&bench.get_provider(&id).unwrap()).unwrap().unwrap();
         assert_eq!(key.expose(), "sk-unit-second", "set replaces");
 
-        assert!(bench.delete_key(&id).unwrap());
+        assert!(keyring_has(&id).unwrap());
+        assert_eq!(bench.delete_key(id.clone()).unwrap().key, KeyStatus::NotSet);
+        assert!(!keyring_has(&id).unwrap(), "the key is gone");
         assert!(
-            !bench.delete_key(&id).unwrap(),
+            !delete_keyring_entry(&id).unwrap(),
             "a second delete finds none"
         );
+        assert_eq!(bench.delete_key(id.clone()).unwrap().key, KeyStatus::NotSet);
         assert_eq!(bench.key_status(&id).unwrap(), KeyStatus::NotSet);
         let err = resolve(&bench.get_provider(&id).unwrap()).unwrap_err();
         assert!(
@@ -563,7 +362,7 @@ mod tests {
             err.to_string().contains(&format!("whet keys set {id}")),
             "{err}"
         );
-        bench.delete_provider(&id).unwrap();
+        bench.delete_provider(id.clone()).unwrap();
     }
 
     #[test]
@@ -576,11 +375,13 @@ mod tests {
         let bench = Workbench::open(dir.path()).unwrap();
         let id = unique("gone");
         bench
-            .add_provider(&provider(&id, KeySource::Keyring))
+            .add_provider(provider(&id, KeySource::Keyring))
             .unwrap();
-        bench.set_key(&id, "sk-to-be-removed").unwrap();
+        bench
+            .set_key(id.clone(), "sk-to-be-removed".into())
+            .unwrap();
         assert!(keyring_has(&id).unwrap());
-        bench.delete_provider(&id).unwrap();
+        bench.delete_provider(id.clone()).unwrap();
         assert!(!keyring_has(&id).unwrap(), "the key went with the provider");
     }
 
@@ -626,7 +427,7 @@ mod tests {
         assert!(!e.message().contains("leaky"), "{}", e.message());
         let e = Error::from(KeyringError::from_keyring(keyring::Error::NoDefaultStore));
         assert!(e.to_string().contains("gnome-keyring"), "{e}");
-        assert_eq!(e.code(), "keyring");
+        assert_eq!(e.code(), whetstone_model::ErrorCode::Keyring);
     }
 
     #[test]

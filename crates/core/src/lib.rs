@@ -1,6 +1,12 @@
-//! Whetstone's core: the [`Workbench`] facade that the window and the CLI call, and
-//! the run engine. UI-free: nothing here knows about Tauri.
+//! Whetstone's core: the [`Workbench`] facade that the window and the CLI call, the
+//! run engine, and the window's command list ([`api`]). UI-free: nothing here
+//! knows about Tauri.
+//!
+//! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
+//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `services`, `run`,
+//! `workbench`, `api`, `ipc`.
 
+pub mod api;
 mod batch;
 mod error;
 pub mod ipc;
@@ -8,17 +14,16 @@ mod keys;
 mod limits;
 mod paths;
 mod run;
+mod services;
 mod workbench;
 
 pub use batch::DeltaBatcher;
 pub use error::Error;
-pub use keys::{
-    KEYRING_SERVICE, KeyStatus, check_provider, check_provider_id, keyring_problem, kind_needs_key,
-    status_of,
-};
+pub use keys::{KEYRING_SERVICE, keyring_problem, status_of};
 pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
+pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
 
 pub use whetstone_model as model;
 pub use whetstone_providers as providers;

@@ -22,6 +22,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// none by default: a refused connection there means "not started", not "flaky".
 pub const DEFAULT_CLOUD_RETRIES: u32 = 3;
 
+/// Retries when a provider sets none: local servers (Ollama, echo) get none, as a
+/// refused connection there means "not started", not "flaky".
+pub(crate) fn default_retries(kind: ProviderKind) -> u32 {
+    if kind.is_local() {
+        0
+    } else {
+        DEFAULT_CLOUD_RETRIES
+    }
+}
+
 /// The admission state of one provider.
 pub(crate) struct Gate {
     /// What the gate was built from: a provider whose limits or kind change gets a new one.
@@ -41,7 +51,6 @@ fn per_minute(n: Option<u32>) -> Option<DefaultDirectRateLimiter> {
 impl Gate {
     fn new(config: &ProviderConfig) -> Gate {
         let limits = config.limits.clone();
-        let local = config.kind.is_local();
         Gate {
             slots: Arc::new(Semaphore::new(
                 limits.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize,
@@ -51,11 +60,7 @@ impl Gate {
             timeout: limits
                 .timeout_secs
                 .map_or(DEFAULT_TIMEOUT, |s| Duration::from_secs(s.into())),
-            max_retries: limits.max_retries.unwrap_or(if local {
-                0
-            } else {
-                DEFAULT_CLOUD_RETRIES
-            }),
+            max_retries: limits.max_retries.unwrap_or(default_retries(config.kind)),
             built_from: (limits, config.kind),
         }
     }

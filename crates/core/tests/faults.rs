@@ -126,7 +126,7 @@ fn families() -> [Family; 4] {
 async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
     let (url, _server) = (family.start)(play);
     bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "cloud".into(),
             name: "Cloud".into(),
             kind: family.kind,
@@ -144,12 +144,12 @@ async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
         })
         .unwrap();
     let prompt = bench
-        .create_prompt(&format!("{:?} {play:?}", family.kind))
+        .create_prompt(format!("{:?} {play:?}", family.kind))
         .unwrap();
     let spec = RunSpec {
         prompt_id: prompt.id,
-        panes: vec![Pane {
-            source: PaneSource::Draft {
+        variants: vec![Variant {
+            source: TemplateSource::Draft {
                 prompt_id: prompt.id,
                 template: "system:\nBe brief.\nuser:\none two three four five six".into(),
             },
@@ -173,7 +173,7 @@ async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
     let cell = run.cells[0].clone();
     // What the engine reported is what was saved.
     assert_eq!(bench.get_run(run.id).unwrap().cells[0], cell);
-    assert!(cell.finished_at.is_some());
+    assert!(cell.outcome.finished_at.is_some());
     cell
 }
 
@@ -189,7 +189,7 @@ async fn every_family_ends_every_fault_in_a_definite_saved_state() {
 
         let ok = run_one(&bench, &family, Play::None).await;
         assert_eq!(
-            (ok.status, ok.output.as_str()),
+            (ok.outcome.status, ok.outcome.output.as_str()),
             (CellStatus::Ok, answer),
             "{}",
             what(Play::None)
@@ -198,23 +198,23 @@ async fn every_family_ends_every_fault_in_a_definite_saved_state() {
         if family.kind != ProviderKind::OpenAi {
             let retried = run_one(&bench, &family, Play::RateLimitedOnce).await;
             assert_eq!(
-                retried.status,
+                retried.outcome.status,
                 CellStatus::Ok,
                 "{}: {retried:?}",
                 what(Play::RateLimitedOnce)
             );
-            assert_eq!(retried.output, answer);
+            assert_eq!(retried.outcome.output, answer);
         }
 
         let failed = run_one(&bench, &family, Play::ServerError).await;
         assert_eq!(
-            failed.status,
+            failed.outcome.status,
             CellStatus::Error,
             "{}: {failed:?}",
             what(Play::ServerError)
         );
-        assert_eq!(failed.output, "");
-        let error = failed.error.clone().unwrap_or_default();
+        assert_eq!(failed.outcome.output, "");
+        let error = failed.outcome.error.clone().unwrap_or_default();
         assert!(
             error.contains("the test server broke"),
             "{}: {error}",
@@ -227,14 +227,19 @@ async fn every_family_ends_every_fault_in_a_definite_saved_state() {
             Play::ErrorAfterTwo,
         ] {
             let cell = run_one(&bench, &family, play).await;
-            assert_eq!(cell.status, CellStatus::Partial, "{}: {cell:?}", what(play));
+            assert_eq!(
+                cell.outcome.status,
+                CellStatus::Partial,
+                "{}: {cell:?}",
+                what(play)
+            );
             assert!(
-                !cell.output.is_empty() && answer.starts_with(&cell.output),
+                !cell.outcome.output.is_empty() && answer.starts_with(&cell.outcome.output),
                 "{}: the text that arrived is kept: {:?}",
                 what(play),
-                cell.output
+                cell.outcome.output
             );
-            assert!(cell.error.is_some(), "{}: says why", what(play));
+            assert!(cell.outcome.error.is_some(), "{}: says why", what(play));
         }
     }
     cancel_keeps_what_a_slow_stream_sent(&bench).await;
@@ -248,7 +253,7 @@ async fn cancel_keeps_what_a_slow_stream_sent(bench: &Workbench) {
             .chunk_delay(Duration::from_millis(100)),
     );
     bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "slow".into(),
             name: "Slow".into(),
             kind: ProviderKind::Anthropic,
@@ -261,11 +266,11 @@ async fn cancel_keeps_what_a_slow_stream_sent(bench: &Workbench) {
             limits: Limits::default(),
         })
         .unwrap();
-    let prompt = bench.create_prompt("cancelled").unwrap();
+    let prompt = bench.create_prompt("cancelled".into()).unwrap();
     let spec = RunSpec {
         prompt_id: prompt.id,
-        panes: vec![Pane {
-            source: PaneSource::Draft {
+        variants: vec![Variant {
+            source: TemplateSource::Draft {
                 prompt_id: prompt.id,
                 template: "user:
 one two three four five six"
@@ -290,12 +295,15 @@ one two three four five six"
         })
         .unwrap();
     text_rx.recv().await.expect("some text streams");
-    assert!(bench.cancel_run(handle.id));
+    assert!(bench.cancel_run(handle.id).unwrap());
     let run = handle.finish().await.unwrap();
     assert_eq!(run.status, RunStatus::Cancelled);
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Cancelled, "{cell:?}");
-    assert!(!cell.output.is_empty(), "the text that arrived is kept");
-    assert!(cell.output.len() < "You said: one two three four five six".len());
+    assert_eq!(cell.outcome.status, CellStatus::Cancelled, "{cell:?}");
+    assert!(
+        !cell.outcome.output.is_empty(),
+        "the text that arrived is kept"
+    );
+    assert!(cell.outcome.output.len() < "You said: one two three four five six".len());
     assert_eq!(bench.get_run(run.id).unwrap().cells[0], *cell);
 }

@@ -50,9 +50,9 @@ async fn run(bench: &Workbench, spec: RunSpec) -> (Run, Vec<RunEvent>) {
     (run, events)
 }
 
-fn draft_pane(prompt: PromptId, template: &str, model: &str) -> Pane {
-    Pane {
-        source: PaneSource::Draft {
+fn draft_pane(prompt: PromptId, template: &str, model: &str) -> Variant {
+    Variant {
+        source: TemplateSource::Draft {
             prompt_id: prompt,
             template: template.into(),
         },
@@ -60,11 +60,14 @@ fn draft_pane(prompt: PromptId, template: &str, model: &str) -> Pane {
     }
 }
 
-fn spec(prompt: PromptId, panes: Vec<Pane>, topic: &str) -> RunSpec {
+fn spec(prompt: PromptId, panes: Vec<Variant>, topic: &str) -> RunSpec {
     RunSpec {
         prompt_id: prompt,
-        panes,
-        cases: vec![TestCase { vars: vars(topic), ..TestCase::default() }],
+        variants: panes,
+        cases: vec![TestCase {
+            vars: vars(topic),
+            ..TestCase::default()
+        }],
         samples: 1,
         use_cache: true,
     }
@@ -74,12 +77,12 @@ fn spec(prompt: PromptId, panes: Vec<Pane>, topic: &str) -> RunSpec {
 async fn two_panes_stream_and_every_cell_is_saved() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a", "b"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("facts").unwrap();
+    let prompt = f.bench.create_prompt("facts".into()).unwrap();
     let v1 = f
         .bench
         .save_version(
             prompt.id,
-            &NewVersion {
+            NewVersion {
                 template: TEMPLATE.into(),
                 default_target: Some(target("a")),
                 message: "first".into(),
@@ -87,8 +90,8 @@ async fn two_panes_stream_and_every_cell_is_saved() {
         )
         .unwrap();
     let panes = vec![
-        Pane {
-            source: PaneSource::Version { version_id: v1.id },
+        Variant {
+            source: TemplateSource::Version { version_id: v1.id },
             target: target("a"),
         },
         draft_pane(prompt.id, &format!("{TEMPLATE}, in detail"), "b"),
@@ -98,16 +101,16 @@ async fn two_panes_stream_and_every_cell_is_saved() {
     assert_eq!(run.status, RunStatus::Done);
     assert_eq!(run.cells.len(), 2);
     let [first, second] = [&run.cells[0], &run.cells[1]];
-    assert_eq!(first.status, CellStatus::Ok);
-    assert_eq!(first.output, "You said: Tell me about whetstones");
-    assert_eq!(first.version_number, Some(1));
+    assert_eq!(first.outcome.status, CellStatus::Ok);
+    assert_eq!(first.outcome.output, "You said: Tell me about whetstones");
+    assert_eq!(first.plan.version_number, Some(1));
     assert_eq!(
-        second.output,
+        second.outcome.output,
         "You said: Tell me about whetstones, in detail"
     );
-    assert_eq!(second.version_id, None);
+    assert_eq!(second.plan.version_id, None);
     assert_eq!(
-        first.messages,
+        first.outcome.messages,
         vec![
             Message {
                 role: Role::System,
@@ -120,11 +123,14 @@ async fn two_panes_stream_and_every_cell_is_saved() {
         ]
     );
     for cell in &run.cells {
-        assert!(cell.usage.input_tokens.unwrap() > 0);
-        assert!(cell.usage.output_tokens.unwrap() > 0);
-        let (ttft, total) = (cell.timing.ttft_ms.unwrap(), cell.timing.total_ms.unwrap());
+        assert!(cell.outcome.usage.input_tokens.unwrap() > 0);
+        assert!(cell.outcome.usage.output_tokens.unwrap() > 0);
+        let (ttft, total) = (
+            cell.outcome.timing.ttft_ms.unwrap(),
+            cell.outcome.timing.total_ms.unwrap(),
+        );
         assert!(ttft > 0.0 && ttft <= total, "ttft {ttft} total {total}");
-        assert!(cell.started_at.is_some() && cell.finished_at.is_some());
+        assert!(cell.outcome.started_at.is_some() && cell.outcome.finished_at.is_some());
     }
 
     // Events: started first, finished last, deltas add up to each output.
@@ -140,20 +146,22 @@ async fn two_panes_stream_and_every_cell_is_saved() {
         let streamed: String = events
             .iter()
             .filter_map(|e| match e {
-                RunEvent::Delta { cell_id, text, .. } if *cell_id == cell.id => Some(text.as_str()),
+                RunEvent::Delta { cell_id, text, .. } if *cell_id == cell.plan.id => {
+                    Some(text.as_str())
+                }
                 _ => None,
             })
             .collect();
-        assert_eq!(streamed, cell.output);
+        assert_eq!(streamed, cell.outcome.output);
         let finished = events.iter().filter(
-            |e| matches!(e, RunEvent::CellFinished { cell: c } if c.id == cell.id && c.status == CellStatus::Ok),
+            |e| matches!(e, RunEvent::CellFinished { cell: c } if c.plan.id == cell.plan.id && c.outcome.status == CellStatus::Ok),
         );
         assert_eq!(finished.count(), 1);
     }
 
     // Saved, and listed in the prompt's run history.
     assert_eq!(f.bench.get_run(run.id).unwrap(), run);
-    let history = f.bench.list_runs(prompt.id, 10).unwrap();
+    let history = f.bench.list_runs(prompt.id, Some(10)).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].ok_count, 2);
     assert_eq!(history[0].models, vec!["a".to_string(), "b".to_string()]);
@@ -172,29 +180,29 @@ async fn two_panes_stream_and_every_cell_is_saved() {
 async fn a_bad_cell_does_not_spoil_the_others() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("mixed").unwrap();
+    let prompt = f.bench.create_prompt("mixed".into()).unwrap();
     let panes = vec![
         draft_pane(prompt.id, TEMPLATE, "a"),
         draft_pane(prompt.id, TEMPLATE, "missing-model"),
         draft_pane(prompt.id, "user:\n{{ nope }}", "a"),
     ];
     let (run, _) = run(&f.bench, spec(prompt.id, panes, "x")).await;
-    let status: Vec<CellStatus> = run.cells.iter().map(|c| c.status).collect();
+    let status: Vec<CellStatus> = run.cells.iter().map(|c| c.outcome.status).collect();
     assert_eq!(
         status,
         [CellStatus::Ok, CellStatus::Error, CellStatus::Error]
     );
-    let missing = run.cells[1].error.as_deref().unwrap();
+    let missing = run.cells[1].outcome.error.as_deref().unwrap();
     assert!(
         missing.contains("missing-model") && missing.contains("ollama pull"),
         "{missing}"
     );
-    let undefined = run.cells[2].error.as_deref().unwrap();
+    let undefined = run.cells[2].outcome.error.as_deref().unwrap();
     assert!(
         undefined.contains("nope") && undefined.contains("line 2"),
         "{undefined}"
     );
-    assert!(run.cells[2].messages.is_empty());
+    assert!(run.cells[2].outcome.messages.is_empty());
 }
 
 #[tokio::test]
@@ -206,7 +214,7 @@ async fn unreachable_ollama_is_an_error_that_says_what_to_do() {
         .port();
     let f = fixture(None);
     f.bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "ollama".into(),
             name: "Ollama".into(),
             kind: ProviderKind::Ollama,
@@ -217,21 +225,21 @@ async fn unreachable_ollama_is_an_error_that_says_what_to_do() {
             limits: Limits::default(),
         })
         .unwrap();
-    let prompt = f.bench.create_prompt("down").unwrap();
+    let prompt = f.bench.create_prompt("down".into()).unwrap();
     let (run, _) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Error);
-    let error = cell.error.as_deref().unwrap();
+    assert_eq!(cell.outcome.status, CellStatus::Error);
+    let error = cell.outcome.error.as_deref().unwrap();
     assert!(
         error.contains("not reachable") && error.contains("ollama serve"),
         "{error}"
     );
-    let models = f.bench.list_models("ollama").await.unwrap_err();
-    assert_eq!(models.code(), "provider");
+    let models = f.bench.list_models("ollama".into()).await.unwrap_err();
+    assert_eq!(models.code().as_str(), "provider");
 }
 
 #[tokio::test]
@@ -243,17 +251,20 @@ async fn a_stream_cut_midway_keeps_its_partial_text() {
             .fault(Fault::CutAfter(2)),
     );
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("cut").unwrap();
+    let prompt = f.bench.create_prompt("cut".into()).unwrap();
     let (run, _) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Partial);
-    assert_eq!(cell.output, "one two ");
-    assert!(cell.error.is_some());
-    assert_eq!(f.bench.get_run(run.id).unwrap().cells[0].output, "one two ");
+    assert_eq!(cell.outcome.status, CellStatus::Partial);
+    assert_eq!(cell.outcome.output, "one two ");
+    assert!(cell.outcome.error.is_some());
+    assert_eq!(
+        f.bench.get_run(run.id).unwrap().cells[0].outcome.output,
+        "one two "
+    );
 }
 
 #[tokio::test]
@@ -265,7 +276,7 @@ async fn cancel_stops_in_flight_cells_and_keeps_their_output() {
             .chunk_delay(Duration::from_millis(50)),
     );
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("cancel").unwrap();
+    let prompt = f.bench.create_prompt("cancel".into()).unwrap();
     let (first_delta_tx, first_delta) = tokio::sync::oneshot::channel();
     let mut first_delta_tx = Some(first_delta_tx);
     let handle = f
@@ -283,17 +294,18 @@ async fn cancel_stops_in_flight_cells_and_keeps_their_output() {
         .unwrap();
     first_delta.await.unwrap();
     let run_id = handle.id;
-    assert!(f.bench.cancel_run(run_id));
+    assert!(f.bench.cancel_run(run_id).unwrap());
     let run = handle.finish().await.unwrap();
     assert_eq!(run.status, RunStatus::Cancelled);
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Cancelled);
-    assert!(!cell.output.is_empty());
+    assert_eq!(cell.outcome.status, CellStatus::Cancelled);
+    assert!(!cell.outcome.output.is_empty());
     assert!(
-        cell.output.len() < "a slow answer with many many words that takes a while to stream".len()
+        cell.outcome.output.len()
+            < "a slow answer with many many words that takes a while to stream".len()
     );
     assert!(
-        !f.bench.cancel_run(run_id),
+        !f.bench.cancel_run(run_id).unwrap(),
         "a finished run is no longer live"
     );
 }
@@ -301,9 +313,9 @@ async fn cancel_stops_in_flight_cells_and_keeps_their_output() {
 #[tokio::test]
 async fn echo_answers_with_the_rendered_prompt() {
     let f = fixture(None);
-    let prompt = f.bench.create_prompt("echo").unwrap();
-    let pane = Pane {
-        source: PaneSource::Draft {
+    let prompt = f.bench.create_prompt("echo".into()).unwrap();
+    let pane = Variant {
+        source: TemplateSource::Draft {
             prompt_id: prompt.id,
             template: TEMPLATE.into(),
         },
@@ -315,31 +327,31 @@ async fn echo_answers_with_the_rendered_prompt() {
     };
     let (run, _) = run(&f.bench, spec(prompt.id, vec![pane], "echoes")).await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Ok);
+    assert_eq!(cell.outcome.status, CellStatus::Ok);
     assert!(
-        cell.output.contains("Tell me about echoes"),
+        cell.outcome.output.contains("Tell me about echoes"),
         "{}",
-        cell.output
+        cell.outcome.output
     );
-    assert!(cell.output.contains("Be brief."));
+    assert!(cell.outcome.output.contains("Be brief."));
 }
 
 #[test]
 fn versions_refuse_broken_templates_and_resolve_references() {
     let f = fixture(None);
-    let prompt = f.bench.create_prompt("refs").unwrap();
+    let prompt = f.bench.create_prompt("refs".into()).unwrap();
     let broken = f
         .bench
         .save_version(
             prompt.id,
-            &NewVersion {
+            NewVersion {
                 template: "user:\n{% if %}".into(),
                 default_target: None,
                 message: "broken".into(),
             },
         )
         .unwrap_err();
-    assert_eq!(broken.code(), "template");
+    assert_eq!(broken.code().as_str(), "template");
     assert_eq!(broken.reply().template.unwrap().line, Some(2));
     assert!(
         f.bench.list_versions(prompt.id).unwrap().is_empty(),
@@ -350,7 +362,7 @@ fn versions_refuse_broken_templates_and_resolve_references() {
         f.bench
             .save_version(
                 prompt.id,
-                &NewVersion {
+                NewVersion {
                     template: t.into(),
                     default_target: None,
                     message: t.into(),
@@ -365,7 +377,11 @@ fn versions_refuse_broken_templates_and_resolve_references() {
     assert_eq!(f.bench.find_version(prompt.id, "v1").unwrap().id, v1.id);
     assert_eq!(f.bench.find_version(prompt.id, "2").unwrap().id, v2.id);
     assert_eq!(
-        f.bench.find_version(prompt.id, "nope").unwrap_err().code(),
+        f.bench
+            .find_version(prompt.id, "nope")
+            .unwrap_err()
+            .code()
+            .as_str(),
         "not_found"
     );
 
@@ -380,7 +396,7 @@ fn versions_refuse_broken_templates_and_resolve_references() {
 #[test]
 fn duplicates_get_free_names() {
     let f = fixture(None);
-    let p = f.bench.create_prompt("Draft").unwrap();
+    let p = f.bench.create_prompt("Draft".into()).unwrap();
     assert_eq!(f.bench.duplicate_prompt(p.id).unwrap().name, "Draft copy");
     assert_eq!(f.bench.duplicate_prompt(p.id).unwrap().name, "Draft copy 2");
     assert_eq!(
@@ -395,7 +411,7 @@ fn duplicates_get_free_names() {
 async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
     let f = fixture(None);
     f.bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "groq".into(),
             name: "Groq".into(),
             kind: ProviderKind::OpenAiCompatible,
@@ -408,13 +424,13 @@ async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
             limits: Limits::default(),
         })
         .unwrap();
-    let prompt = f.bench.create_prompt("keys").unwrap();
+    let prompt = f.bench.create_prompt("keys".into()).unwrap();
     let mut pane = draft_pane(prompt.id, TEMPLATE, "llama-3.1-8b");
     pane.target.provider = "groq".into();
     let (run, _) = run(&f.bench, spec(prompt.id, vec![pane], "x")).await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Error);
-    let error = cell.error.as_deref().unwrap();
+    assert_eq!(cell.outcome.status, CellStatus::Error);
+    let error = cell.outcome.error.as_deref().unwrap();
     assert!(
         error.contains("Groq needs an API key")
             && error.contains("WHETSTONE_TEST_KEY_THAT_IS_NEVER_SET"),
@@ -425,7 +441,7 @@ async fn a_key_from_an_unset_environment_variable_is_a_clear_cell_error() {
 /// Points the `ollama` provider at `server`, with `limits`.
 fn with_limits(f: &Fixture, server: &OllamaServer, limits: Limits) {
     f.bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "ollama".into(),
             name: "Ollama".into(),
             kind: ProviderKind::Ollama,
@@ -458,19 +474,19 @@ async fn a_server_error_before_any_text_is_retried() {
             ..Limits::default()
         },
     );
-    let prompt = f.bench.create_prompt("retry").unwrap();
+    let prompt = f.bench.create_prompt("retry".into()).unwrap();
     let (run, _) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await;
     assert_eq!(
-        run.cells[0].status,
+        run.cells[0].outcome.status,
         CellStatus::Ok,
         "{:?}",
-        run.cells[0].error
+        run.cells[0].outcome.error
     );
-    assert_eq!(run.cells[0].output, "You said: Tell me about x");
+    assert_eq!(run.cells[0].outcome.output, "You said: Tell me about x");
     assert_eq!(server.chat_bodies().len(), 2);
 }
 
@@ -491,17 +507,17 @@ async fn errors_that_cannot_heal_and_broken_streams_are_not_retried() {
             ..Limits::default()
         },
     );
-    let prompt = f.bench.create_prompt("no retry").unwrap();
+    let prompt = f.bench.create_prompt("no retry".into()).unwrap();
     let panes = vec![
         draft_pane(prompt.id, TEMPLATE, "a"),
         draft_pane(prompt.id, TEMPLATE, "missing"),
     ];
     let (run, _) = run(&f.bench, spec(prompt.id, panes, "x")).await;
     // Text was already streamed: trying again would show it twice.
-    assert_eq!(run.cells[0].status, CellStatus::Partial);
-    assert_eq!(run.cells[0].output, "one ");
+    assert_eq!(run.cells[0].outcome.status, CellStatus::Partial);
+    assert_eq!(run.cells[0].outcome.output, "one ");
     // An unknown model stays unknown.
-    assert_eq!(run.cells[1].status, CellStatus::Error);
+    assert_eq!(run.cells[1].outcome.status, CellStatus::Error);
     assert_eq!(
         server.chat_bodies().len(),
         2,
@@ -516,18 +532,18 @@ async fn local_providers_report_errors_without_retrying_by_default() {
         message: "boom".into(),
     }));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("no retry by default").unwrap();
+    let prompt = f.bench.create_prompt("no retry by default".into()).unwrap();
     let (run, _) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Error);
+    assert_eq!(cell.outcome.status, CellStatus::Error);
     assert!(
-        cell.error.as_deref().unwrap().contains("boom"),
+        cell.outcome.error.as_deref().unwrap().contains("boom"),
         "{:?}",
-        cell.error
+        cell.outcome.error
     );
     assert_eq!(server.chat_bodies().len(), 1);
 }
@@ -549,19 +565,23 @@ async fn a_request_past_its_timeout_keeps_what_arrived() {
             ..Limits::default()
         },
     );
-    let prompt = f.bench.create_prompt("timeout").unwrap();
+    let prompt = f.bench.create_prompt("timeout".into()).unwrap();
     let (run, _) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await;
     let cell = &run.cells[0];
-    assert_eq!(cell.status, CellStatus::Partial);
-    assert_eq!(cell.output, "first ");
+    assert_eq!(cell.outcome.status, CellStatus::Partial);
+    assert_eq!(cell.outcome.output, "first ");
     assert!(
-        cell.error.as_deref().unwrap().contains("within 1 s"),
+        cell.outcome
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("within 1 s"),
         "{:?}",
-        cell.error
+        cell.outcome.error
     );
 }
 
@@ -582,7 +602,7 @@ async fn the_concurrency_limit_holds_across_panes() {
             ..Limits::default()
         },
     );
-    let prompt = f.bench.create_prompt("one at a time").unwrap();
+    let prompt = f.bench.create_prompt("one at a time".into()).unwrap();
     let panes = (0..3)
         .map(|_| draft_pane(prompt.id, TEMPLATE, "a"))
         .collect();
@@ -592,8 +612,8 @@ async fn the_concurrency_limit_holds_across_panes() {
         .iter()
         .map(|c| {
             (
-                c.started_at.clone().unwrap(),
-                c.finished_at.clone().unwrap(),
+                c.outcome.started_at.clone().unwrap(),
+                c.outcome.finished_at.clone().unwrap(),
             )
         })
         .collect();
@@ -601,21 +621,21 @@ async fn the_concurrency_limit_holds_across_panes() {
     for pair in spans.windows(2) {
         assert!(pair[0].1 <= pair[1].0, "cells overlapped: {pair:?}");
     }
-    assert!(run.cells.iter().all(|c| c.status == CellStatus::Ok));
+    assert!(run.cells.iter().all(|c| c.outcome.status == CellStatus::Ok));
 }
 
 #[tokio::test]
 async fn an_identical_request_is_answered_from_the_cache() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("cache").unwrap();
+    let prompt = f.bench.create_prompt("cache".into()).unwrap();
     let first = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
     )
     .await
     .0;
-    assert!(!first.cells[0].cached);
+    assert!(!first.cells[0].outcome.cached);
     let (second, events) = run(
         &f.bench,
         spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
@@ -623,20 +643,20 @@ async fn an_identical_request_is_answered_from_the_cache() {
     .await;
     let cell = &second.cells[0];
     assert!(
-        cell.cached,
+        cell.outcome.cached,
         "the second identical request comes from the cache"
     );
     assert_eq!(
-        (cell.status, &cell.output),
-        (CellStatus::Ok, &first.cells[0].output)
+        (cell.outcome.status, &cell.outcome.output),
+        (CellStatus::Ok, &first.cells[0].outcome.output)
     );
-    assert_eq!(cell.usage, first.cells[0].usage);
+    assert_eq!(cell.outcome.usage, first.cells[0].outcome.usage);
     assert_eq!(server.chat_bodies().len(), 1, "the provider was asked once");
     // The cached answer still streams to the window like any other.
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, RunEvent::Delta { text, .. } if *text == cell.output))
+            .any(|e| matches!(e, RunEvent::Delta { text, .. } if *text == cell.outcome.output))
     );
 
     // Other variables are another request; a run with the cache off asks again.
@@ -649,7 +669,7 @@ async fn an_identical_request_is_answered_from_the_cache() {
     let mut uncached = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
     uncached.use_cache = false;
     let third = run(&f.bench, uncached).await.0;
-    assert!(!third.cells[0].cached);
+    assert!(!third.cells[0].outcome.cached);
     assert_eq!(server.chat_bodies().len(), 3);
 }
 
@@ -657,27 +677,27 @@ async fn an_identical_request_is_answered_from_the_cache() {
 async fn samples_are_not_cached_unless_the_temperature_is_zero() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("samples").unwrap();
+    let prompt = f.bench.create_prompt("samples".into()).unwrap();
     let mut sampled = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
     sampled.samples = 3;
     for _ in 0..2 {
         let run = run(&f.bench, sampled.clone()).await.0;
-        assert!(run.cells.iter().all(|c| !c.cached));
+        assert!(run.cells.iter().all(|c| !c.outcome.cached));
     }
     assert_eq!(server.chat_bodies().len(), 6);
 
-    sampled.panes[0].target.params.temperature = Some(0.0);
+    sampled.variants[0].target.params.temperature = Some(0.0);
     let warm = run(&f.bench, sampled.clone()).await.0;
     assert_eq!(warm.cells.len(), 3);
     let again = run(&f.bench, sampled).await.0;
-    assert!(again.cells.iter().all(|c| c.cached));
+    assert!(again.cells.iter().all(|c| c.outcome.cached));
 }
 
 #[tokio::test]
 async fn progress_counts_every_cell_and_estimates_the_rest() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("progress").unwrap();
+    let prompt = f.bench.create_prompt("progress".into()).unwrap();
     let mut three = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
     three.samples = 3;
     three.use_cache = false;
@@ -701,8 +721,8 @@ async fn progress_counts_every_cell_and_estimates_the_rest() {
 async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a", "b"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("cost").unwrap();
-    let echo = |model: &str| Pane {
+    let prompt = f.bench.create_prompt("cost".into()).unwrap();
+    let echo = |model: &str| Variant {
         target: Target {
             provider: "echo".into(),
             model: model.into(),
@@ -711,7 +731,7 @@ async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
         ..draft_pane(prompt.id, TEMPLATE, model)
     };
     f.bench
-        .set_price(&Price {
+        .set_price(Price {
             provider: "ollama".into(),
             model: "a".into(),
             input_per_mtok: 3.0,
@@ -733,21 +753,21 @@ async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
         panic!("three cells: {:?}", first.cells);
     };
     let (input, output) = (
-        f64::from(priced.usage.input_tokens.unwrap()),
-        f64::from(priced.usage.output_tokens.unwrap()),
+        f64::from(priced.outcome.usage.input_tokens.unwrap()),
+        f64::from(priced.outcome.usage.output_tokens.unwrap()),
     );
     assert_eq!(
-        priced.cost_usd,
+        priced.outcome.cost_usd,
         Some((input * 3.0 + output * 15.0) / 1_000_000.0)
     );
     // Local providers without a price cost nothing.
-    assert_eq!(local.cost_usd, Some(0.0));
-    assert_eq!(echoed.cost_usd, Some(0.0));
+    assert_eq!(local.outcome.cost_usd, Some(0.0));
+    assert_eq!(echoed.outcome.cost_usd, Some(0.0));
     assert_eq!(f.bench.get_run(first.id).unwrap().cells, first.cells);
 
     // A later price applies to later runs; what was saved keeps its cost.
     f.bench
-        .set_price(&Price {
+        .set_price(Price {
             provider: "ollama".into(),
             model: "a".into(),
             input_per_mtok: 0.0,
@@ -756,22 +776,22 @@ async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
         .unwrap();
     let second = run(&f.bench, four.clone()).await.0;
     assert_eq!(
-        second.cells[0].cost_usd,
+        second.cells[0].outcome.cost_usd,
         Some(output / 1_000_000.0),
         "{:?}",
         second.cells[0]
     );
     assert_eq!(
-        f.bench.get_run(first.id).unwrap().cells[0].cost_usd,
-        priced.cost_usd
+        f.bench.get_run(first.id).unwrap().cells[0].outcome.cost_usd,
+        priced.outcome.cost_usd
     );
 
     // A cache hit cost nothing this time.
     four.use_cache = true;
     run(&f.bench, four.clone()).await;
     let hit = run(&f.bench, four).await.0;
-    assert!(hit.cells[0].cached);
-    assert_eq!(hit.cells[0].cost_usd, Some(0.0));
+    assert!(hit.cells[0].outcome.cached);
+    assert_eq!(hit.cells[0].outcome.cost_usd, Some(0.0));
 }
 
 #[tokio::test]
@@ -779,7 +799,7 @@ async fn a_model_without_a_price_has_an_unknown_cost() {
     let server = openai_server();
     let f = fixture(None);
     f.bench
-        .save_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             id: "cloud".into(),
             name: "Cloud".into(),
             kind: ProviderKind::OpenAiCompatible,
@@ -790,7 +810,7 @@ async fn a_model_without_a_price_has_an_unknown_cost() {
             limits: Limits::default(),
         })
         .unwrap();
-    let prompt = f.bench.create_prompt("unpriced").unwrap();
+    let prompt = f.bench.create_prompt("unpriced".into()).unwrap();
     let mut pane = draft_pane(prompt.id, TEMPLATE, "gpt-4o-mini");
     pane.target.provider = "cloud".into();
     let cell = run(&f.bench, spec(prompt.id, vec![pane], "x"))
@@ -798,9 +818,9 @@ async fn a_model_without_a_price_has_an_unknown_cost() {
         .0
         .cells[0]
         .clone();
-    assert_eq!(cell.status, CellStatus::Ok, "{cell:?}");
-    assert!(cell.usage.output_tokens.is_some());
-    assert_eq!(cell.cost_usd, None);
+    assert_eq!(cell.outcome.status, CellStatus::Ok, "{cell:?}");
+    assert!(cell.outcome.usage.output_tokens.is_some());
+    assert_eq!(cell.outcome.cost_usd, None);
 }
 
 fn openai_server() -> whetstone_testkit::openai::OpenAiServer {
@@ -813,13 +833,13 @@ fn openai_server() -> whetstone_testkit::openai::OpenAiServer {
 async fn a_target_can_ask_for_the_whole_answer_at_once() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("whole").unwrap();
+    let prompt = f.bench.create_prompt("whole".into()).unwrap();
     let mut pane = draft_pane(prompt.id, TEMPLATE, "a");
     pane.target.params.stream = Some(false);
     let mut whole = spec(prompt.id, vec![pane], "x");
     let (run1, events) = run(&f.bench, whole.clone()).await;
     let cell = &run1.cells[0];
-    assert_eq!(cell.status, CellStatus::Ok);
+    assert_eq!(cell.outcome.status, CellStatus::Ok);
     assert_eq!(server.chat_bodies()[0]["stream"], false);
     let deltas: Vec<&str> = events
         .iter()
@@ -830,31 +850,38 @@ async fn a_target_can_ask_for_the_whole_answer_at_once() {
         .collect();
     assert_eq!(
         deltas,
-        [cell.output.as_str()],
+        [cell.outcome.output.as_str()],
         "one delta with the whole answer"
     );
-    assert_eq!(cell.target.params.stream, Some(false), "kept with the cell");
+    assert_eq!(
+        cell.plan.target.params.stream,
+        Some(false),
+        "kept with the cell"
+    );
 
     // Streamed or not, the answer is the same request for the cache.
-    whole.panes[0].target.params.stream = None;
+    whole.variants[0].target.params.stream = None;
     let streamed = run(&f.bench, whole).await.0;
-    assert!(streamed.cells[0].cached);
+    assert!(streamed.cells[0].outcome.cached);
 }
 
 #[tokio::test]
 async fn cells_of_many_cases_and_samples_get_their_own_messages() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
-    let prompt = f.bench.create_prompt("matrix").unwrap();
+    let prompt = f.bench.create_prompt("matrix".into()).unwrap();
     let spec = RunSpec {
         prompt_id: prompt.id,
-        panes: vec![
+        variants: vec![
             draft_pane(prompt.id, TEMPLATE, "a"),
             draft_pane(prompt.id, "user:\n{{ topic }} again", "a"),
         ],
         cases: ["x", "y", "z"]
             .into_iter()
-            .map(|t| TestCase { vars: vars(t), ..TestCase::default() })
+            .map(|t| TestCase {
+                vars: vars(t),
+                ..TestCase::default()
+            })
             .collect(),
         samples: 2,
         use_cache: false,
@@ -862,16 +889,16 @@ async fn cells_of_many_cases_and_samples_get_their_own_messages() {
     let run = run(&f.bench, spec).await.0;
     assert_eq!(run.cells.len(), 12);
     for cell in &run.cells {
-        let topic = ["x", "y", "z"][cell.case_index as usize];
-        let last = &cell.messages.last().unwrap().content;
-        let expected = if cell.pane == 0 {
+        let topic = ["x", "y", "z"][cell.plan.case_index as usize];
+        let last = &cell.outcome.messages.last().unwrap().content;
+        let expected = if cell.plan.variant == 0 {
             format!("Tell me about {topic}")
         } else {
             format!("{topic} again")
         };
         assert_eq!(last, &expected, "{cell:?}");
-        assert_eq!(cell.vars, vars(topic));
-        assert_eq!(cell.output, format!("You said: {expected}"));
+        assert_eq!(cell.plan.vars, vars(topic));
+        assert_eq!(cell.outcome.output, format!("You said: {expected}"));
     }
     assert_eq!(server.chat_bodies().len(), 12);
 }
@@ -891,14 +918,14 @@ fn refusals_name_the_field_at_fault() {
     };
     let field = |e: whetstone_core::Error| {
         let reply = e.reply();
-        assert_eq!(reply.code, "invalid", "{}", reply.message);
+        assert_eq!(reply.code.as_str(), "invalid", "{}", reply.message);
         reply.field
     };
-    let bad_url = f.bench.add_provider(&provider).unwrap_err();
+    let bad_url = f.bench.add_provider(provider.clone()).unwrap_err();
     assert_eq!(field(bad_url).as_deref(), Some("base_url"));
     let bad_var = f
         .bench
-        .add_provider(&ProviderConfig {
+        .save_provider(ProviderConfig {
             base_url: Some("http://127.0.0.1:1234/v1".into()),
             key: KeySource::Env { var: "1X".into() },
             ..provider.clone()
@@ -911,11 +938,11 @@ fn refusals_name_the_field_at_fault() {
         input_per_mtok: 1.0,
         output_per_mtok: f64::NAN,
     };
-    let bad_price = f.bench.set_price(&price).unwrap_err();
+    let bad_price = f.bench.set_price(price.clone()).unwrap_err();
     assert_eq!(field(bad_price).as_deref(), Some("output_per_mtok"));
     let no_model = f
         .bench
-        .set_price(&Price {
+        .set_price(Price {
             model: " ".into(),
             ..price
         })

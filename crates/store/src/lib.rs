@@ -58,42 +58,22 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A request the store cannot carry out as asked (a caller's bug, not bad data).
+    #[error("{0}")]
+    Invalid(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A new cell row, written when a run starts (status `pending`).
-#[derive(Debug, Clone)]
-pub struct NewCell {
-    pub pane: u32,
-    pub case_index: u32,
+/// Where a new cell sits in its run, written when the run starts (status `pending`):
+/// indices into the spec's variants and cases, and the sample number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellPos {
+    pub variant: u32,
+    pub case: u32,
     pub sample: u32,
-    pub version_id: Option<VersionId>,
-    pub target: Target,
-    pub vars: Variables,
-}
-
-/// The final state of a cell, written once when it ends.
-#[derive(Debug, Clone)]
-pub struct CellOutcome {
-    pub messages: Vec<Message>,
-    pub output: String,
-    pub status: CellStatus,
-    pub error: Option<String>,
-    pub timing: Timing,
-    pub usage: Usage,
-    /// The token counts are estimates (the provider reported none).
-    pub usage_estimated: bool,
-    /// The answer came from the response cache.
-    pub cached: bool,
-    /// US dollars; `None` when the model has no price.
-    pub cost_usd: Option<f64>,
-    /// When the request started; `None` keeps what the row holds.
-    pub started_at: Option<String>,
-    /// When the cell ended (the save may come a little later); `None`: when saved.
-    pub finished_at: Option<String>,
 }
 
 /// A finished cell for [`Store::finish_cells`]: its final state, and the response
@@ -148,7 +128,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 5;
+    pub const SCHEMA_VERSION: u32 = 6;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -22,10 +22,10 @@ fn provider_row(row: &Row<'_>) -> rusqlite::Result<ProviderConfig> {
     let kind: String = row.get(2)?;
     // Stored as the serde name, so the same text as in the UI and config files.
     let kind = ProviderKind::parse(&kind)
-        .ok_or_else(|| bad_value(2, format!("unknown provider kind `{kind}`")))?;
+        .ok_or_else(|| bad_value(row, 2, format!("unknown provider kind `{kind}`")))?;
     let settings: String = row.get(4)?;
     let settings: Settings = serde_json::from_str(&settings)
-        .map_err(|e| bad_value(4, format!("unreadable provider settings: {e}")))?;
+        .map_err(|e| bad_value(row, 4, format!("unreadable provider settings: {e}")))?;
     Ok(ProviderConfig {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -123,9 +123,14 @@ impl Store {
                 )
                 .optional()?;
             match value {
-                Some(json) => serde_json::from_str(&json)
-                    .map(Some)
-                    .map_err(|e| bad_value(0, format!("unreadable default target: {e}")).into()),
+                Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        format!("unreadable default target: {e}").into(),
+                    )
+                    .into()
+                }),
                 None => Ok(None),
             }
         })

@@ -2,7 +2,7 @@
 
 use crate::prompts::require_prompt;
 use crate::util::{bad_value, json_col, not_found, now, to_json};
-use crate::{CachedResponse, CellOutcome, FinishedCell, NewCell, Result, Store};
+use crate::{CachedResponse, CellPos, FinishedCell, Result, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 use whetstone_model::*;
@@ -10,47 +10,57 @@ use whetstone_model::*;
 /// Why a cell left unfinished by a process that stopped is marked as an error.
 pub const INTERRUPTED: &str = "interrupted: Whetstone stopped before this cell finished";
 
-const CELL_COLUMNS: &str = "c.id, c.run_id, c.pane, c.case_index, c.sample, c.version_id, \
-     v.number, c.target, c.vars, c.messages, c.output, c.status, c.error, c.ttft_ms, c.total_ms, \
-     c.input_tokens, c.output_tokens, c.started_at, c.finished_at, c.cached, c.usage_estimated, c.cost_usd";
+const CELL_COLUMNS: &str = "c.id, c.run_id, c.variant, c.case_index, c.case_id, c.sample, \
+     c.version_id, v.number AS version_number, c.target, c.vars, c.messages, c.output, c.status, \
+     c.error, c.ttft_ms, c.total_ms, c.input_tokens, c.output_tokens, c.started_at, c.finished_at, \
+     c.cached, c.usage_estimated, c.cost_usd";
 
 fn cell_row(row: &Row<'_>) -> rusqlite::Result<Cell> {
-    let status: String = row.get(11)?;
     Ok(Cell {
-        id: row.get(0)?,
-        run_id: row.get(1)?,
-        pane: row.get(2)?,
-        case_index: row.get(3)?,
-        sample: row.get(4)?,
-        version_id: row.get(5)?,
-        version_number: row.get(6)?,
-        target: json_col(row, 7)?,
-        vars: json_col(row, 8)?,
-        messages: json_col(row, 9)?,
-        output: row.get(10)?,
-        status: CellStatus::parse(&status)
-            .ok_or_else(|| bad_value(11, format!("unknown cell status `{status}`")))?,
-        error: row.get(12)?,
-        timing: Timing {
-            ttft_ms: row.get(13)?,
-            total_ms: row.get(14)?,
+        plan: CellPlan {
+            id: row.get("id")?,
+            run_id: row.get("run_id")?,
+            variant: row.get("variant")?,
+            case_index: row.get("case_index")?,
+            case_id: row.get("case_id")?,
+            sample: row.get("sample")?,
+            version_id: row.get("version_id")?,
+            version_number: row.get("version_number")?,
+            target: json_col(row, "target")?,
+            vars: json_col(row, "vars")?,
         },
-        usage: Usage {
-            input_tokens: row.get(15)?,
-            output_tokens: row.get(16)?,
+        outcome: CellOutcome {
+            messages: json_col(row, "messages")?,
+            output: row.get("output")?,
+            status: cell_status(row)?,
+            error: row.get("error")?,
+            timing: Timing {
+                ttft_ms: row.get("ttft_ms")?,
+                total_ms: row.get("total_ms")?,
+            },
+            usage: Usage {
+                input_tokens: row.get("input_tokens")?,
+                output_tokens: row.get("output_tokens")?,
+            },
+            usage_estimated: row.get("usage_estimated")?,
+            cached: row.get("cached")?,
+            cost_usd: row.get("cost_usd")?,
+            started_at: row.get("started_at")?,
+            finished_at: row.get("finished_at")?,
         },
-        started_at: row.get(17)?,
-        finished_at: row.get(18)?,
-        cached: row.get(19)?,
-        usage_estimated: row.get(20)?,
-        cost_usd: row.get(21)?,
     })
 }
 
-fn run_status(row: &Row<'_>, idx: usize) -> rusqlite::Result<RunStatus> {
-    let status: String = row.get(idx)?;
+fn cell_status(row: &Row<'_>) -> rusqlite::Result<CellStatus> {
+    let status: String = row.get("status")?;
+    CellStatus::parse(&status)
+        .ok_or_else(|| bad_value(row, "status", format!("unknown cell status `{status}`")))
+}
+
+fn run_status(row: &Row<'_>) -> rusqlite::Result<RunStatus> {
+    let status: String = row.get("status")?;
     RunStatus::parse(&status)
-        .ok_or_else(|| bad_value(idx, format!("unknown run status `{status}`")))
+        .ok_or_else(|| bad_value(row, "status", format!("unknown run status `{status}`")))
 }
 
 fn load_cell(tx: &Connection, id: CellId) -> Result<Cell> {
@@ -71,13 +81,13 @@ fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
             [id],
             |r| {
                 Ok(Run {
-                    id: r.get(0)?,
-                    prompt_id: r.get(1)?,
-                    spec: json_col(r, 2)?,
-                    status: run_status(r, 3)?,
+                    id: r.get("id")?,
+                    prompt_id: r.get("prompt_id")?,
+                    spec: json_col(r, "spec")?,
+                    status: run_status(r)?,
                     cells: Vec::new(),
-                    created_at: r.get(4)?,
-                    finished_at: r.get(5)?,
+                    created_at: r.get("created_at")?,
+                    finished_at: r.get("finished_at")?,
                 })
             },
         )
@@ -87,12 +97,31 @@ fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
     };
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \
-         WHERE c.run_id = ?1 ORDER BY c.pane, c.case_index, c.sample"
+         WHERE c.run_id = ?1 ORDER BY c.variant, c.case_index, c.sample"
     ))?;
     run.cells = stmt
         .query_map([id], cell_row)?
         .collect::<rusqlite::Result<_>>()?;
     Ok(run)
+}
+
+/// The numbers of the versions a run's variants use.
+fn version_numbers(
+    tx: &Connection,
+    versions: &[Option<VersionId>],
+) -> Result<HashMap<VersionId, u32>> {
+    let mut numbers = HashMap::new();
+    for id in versions.iter().flatten() {
+        if let Some(n) = tx
+            .query_row("SELECT number FROM versions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            numbers.insert(*id, n);
+        }
+    }
+    Ok(numbers)
 }
 
 fn finish_one(tx: &Connection, cell: CellId, outcome: &CellOutcome) -> Result<Cell> {
@@ -143,24 +172,26 @@ fn put_cached(tx: &Connection, key: &str, response: &CachedResponse) -> Result<(
     Ok(())
 }
 
-/// The distinct models of the panes, in pane order.
-fn pane_models(spec: &RunSpec) -> Vec<String> {
+/// The distinct models of the variants, in variant order.
+fn variant_models(spec: &RunSpec) -> Vec<String> {
     let mut models: Vec<String> = Vec::new();
-    for pane in &spec.panes {
-        if !models.contains(&pane.target.model) {
-            models.push(pane.target.model.clone());
+    for variant in &spec.variants {
+        if !models.contains(&variant.target.model) {
+            models.push(variant.target.model.clone());
         }
     }
     models
 }
 
 impl Store {
-    /// Creates the run (status `running`) and its pending cells in one transaction;
-    /// the run with its cells ordered by (pane, case_index, sample).
+    /// Creates the run (status `running`) and its pending cells in one transaction.
+    /// `versions[i]` is the version variant `i` runs (`None`: a draft). The run's
+    /// cells come back in the order of `cells`, so the caller can pair them up.
     pub fn create_run(
         &self,
         spec: &RunSpec,
-        cells: impl IntoIterator<Item = NewCell>,
+        versions: &[Option<VersionId>],
+        cells: &[CellPos],
     ) -> Result<Run> {
         let spec_json = to_json(spec)?;
         self.write(|tx| {
@@ -176,63 +207,58 @@ impl Store {
                 ],
             )?;
             let run_id = tx.last_insert_rowid();
+            let numbers = version_numbers(tx, versions)?;
+            // Each variant's target and each case's values are encoded once.
+            let targets = (spec.variants.iter())
+                .map(|v| to_json(&v.target))
+                .collect::<Result<Vec<_>>>()?;
+            let vars = (spec.cases.iter())
+                .map(|c| to_json(&c.vars))
+                .collect::<Result<Vec<_>>>()?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO cells (run_id, pane, case_index, sample, version_id, target, vars, \
-                 status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO cells (run_id, variant, case_index, case_id, sample, version_id, \
+                 target, vars, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            let mut numbers: HashMap<VersionId, Option<u32>> = HashMap::new();
-            let mut pending = Vec::new();
             // The cells are built from what was written, not read back: a run of
             // thousands of cells would otherwise parse every row it just wrote.
-            for cell in cells {
+            let mut pending = Vec::with_capacity(cells.len());
+            for pos in cells {
+                let (v, c) = (pos.variant as usize, pos.case as usize);
+                let (Some(variant), Some(case)) = (spec.variants.get(v), spec.cases.get(c)) else {
+                    return Err(StoreError::Invalid(format!(
+                        "cell {pos:?} is outside the run's {} variants and {} cases",
+                        spec.variants.len(),
+                        spec.cases.len()
+                    )));
+                };
+                let version_id = versions.get(v).copied().flatten();
                 insert.execute(params![
                     run_id,
-                    cell.pane,
-                    cell.case_index,
-                    cell.sample,
-                    cell.version_id,
-                    to_json(&cell.target)?,
-                    to_json(&cell.vars)?,
+                    pos.variant,
+                    pos.case,
+                    case.id,
+                    pos.sample,
+                    version_id,
+                    targets[v],
+                    vars[c],
                     CellStatus::Pending.as_str(),
                 ])?;
-                let version_number = match cell.version_id {
-                    Some(id) => match numbers.get(&id) {
-                        Some(n) => *n,
-                        None => {
-                            let n = tx
-                                .query_row("SELECT number FROM versions WHERE id = ?1", [id], |r| {
-                                    r.get(0)
-                                })
-                                .optional()?;
-                            *numbers.entry(id).or_insert(n)
-                        }
-                    },
-                    None => None,
-                };
                 pending.push(Cell {
-                    id: tx.last_insert_rowid(),
-                    run_id,
-                    pane: cell.pane,
-                    case_index: cell.case_index,
-                    sample: cell.sample,
-                    version_id: cell.version_id,
-                    version_number,
-                    target: cell.target,
-                    vars: cell.vars,
-                    messages: Vec::new(),
-                    output: String::new(),
-                    status: CellStatus::Pending,
-                    error: None,
-                    timing: Timing::default(),
-                    usage: Usage::default(),
-                    usage_estimated: false,
-                    cached: false,
-                    cost_usd: None,
-                    started_at: None,
-                    finished_at: None,
+                    plan: CellPlan {
+                        id: tx.last_insert_rowid(),
+                        run_id,
+                        variant: pos.variant,
+                        case_index: pos.case,
+                        case_id: case.id.clone(),
+                        sample: pos.sample,
+                        version_id,
+                        version_number: version_id.and_then(|id| numbers.get(&id).copied()),
+                        target: variant.target.clone(),
+                        vars: case.vars.clone(),
+                    },
+                    outcome: CellOutcome::default(),
                 });
             }
-            pending.sort_by_key(|c| (c.pane, c.case_index, c.sample));
             Ok(Run {
                 id: run_id,
                 prompt_id: spec.prompt_id,
@@ -305,22 +331,23 @@ impl Store {
             require_prompt(tx, prompt)?;
             let mut stmt = tx.prepare_cached(
                 "SELECT r.id, r.prompt_id, r.status, r.spec, r.created_at, \
-                 (SELECT count(*) FROM cells c WHERE c.run_id = r.id), \
+                 (SELECT count(*) FROM cells c WHERE c.run_id = r.id) AS cell_count, \
                  (SELECT count(*) FROM cells c WHERE c.run_id = r.id AND c.status = ?3) \
+                 AS ok_count \
                  FROM runs r WHERE r.prompt_id = ?1 \
                  ORDER BY r.created_at DESC, r.id DESC LIMIT ?2",
             )?;
             let runs = stmt
                 .query_map(params![prompt, limit, CellStatus::Ok.as_str()], |r| {
-                    let spec: RunSpec = json_col(r, 3)?;
+                    let spec: RunSpec = json_col(r, "spec")?;
                     Ok(RunSummary {
-                        id: r.get(0)?,
-                        prompt_id: r.get(1)?,
-                        status: run_status(r, 2)?,
-                        cell_count: r.get(5)?,
-                        ok_count: r.get(6)?,
-                        models: pane_models(&spec),
-                        created_at: r.get(4)?,
+                        id: r.get("id")?,
+                        prompt_id: r.get("prompt_id")?,
+                        status: run_status(r)?,
+                        cell_count: r.get("cell_count")?,
+                        ok_count: r.get("ok_count")?,
+                        models: variant_models(&spec),
+                        created_at: r.get("created_at")?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -328,7 +355,7 @@ impl Store {
         })
     }
 
-    /// A run with its cells ordered by (pane, case_index, sample).
+    /// A run with its cells ordered by (variant, case_index, sample).
     pub fn get_run(&self, id: RunId) -> Result<Run> {
         self.read(|tx| load_run(tx, id))
     }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_response_cache.sql"),
     include_str!("migrations/0004_app_settings.sql"),
     include_str!("migrations/0005_prices.sql"),
+    include_str!("migrations/0006_variants.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == Store::SCHEMA_VERSION as usize);

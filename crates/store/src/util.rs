@@ -2,7 +2,7 @@
 
 use crate::{Result, Store};
 use rusqlite::types::Type;
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, Row, RowIndex};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -29,8 +29,31 @@ impl std::fmt::Display for BadValue {
 
 impl std::error::Error for BadValue {}
 
-pub(crate) fn bad_value(idx: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(BadValue(what)))
+/// A column value this build cannot read back; `column` is its index or name.
+pub(crate) fn bad_value(row: &Row<'_>, column: impl ColumnRef, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column.index_in(row),
+        Type::Text,
+        Box::new(BadValue(what)),
+    )
+}
+
+/// A column given by index or by name.
+pub(crate) trait ColumnRef: RowIndex + Copy {
+    /// Its index, for error reports.
+    fn index_in(self, row: &Row<'_>) -> usize;
+}
+
+impl ColumnRef for usize {
+    fn index_in(self, _: &Row<'_>) -> usize {
+        self
+    }
+}
+
+impl ColumnRef for &str {
+    fn index_in(self, row: &Row<'_>) -> usize {
+        row.as_ref().column_index(self).unwrap_or_default()
+    }
 }
 
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
@@ -39,10 +62,14 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 }
 
 /// Reads a JSON text column into `T`.
-pub(crate) fn json_col<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+pub(crate) fn json_col<T: DeserializeOwned>(
+    row: &Row<'_>,
+    column: impl ColumnRef,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column.index_in(row), Type::Text, Box::new(e))
+    })
 }
 
 /// Reads a nullable JSON text column into `Option<T>`.

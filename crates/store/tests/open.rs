@@ -53,32 +53,38 @@ fn the_store_connection_enforces_foreign_keys() {
         .create_run(
             &RunSpec {
                 prompt_id: 12345,
-                panes: vec![],
+                variants: vec![],
                 cases: vec![],
                 samples: 1,
                 use_cache: true,
             },
-            [],
+            &[],
+            &[],
         )
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
     let p = lib.store.create_prompt("p", "").unwrap();
     let spec = RunSpec {
         prompt_id: p.id,
-        panes: vec![],
-        cases: vec![],
+        variants: vec![Variant {
+            source: TemplateSource::Version {
+                version_id: 999_999,
+            },
+            target: target("echo", "echo"),
+        }],
+        cases: vec![TestCase::default()],
         samples: 1,
         use_cache: true,
     };
-    let cell = whetstone_store::NewCell {
-        pane: 0,
-        case_index: 0,
+    let cell = whetstone_store::CellPos {
+        variant: 0,
+        case: 0,
         sample: 0,
-        version_id: Some(999_999),
-        target: target("echo", "echo"),
-        vars: Default::default(),
     };
-    let err = lib.store.create_run(&spec, [cell]).unwrap_err();
+    let err = lib
+        .store
+        .create_run(&spec, &[Some(999_999)], &[cell])
+        .unwrap_err();
     assert!(
         matches!(&err, StoreError::Sqlite(e) if e.to_string().contains("FOREIGN KEY")),
         "{err}"
@@ -451,6 +457,47 @@ fn a_schema_1_library_migrates_forward_keeping_its_providers() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, Store::SCHEMA_VERSION);
+}
+
+#[test]
+fn a_run_saved_with_panes_reads_back_with_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite3");
+    {
+        // A schema-5 library holding a run of one pane, as that release wrote it.
+        let conn = raw(&path);
+        for script in [
+            include_str!("../src/migrations/0001_initial.sql"),
+            include_str!("../src/migrations/0002_provider_settings.sql"),
+            include_str!("../src/migrations/0003_response_cache.sql"),
+            include_str!("../src/migrations/0004_app_settings.sql"),
+            include_str!("../src/migrations/0005_prices.sql"),
+        ] {
+            conn.execute_batch(script).unwrap();
+        }
+        conn.pragma_update(None, "application_id", Store::APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO prompts (id, name, draft, created_at, updated_at)
+               VALUES (1, 'p', 'user: hi', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+               INSERT INTO runs (id, prompt_id, spec, status, created_at) VALUES (7, 1,
+                 '{"prompt_id":1,"panes":[{"source":{"kind":"draft","prompt_id":1,"template":"user: hi"},"target":{"provider":"echo","model":"echo","params":{"temperature":null,"top_p":null,"max_tokens":null,"seed":null,"stop":[]}}}],"cases":[{"vars":{"x":"1"}}],"samples":1,"use_cache":true}',
+                 'done', '2026-01-01T00:00:01.000Z');
+               INSERT INTO cells (run_id, pane, case_index, sample, target, vars, output, status)
+                 VALUES (7, 0, 0, 0, '{"provider":"echo","model":"echo"}', '{"x":"1"}', 'hi', 'ok');"#,
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let run = store.get_run(7).unwrap();
+    assert_eq!(run.spec.variants.len(), 1);
+    assert_eq!(run.spec.variants[0].target.model, "echo");
+    assert_eq!(run.spec.cases[0].vars["x"], "1");
+    let cell = &run.cells[0];
+    assert_eq!((cell.plan.variant, cell.plan.case_id.as_str()), (0, ""));
+    assert_eq!(cell.outcome.output, "hi");
+    assert_eq!(store.list_runs(1, 10).unwrap()[0].models, ["echo"]);
 }
 
 #[test]

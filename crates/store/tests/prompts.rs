@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use whetstone_model::*;
-use whetstone_store::{NewCell, StoreError};
+use whetstone_store::{CellPos, StoreError};
 
 #[test]
 fn create_trims_the_name_and_stores_the_draft() {
@@ -183,12 +183,13 @@ fn duplicate_copies_draft_versions_and_labels_but_not_runs() {
     s.create_run(
         &RunSpec {
             prompt_id: p.id,
-            panes: vec![],
+            variants: vec![],
             cases: vec![],
             samples: 1,
             use_cache: true,
         },
-        [],
+        &[],
+        &[],
     )
     .unwrap();
 
@@ -264,20 +265,20 @@ fn delete_cascades_to_versions_labels_runs_and_cells() {
     s.set_label(p.id, "production", v.id).unwrap();
     let spec = RunSpec {
         prompt_id: p.id,
-        panes: vec![],
+        variants: vec![Variant {
+            source: TemplateSource::Version { version_id: v.id },
+            target: target("echo", "echo"),
+        }],
         cases: vec![TestCase::default()],
         samples: 1,
         use_cache: true,
     };
-    let cell = NewCell {
-        pane: 0,
-        case_index: 0,
+    let cell = CellPos {
+        variant: 0,
+        case: 0,
         sample: 0,
-        version_id: Some(v.id),
-        target: target("echo", "echo"),
-        vars: Default::default(),
     };
-    let run = s.create_run(&spec, [cell]).unwrap();
+    let run = s.create_run(&spec, &[Some(v.id)], &[cell]).unwrap();
     assert_eq!(count(&lib.path, "cells"), 1);
 
     s.delete_prompt(p.id).unwrap();

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use whetstone_model::*;
-use whetstone_store::{CellOutcome, FinishedCell, INTERRUPTED, NewCell, StoreError};
+use whetstone_store::{CellPos, FinishedCell, INTERRUPTED, StoreError};
 
 /// Saves one finished cell.
 fn finish(
@@ -28,7 +28,7 @@ struct Fixture {
     spec: RunSpec,
 }
 
-/// A prompt with one version and a spec of two panes (v1 on gemma3, the draft on
+/// A prompt with one version and a spec of two variants (v1 on gemma3, the draft on
 /// llama3.2) over two cases.
 fn fixture() -> Fixture {
     let lib = library();
@@ -51,15 +51,15 @@ fn fixture() -> Fixture {
     };
     let spec = RunSpec {
         prompt_id: prompt.id,
-        panes: vec![
-            Pane {
-                source: PaneSource::Version {
+        variants: vec![
+            Variant {
+                source: TemplateSource::Version {
                     version_id: version.id,
                 },
                 target: gemma,
             },
-            Pane {
-                source: PaneSource::Draft {
+            Variant {
+                source: TemplateSource::Draft {
                     prompt_id: prompt.id,
                     template: "user: {{q}}?".into(),
                 },
@@ -68,10 +68,12 @@ fn fixture() -> Fixture {
         ],
         cases: vec![
             TestCase {
+                id: "why".into(),
                 vars: [("q".to_string(), json!("why"))].into(),
                 ..TestCase::default()
             },
             TestCase {
+                id: "nested".into(),
                 vars: [("q".to_string(), json!({"nested": [1, 2.5, null, "x"]}))].into(),
                 ..TestCase::default()
             },
@@ -87,32 +89,87 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The cells of `spec`, created in a scrambled order to check `get_run` sorts them.
-fn cells_of(spec: &RunSpec) -> Vec<NewCell> {
+/// The versions of `spec`'s variants, as `create_run` takes them.
+fn versions_of(spec: &RunSpec) -> Vec<Option<VersionId>> {
+    (spec.variants.iter())
+        .map(|v| match v.source {
+            TemplateSource::Version { version_id } => Some(version_id),
+            TemplateSource::Draft { .. } => None,
+        })
+        .collect()
+}
+
+/// The cells of `spec`, in a scrambled order (cases and variants reversed) to
+/// check that `get_run` sorts them.
+fn cells_of(spec: &RunSpec) -> Vec<CellPos> {
     let mut cells = Vec::new();
-    for (case_index, case) in spec.cases.iter().enumerate().rev() {
-        for (pane, p) in spec.panes.iter().enumerate().rev() {
-            cells.push(NewCell {
-                pane: pane as u32,
-                case_index: case_index as u32,
+    for case in (0..spec.cases.len() as u32).rev() {
+        for variant in (0..spec.variants.len() as u32).rev() {
+            cells.push(CellPos {
+                variant,
+                case,
                 sample: 0,
-                version_id: match p.source {
-                    PaneSource::Version { version_id } => Some(version_id),
-                    PaneSource::Draft { .. } => None,
-                },
-                target: p.target.clone(),
-                vars: case.vars.clone(),
             });
         }
     }
     cells
 }
 
+/// Creates a run of `cells`; its cells as `get_run` orders them.
+fn create(
+    s: &whetstone_store::Store,
+    spec: &RunSpec,
+    cells: &[CellPos],
+) -> Result<Run, StoreError> {
+    let mut run = s.create_run(spec, &versions_of(spec), cells)?;
+    run.cells
+        .sort_by_key(|c| (c.plan.variant, c.plan.case_index, c.plan.sample));
+    Ok(run)
+}
+
+#[test]
+fn create_run_returns_the_cells_in_the_order_given() {
+    let f = fixture();
+    let s = &f.lib.store;
+    let cells = cells_of(&f.spec);
+    let run = s
+        .create_run(&f.spec, &versions_of(&f.spec), &cells)
+        .unwrap();
+    let order: Vec<CellPos> = (run.cells.iter())
+        .map(|c| CellPos {
+            variant: c.plan.variant,
+            case: c.plan.case_index,
+            sample: c.plan.sample,
+        })
+        .collect();
+    assert_eq!(order, cells);
+    // Each cell carries its case's id and values and its variant's target.
+    for cell in &run.cells {
+        let case = &f.spec.cases[cell.plan.case_index as usize];
+        assert_eq!(
+            (&cell.plan.case_id, &cell.plan.vars),
+            (&case.id, &case.vars)
+        );
+    }
+    let outside = CellPos {
+        variant: 2,
+        case: 0,
+        sample: 0,
+    };
+    let err = s
+        .create_run(&f.spec, &versions_of(&f.spec), &[outside])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("outside the run's 2 variants"),
+        "{err}"
+    );
+}
+
 #[test]
 fn create_run_writes_the_run_and_pending_cells() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let run = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
     assert_eq!(run.prompt_id, f.prompt.id);
     assert_eq!(run.spec, f.spec);
     assert_eq!(run.status, RunStatus::Running);
@@ -121,25 +178,34 @@ fn create_run_writes_the_run_and_pending_cells() {
     let order: Vec<(u32, u32, u32)> = run
         .cells
         .iter()
-        .map(|c| (c.pane, c.case_index, c.sample))
+        .map(|c| (c.plan.variant, c.plan.case_index, c.plan.sample))
         .collect();
     assert_eq!(order, [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 0)]);
     for cell in &run.cells {
-        assert_eq!(cell.run_id, run.id);
-        assert_eq!(cell.status, CellStatus::Pending);
-        assert!(cell.messages.is_empty() && cell.output.is_empty());
-        assert_eq!(cell.error, None);
-        assert_eq!(cell.timing, Timing::default());
-        assert_eq!(cell.usage, Usage::default());
-        assert_eq!((&cell.started_at, &cell.finished_at), (&None, &None));
-        assert_eq!(cell.target, f.spec.panes[cell.pane as usize].target);
-        assert_eq!(cell.vars, f.spec.cases[cell.case_index as usize].vars);
+        assert_eq!(cell.plan.run_id, run.id);
+        assert_eq!(cell.outcome.status, CellStatus::Pending);
+        assert!(cell.outcome.messages.is_empty() && cell.outcome.output.is_empty());
+        assert_eq!(cell.outcome.error, None);
+        assert_eq!(cell.outcome.timing, Timing::default());
+        assert_eq!(cell.outcome.usage, Usage::default());
+        assert_eq!(
+            (&cell.outcome.started_at, &cell.outcome.finished_at),
+            (&None, &None)
+        );
+        assert_eq!(
+            cell.plan.target,
+            f.spec.variants[cell.plan.variant as usize].target
+        );
+        assert_eq!(
+            cell.plan.vars,
+            f.spec.cases[cell.plan.case_index as usize].vars
+        );
     }
     // The version number comes from the versions table; draft cells have none.
-    assert_eq!(run.cells[0].version_id, Some(f.version.id));
-    assert_eq!(run.cells[0].version_number, Some(1));
-    assert_eq!(run.cells[2].version_id, None);
-    assert_eq!(run.cells[2].version_number, None);
+    assert_eq!(run.cells[0].plan.version_id, Some(f.version.id));
+    assert_eq!(run.cells[0].plan.version_number, Some(1));
+    assert_eq!(run.cells[2].plan.version_id, None);
+    assert_eq!(run.cells[2].plan.version_number, None);
     // Built in memory as the rows were written: the same as reading them back.
     assert_eq!(s.get_run(run.id).unwrap(), run);
 
@@ -154,7 +220,7 @@ fn create_run_writes_the_run_and_pending_cells() {
 fn cells_round_trip_every_field() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let run = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
     let first = &run.cells[1];
 
     let outcome = CellOutcome {
@@ -185,22 +251,29 @@ fn cells_round_trip_every_field() {
         started_at: Some("2025-02-03T04:05:06.789Z".into()),
         finished_at: None,
     };
-    let done = finish(s, first.id, &outcome).unwrap();
-    assert!(done.usage_estimated && done.cached);
-    assert_eq!(done.id, first.id);
-    assert_eq!(done.messages, outcome.messages);
-    assert_eq!(done.output, outcome.output);
-    assert_eq!(done.status, CellStatus::Ok);
-    assert_eq!(done.error, None);
-    assert_eq!(done.timing, outcome.timing);
-    assert_eq!(done.usage, outcome.usage);
-    assert_eq!(done.cost_usd, Some(0.000_125));
-    assert_eq!(done.started_at.as_deref(), Some("2025-02-03T04:05:06.789Z"));
-    let finished_at = done.finished_at.clone().expect("saving stamps the time");
+    let done = finish(s, first.plan.id, &outcome).unwrap();
+    assert!(done.outcome.usage_estimated && done.outcome.cached);
+    assert_eq!(done.plan.id, first.plan.id);
+    assert_eq!(done.outcome.messages, outcome.messages);
+    assert_eq!(done.outcome.output, outcome.output);
+    assert_eq!(done.outcome.status, CellStatus::Ok);
+    assert_eq!(done.outcome.error, None);
+    assert_eq!(done.outcome.timing, outcome.timing);
+    assert_eq!(done.outcome.usage, outcome.usage);
+    assert_eq!(done.outcome.cost_usd, Some(0.000_125));
+    assert_eq!(
+        done.outcome.started_at.as_deref(),
+        Some("2025-02-03T04:05:06.789Z")
+    );
+    let finished_at = done
+        .outcome
+        .finished_at
+        .clone()
+        .expect("saving stamps the time");
     assert!(finished_at.ends_with('Z') && finished_at >= run.created_at);
-    assert_eq!(done.target, first.target);
-    assert_eq!(done.vars, first.vars);
-    assert_eq!(done.version_number, first.version_number);
+    assert_eq!(done.plan.target, first.plan.target);
+    assert_eq!(done.plan.vars, first.plan.vars);
+    assert_eq!(done.plan.version_number, first.plan.version_number);
 
     let failed = CellOutcome {
         messages: vec![],
@@ -218,15 +291,15 @@ fn cells_round_trip_every_field() {
         started_at: Some("2025-02-03T04:05:07.000Z".into()),
         finished_at: Some("2025-02-03T04:05:07.005Z".into()),
     };
-    let partial = finish(s, run.cells[2].id, &failed).unwrap();
-    assert_eq!(partial.status, CellStatus::Partial);
-    assert_eq!(partial.error.as_deref(), Some("connection reset"));
-    assert_eq!(partial.output, "half an ans");
-    assert_eq!(partial.timing, failed.timing);
-    assert_eq!(partial.usage, Usage::default());
-    assert_eq!(partial.started_at, failed.started_at);
+    let partial = finish(s, run.cells[2].plan.id, &failed).unwrap();
+    assert_eq!(partial.outcome.status, CellStatus::Partial);
+    assert_eq!(partial.outcome.error.as_deref(), Some("connection reset"));
+    assert_eq!(partial.outcome.output, "half an ans");
+    assert_eq!(partial.outcome.timing, failed.timing);
+    assert_eq!(partial.outcome.usage, Usage::default());
+    assert_eq!(partial.outcome.started_at, failed.started_at);
     assert_eq!(
-        partial.finished_at, failed.finished_at,
+        partial.outcome.finished_at, failed.finished_at,
         "the outcome's end is kept"
     );
 
@@ -234,7 +307,7 @@ fn cells_round_trip_every_field() {
     let reread = s.get_run(run.id).unwrap();
     assert_eq!(reread.cells[1], done);
     assert_eq!(reread.cells[2], partial);
-    assert_eq!(reread.cells[0].status, CellStatus::Pending);
+    assert_eq!(reread.cells[0].outcome.status, CellStatus::Pending);
 
     assert!(matches!(
         finish(s, 9999, &outcome),
@@ -246,7 +319,7 @@ fn cells_round_trip_every_field() {
 fn finish_run_sets_status_and_time() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let run = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
     s.finish_run(run.id, RunStatus::Cancelled).unwrap();
     let got = s.get_run(run.id).unwrap();
     assert_eq!(got.status, RunStatus::Cancelled);
@@ -282,19 +355,17 @@ fn list_runs_summarises_newest_first() {
         )
         .unwrap()
     };
-    let first = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
-    ok(s, first.cells[0].id);
-    ok(s, first.cells[3].id);
+    let first = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
+    ok(s, first.cells[0].plan.id);
+    ok(s, first.cells[3].plan.id);
     s.finish_run(first.id, RunStatus::Done).unwrap();
     tick();
-    // Same model twice, then another: models are distinct, in pane order.
+    // Same model twice, then another: models are distinct, in variant order.
     let mut spec = f.spec.clone();
-    spec.panes.insert(0, spec.panes[1].clone());
-    let second = s
-        .create_run(&spec, cells_of(&spec).into_iter().take(1))
-        .unwrap();
+    spec.variants.insert(0, spec.variants[1].clone());
+    let second = create(s, &spec, &cells_of(&spec)[..1]).unwrap();
     tick();
-    let third = s.create_run(&f.spec, []).unwrap();
+    let third = create(s, &f.spec, &[]).unwrap();
 
     let runs = s.list_runs(f.prompt.id, 10).unwrap();
     let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
@@ -336,12 +407,12 @@ fn samples_are_ordered_within_a_case() {
     spec.samples = 3;
     let mut cells = Vec::new();
     for sample in [2, 0, 1] {
-        let mut c = cells_of(&spec).remove(3); // pane 0, case 0
+        let mut c = cells_of(&spec).remove(3); // variant 0, case 0
         c.sample = sample;
         cells.push(c);
     }
-    let run = s.create_run(&spec, cells.clone()).unwrap();
-    let samples: Vec<u32> = run.cells.iter().map(|c| c.sample).collect();
+    let run = create(s, &spec, &cells).unwrap();
+    let samples: Vec<u32> = run.cells.iter().map(|c| c.plan.sample).collect();
     assert_eq!(samples, [0, 1, 2]);
     assert_eq!(s.get_run(run.id).unwrap().spec.samples, 3);
 }
@@ -350,10 +421,10 @@ fn samples_are_ordered_within_a_case() {
 fn interrupted_runs_are_closed() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let run = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
     let finished = finish(
         s,
-        run.cells[1].id,
+        run.cells[1].plan.id,
         &CellOutcome {
             messages: vec![],
             output: "fine".into(),
@@ -369,7 +440,7 @@ fn interrupted_runs_are_closed() {
         },
     )
     .unwrap();
-    let done_run = s.create_run(&f.spec, []).unwrap();
+    let done_run = create(s, &f.spec, &[]).unwrap();
     s.finish_run(done_run.id, RunStatus::Done).unwrap();
 
     assert_eq!(s.close_interrupted_runs().unwrap(), 1);
@@ -381,9 +452,9 @@ fn interrupted_runs_are_closed() {
         "finished cells are kept as they are"
     );
     for i in [0, 2, 3] {
-        assert_eq!(got.cells[i].status, CellStatus::Error);
-        assert_eq!(got.cells[i].error.as_deref(), Some(INTERRUPTED));
-        assert!(got.cells[i].finished_at.is_some());
+        assert_eq!(got.cells[i].outcome.status, CellStatus::Error);
+        assert_eq!(got.cells[i].outcome.error.as_deref(), Some(INTERRUPTED));
+        assert!(got.cells[i].outcome.finished_at.is_some());
     }
     assert_eq!(s.get_run(done_run.id).unwrap().status, RunStatus::Done);
     assert_eq!(s.close_interrupted_runs().unwrap(), 0);
@@ -393,7 +464,7 @@ fn interrupted_runs_are_closed() {
 fn finished_cells_are_saved_together_with_their_cached_answers() {
     let f = fixture();
     let s = &f.lib.store;
-    let run = s.create_run(&f.spec, cells_of(&f.spec)).unwrap();
+    let run = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
     let outcome = |output: &str| CellOutcome {
         messages: vec![Message {
             role: Role::User,
@@ -415,24 +486,27 @@ fn finished_cells_are_saved_together_with_their_cached_answers() {
     };
     let batch = [
         FinishedCell {
-            id: run.cells[0].id,
+            id: run.cells[0].plan.id,
             outcome: outcome("first"),
             cache_key: Some("k1".into()),
         },
         FinishedCell {
-            id: run.cells[1].id,
+            id: run.cells[1].plan.id,
             outcome: outcome("second"),
             cache_key: None,
         },
     ];
     let saved = s.finish_cells(&batch).unwrap();
     assert_eq!(
-        saved.iter().map(|c| c.output.as_str()).collect::<Vec<_>>(),
+        saved
+            .iter()
+            .map(|c| c.outcome.output.as_str())
+            .collect::<Vec<_>>(),
         ["first", "second"]
     );
     let reread = s.get_run(run.id).unwrap();
     assert_eq!(reread.cells[..2], saved[..]);
-    assert_eq!(reread.cells[2].status, CellStatus::Pending);
+    assert_eq!(reread.cells[2].outcome.status, CellStatus::Pending);
     let kept = s.cached_response("k1").unwrap().expect("kept");
     assert_eq!(
         (kept.output.as_str(), kept.usage),
@@ -442,7 +516,7 @@ fn finished_cells_are_saved_together_with_their_cached_answers() {
     // All or none: a cell that is gone fails the batch, and nothing of it is written.
     let gone = [
         FinishedCell {
-            id: run.cells[2].id,
+            id: run.cells[2].plan.id,
             outcome: outcome("third"),
             cache_key: Some("k2".into()),
         },
@@ -457,7 +531,7 @@ fn finished_cells_are_saved_together_with_their_cached_answers() {
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(
-        s.get_run(run.id).unwrap().cells[2].status,
+        s.get_run(run.id).unwrap().cells[2].outcome.status,
         CellStatus::Pending
     );
     assert_eq!(s.cached_response("k2").unwrap(), None);

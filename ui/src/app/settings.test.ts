@@ -1,23 +1,34 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { AppStore } from "./store.svelte";
-import { FakeBackend } from "../platform/fake";
-import type { ProviderConfig, Target } from "../ipc/bindings";
+import type { Backend, ProviderConfig, Target } from "../ipc/bindings";
+import { freshBackend, ownBridge } from "../test/bridge";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  localStorage.clear();
-});
-afterEach(() => vi.useRealTimers());
+beforeEach(() => localStorage.clear());
 
-async function started(options: ConstructorParameters<typeof FakeBackend>[0] = {}) {
-  const backend = new FakeBackend({ tickMs: 5, chunkChars: 50, ...options });
+/** The window with its settings open, on `backend` (a fresh library by default). */
+async function started(backend?: Backend) {
+  backend ??= await freshBackend();
   const store = new AppStore(backend);
-  const init = store.init();
-  await vi.runAllTimersAsync();
-  await init;
+  await store.init();
   store.openSettings();
-  await vi.runAllTimersAsync();
+  await vi.waitFor(() => expect(store.entriesLoaded && store.pricesLoaded).toBe(true));
   return { backend, store };
+}
+
+/** Points the library's Ollama at a port where nothing listens. */
+async function ollamaDown(backend: Backend): Promise<void> {
+  const ollama = (await backend.listProviders()).find((p) => p.id === "ollama")!;
+  await backend.updateProvider({ ...ollama, base_url: "http://127.0.0.1:9" });
+}
+
+/** Every file under `dir`, read whole. */
+function filesUnder(dir: string): { file: string; bytes: Buffer }[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? filesUnder(file) : [{ file, bytes: readFileSync(file) }];
+  });
 }
 
 const limits = { concurrency: null, requests_per_minute: null, tokens_per_minute: null, timeout_secs: null, max_retries: null };
@@ -56,7 +67,9 @@ describe("settings: providers", () => {
   });
 
   it("shows a connection test's models and latency, or the provider's error", async () => {
-    const { store } = await started({ ollamaDown: true });
+    const backend = await freshBackend();
+    await ollamaDown(backend);
+    const { store } = await started(backend);
     await store.testConnection("echo");
     const ok = store.connections.echo;
     expect(ok?.status).toBe("ok");
@@ -71,30 +84,34 @@ describe("settings: providers", () => {
 });
 
 describe("settings: keys", () => {
-  it("sets and deletes a key without the secret reaching the store or the fake", async () => {
-    const { store, backend } = await started();
-    await store.saveProvider(provider(), true);
-    const secret = "sk-ant-SECRET-0123456789";
-    expect(await store.setKey("anthropic", secret)).toBeNull();
-    expect(store.providerEntries.find((e) => e.config.id === "anthropic")?.key).toBe("set");
-    // Nothing the window or the fake keeps contains the text.
+  it("sets and deletes a key without the secret reaching the window's state or the library", async () => {
+    const { store } = await started();
+    const id = `anthropic-${Date.now()}`;
+    await store.saveProvider(provider({ id }), true);
+    const secret = `sk-ant-SECRET-${Date.now()}`;
+    expect(await store.setKey(id, secret)).toBeNull();
+    expect(store.providerEntries.find((e) => e.config.id === id)?.key).toBe("set");
+    // Nothing the window keeps, and no file of the library, contains the text.
     const kept = JSON.stringify({
       entries: store.providerEntries, providers: store.providers, toasts: store.toasts, connections: store.connections, models: store.models,
-      backend: Object.fromEntries(Object.entries(backend).map(([k, v]) => [k, v instanceof Set ? [...v] : v])),
     });
     expect(kept).not.toContain("SECRET");
+    for (const { file, bytes } of filesUnder((await store.backend.appStatus()).data_dir)) {
+      expect(bytes.includes(secret), file).toBe(false);
+    }
     expect(localStorage.length === 0 || !JSON.stringify({ ...localStorage }).includes("SECRET")).toBe(true);
 
-    await store.deleteKey("anthropic");
-    expect(store.providerEntries.find((e) => e.config.id === "anthropic")?.key).toBe("not_set");
+    await store.deleteKey(id);
+    expect(store.providerEntries.find((e) => e.config.id === id)?.key).toBe("not_set");
+    await store.removeProvider(id);
   });
 
   it("surfaces a missing keyring as an error and leaves the status alone", async () => {
-    const { store } = await started({ keyringDown: true });
+    const { store } = await started(await ownBridge([], { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" }));
     await store.saveProvider(provider(), true);
     expect(store.providerEntries.find((e) => e.config.id === "anthropic")?.key).toBe("unavailable");
     const err = await store.setKey("anthropic", "sk-ant-x");
-    expect(err?.code).toBe("keys");
+    expect(err?.code).toBe("keyring");
     expect(err?.message).toContain("keyring");
     expect(store.providerEntries.find((e) => e.config.id === "anthropic")?.key).toBe("unavailable");
     await store.deleteKey("anthropic");
@@ -120,15 +137,13 @@ describe("settings: default target", () => {
   });
 
   it("is read at startup, and a prompt's own target still wins", async () => {
-    const backend = new FakeBackend();
+    const backend = await freshBackend();
     await backend.setDefaultTarget(target("echo", "echo"));
     const own = await backend.createPrompt("Own target");
     await backend.saveDraft(own.id, own.draft, target("ollama", "gemma3:4b"));
     const plain = await backend.createPrompt("Plain");
     const store = new AppStore(backend);
-    const init = store.init();
-    await vi.runAllTimersAsync();
-    await init;
+    await store.init();
     expect(store.defaultTarget).toMatchObject({ provider: "echo", model: "echo" });
     await store.select(own.id);
     expect(store.panes[0].target).toMatchObject({ provider: "ollama", model: "gemma3:4b" });
@@ -139,10 +154,13 @@ describe("settings: default target", () => {
 
 describe("settings: prices", () => {
   it("loads the table with the settings, adds, edits and removes prices", async () => {
-    const { store } = await started({ seed: true });
+    const backend = await freshBackend();
+    await backend.addProvider(provider({ id: "openai", name: "OpenAI", kind: "openai" }));
+    await backend.setPrice({ provider: "openai", model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6 });
+    const { store } = await started(backend);
     expect(store.pricesLoaded).toBe(true);
     const seeded = store.prices.length;
-    expect(seeded).toBeGreaterThan(0);
+    expect(seeded).toBe(1);
 
     expect(await store.savePrice({ provider: "openai", model: "o4-mini", input_per_mtok: 1.1, output_per_mtok: 4.4 })).toBeNull();
     expect(store.prices.find((p) => p.model === "o4-mini")).toMatchObject({ input_per_mtok: 1.1, output_per_mtok: 4.4 });
@@ -160,13 +178,19 @@ describe("settings: prices", () => {
   it("returns the backend's refusal for the form, and saves nothing", async () => {
     const { store } = await started();
     const err = await store.savePrice({ provider: "echo", model: "echo", input_per_mtok: -1, output_per_mtok: 0 });
-    expect(err).toMatchObject({ code: "invalid" });
+    expect(err).toMatchObject({ code: "invalid", field: "input_per_mtok" });
     expect(err?.message).toContain("input price");
+    const empty = await store.savePrice({ provider: "echo", model: " ", input_per_mtok: 1, output_per_mtok: 1 });
+    expect(empty).toMatchObject({ code: "invalid", field: "model" });
     expect(store.prices).toEqual([]);
   });
 
   it("drops a removed provider's prices", async () => {
-    const { store } = await started({ seed: true });
+    const backend = await freshBackend();
+    await backend.addProvider(provider({ id: "openai", name: "OpenAI", kind: "openai", key: { kind: "none" } }));
+    await backend.setPrice({ provider: "openai", model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6 });
+    const { store } = await started(backend);
+    expect(store.prices).toHaveLength(1);
     await store.removeProvider("openai");
     expect(store.prices.filter((p) => p.provider === "openai")).toEqual([]);
   });

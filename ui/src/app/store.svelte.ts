@@ -5,6 +5,8 @@ import { toErrorReply } from "../platform/backend";
 import type {
   ConnectionTest,
   ErrorReply,
+  JsonValue,
+  KindInfo,
   Message,
   ModelInfo,
   Price,
@@ -31,7 +33,7 @@ import {
   isStoredPanes,
   newPaneKey,
   restorePanes,
-  toSpecPane,
+  toVariant,
   type PaneConfig,
   type StoredPane,
 } from "../run/panes";
@@ -75,6 +77,8 @@ export class AppStore {
   library = "";
 
   providers = $state<ProviderConfig[]>([]);
+  /** What the core says about each provider kind (defaults, whether it needs a key). */
+  kinds = $state<KindInfo[]>([]);
   models = $state<Record<string, ModelList>>({});
 
   prompts = $state<PromptSummary[]>([]);
@@ -150,13 +154,15 @@ export class AppStore {
         this.libraryError = status.library_error;
         return;
       }
-      const [providers, target] = await Promise.all([
+      const [providers, target, kinds] = await Promise.all([
         this.backend.listProviders(),
         // Not worth failing the window over: panes then start on the first provider.
         this.backend.defaultTarget().catch(() => null),
+        this.backend.providerKinds(),
         this.loadPrompts(),
       ]);
       this.providers = providers;
+      this.kinds = kinds;
       this.defaultTarget = target;
       for (const p of providers) void this.loadModels(p.id);
       const first = this.prompts[0];
@@ -212,7 +218,7 @@ export class AppStore {
       const [prompt, versions, runs] = await Promise.all([
         this.backend.getPrompt(id),
         this.backend.listVersions(id),
-        this.backend.listRuns(id),
+        this.backend.listRuns(id, null),
       ]);
       this.prompt = prompt;
       this.versions = versions;
@@ -358,8 +364,8 @@ export class AppStore {
     return names;
   }
 
-  private varsForRun(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  private varsForRun(): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
     for (const name of this.runVariables) out[name] = this.vars[name] ?? "";
     return out;
   }
@@ -535,8 +541,8 @@ export class AppStore {
     await this.draftSaver.flush();
     const spec: RunSpec = {
       prompt_id: promptId,
-      panes: this.panes.map((p) => toSpecPane($state.snapshot(p) as PaneConfig, promptId, this.draft)),
-      cases: [{ vars: this.varsForRun() }],
+      variants: this.panes.map((p) => toVariant($state.snapshot(p) as PaneConfig, promptId, this.draft)),
+      cases: [{ id: "", vars: this.varsForRun(), assertions: [] }],
       samples: 1,
       use_cache: true,
     };
@@ -586,7 +592,7 @@ export class AppStore {
   async refreshRuns(): Promise<void> {
     if (!this.prompt) return;
     try {
-      this.runs = await this.backend.listRuns(this.prompt.id);
+      this.runs = await this.backend.listRuns(this.prompt.id, null);
     } catch (e) {
       this.notifyError(e);
     }

@@ -1,5 +1,7 @@
 // Generated from the Rust types by `cargo xtask codegen`. Do not edit.
 
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
+
 export type Role = "system" | "user" | "assistant";
 
 export type Message = { role: Role, content: string, };
@@ -137,19 +139,67 @@ export type NewVersion = { template: string, default_target: Target | null, mess
 
 export type Label = { name: string, version_id: number, version_number: number, };
 
-export type PaneSource = { "kind": "version", version_id: number, } | { "kind": "draft", prompt_id: number, template: string, };
+export type TemplateSource = { "kind": "version", version_id: number, } | { "kind": "draft", prompt_id: number, template: string, };
 
-export type Pane = { source: PaneSource, target: Target, };
+export type Variant = { source: TemplateSource, target: Target, };
 
-export type TestCase = { vars: Record<string, unknown>, };
+export type TestCase = { 
+/**
+ * Empty for the variables panel's one-off case until the core names it.
+ */
+id: string, description?: string, vars: Record<string, unknown>, 
+/**
+ * The reference answer that metrics (BLEU, ROUGE …) compare against.
+ */
+reference?: string, 
+/**
+ * Checks of this case only; the suite's default assertions apply as well.
+ */
+assertions: Array<Assertion>, };
+
+export type Assertion = { 
+/**
+ * e.g. `contains`, `not-regex`, `is-json`, `latency`, `bleu`.
+ */
+type: string, value?: unknown, 
+/**
+ * For scored checks (metrics, thresholds): the least score that passes.
+ */
+threshold?: number, 
+/**
+ * Weight in the case's score (a weighted mean); 1 when absent.
+ */
+weight?: number, };
+
+export type Score = { cell_id: number, 
+/**
+ * Which scorer: stable within a suite (see the eval crate for the naming).
+ */
+scorer: string, 
+/**
+ * 0–1.
+ */
+value: number, pass: boolean, 
+/**
+ * Why, for people (what was expected and what was found).
+ */
+reason: string, };
 
 export type RunSpec = { 
 /**
  * The prompt the run is filed under (its run history).
  */
-prompt_id: number, panes: Array<Pane>, cases: Array<TestCase>, 
+prompt_id: number, 
 /**
- * Repetitions of each pane × case; at least 1.
+ * Runs saved before schema 6 called them `panes`.
+ */
+variants: Array<Variant>, 
+/**
+ * The cases as they were when the run started (values and ids).
+ */
+cases: Array<TestCase>, 
+/**
+ * Repetitions of each variant × case; at least 1.
  */
 samples: number, 
 /**
@@ -168,13 +218,17 @@ ttft_ms: number | null, total_ms: number | null, };
 
 export type Cell = { id: number, run_id: number, 
 /**
- * Index into `RunSpec::panes`.
+ * Index into `RunSpec::variants`.
  */
-pane: number, 
+variant: number, 
 /**
  * Index into `RunSpec::cases`.
  */
-case_index: number, sample: number, 
+case_index: number, 
+/**
+ * The id of the test case answered (empty for runs saved before schema 6).
+ */
+case_id: string, sample: number, 
 /**
  * The version run, `None` for a draft.
  */
@@ -202,11 +256,53 @@ cached: boolean,
  */
 cost_usd: number | null, started_at: string | null, finished_at: string | null, };
 
+export type CellPlan = { id: number, run_id: number, 
+/**
+ * Index into `RunSpec::variants`.
+ */
+variant: number, 
+/**
+ * Index into `RunSpec::cases`.
+ */
+case_index: number, 
+/**
+ * The id of the test case answered (empty for runs saved before schema 6).
+ */
+case_id: string, sample: number, 
+/**
+ * The version run, `None` for a draft.
+ */
+version_id: number | null, version_number: number | null, target: Target, vars: Record<string, unknown>, };
+
+export type CellOutcome = { 
+/**
+ * The rendered messages sent (empty when rendering failed).
+ */
+messages: Array<Message>, output: string, status: CellStatus, 
+/**
+ * Why the cell is `error` or `partial`, for people.
+ */
+error: string | null, timing: Timing, usage: Usage, 
+/**
+ * The token counts are estimates (the provider reported none).
+ */
+usage_estimated: boolean, 
+/**
+ * The answer came from the response cache, not from the provider.
+ */
+cached: boolean, 
+/**
+ * US dollars, from the usage and the price table when the cell ended: 0 for
+ * local providers and cache hits, `None` when the model has no price.
+ * An estimate when `usage_estimated` is.
+ */
+cost_usd: number | null, started_at: string | null, finished_at: string | null, };
+
 export type RunStatus = "running" | "done" | "cancelled";
 
 export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cell_count: number, ok_count: number, 
 /**
- * "gemma3 · llama3.2" — the models of its panes, for the list.
+ * "gemma3 · llama3.2" — the models of its variants, for the list.
  */
 models: Array<string>, created_at: string, };
 
@@ -218,11 +314,9 @@ export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_star
  */
 elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
 
-export type ErrorReply = { 
-/**
- * Stable, machine-readable: `not_found`, `template`, `provider`, `library`, …
- */
-code: string, 
+export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
+
+export type ErrorReply = { code: ErrorCode, 
 /**
  * A sentence for people: what happened and what to do.
  */
@@ -262,3 +356,135 @@ latency_ms: number,
  * How many models answered (0 where the provider has no list endpoint).
  */
 model_count: number, };
+
+export type KindInfo = { kind: ProviderKind, 
+/**
+ * e.g. "Amazon Bedrock".
+ */
+label: string, 
+/**
+ * Suggested id and display name for a new provider of this kind.
+ */
+id: string, name: string, 
+/**
+ * The base URL used when none is set, as a placeholder says it; `None` for a
+ * kind that talks to no server (echo).
+ */
+base_url_default: string | null, 
+/**
+ * The kind has no default base URL: one must be given.
+ */
+base_url_required: boolean, 
+/**
+ * Default `api_version`; `None` when the field does not apply.
+ */
+api_version: string | null, 
+/**
+ * Default region; `None` when the field does not apply.
+ */
+region: string | null, 
+/**
+ * Whether the kind talks to a cloud API and so needs a key.
+ */
+needs_key: boolean, 
+/**
+ * The usual environment variable for the key ("" when none).
+ */
+env_var: string, 
+/**
+ * Runs on this machine: costs nothing, not retried by default.
+ */
+local: boolean, 
+/**
+ * Engine defaults for limits left empty.
+ */
+default_concurrency: number, default_timeout_secs: number, default_max_retries: number, };
+
+/** Sends one command; a streaming command's events go to `onEvent`. */
+export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent?: (event: never) => void) => Promise<T>;
+
+/** The window's commands, one method each (see crates/core/src/api.rs). */
+export interface Backend {
+  /** What the window needs at start-up. */
+  appStatus(): Promise<AppStatus>;
+  /** The library's prompts, most recently changed first; `search` filters by name. */
+  listPrompts(search: string | null): Promise<Array<PromptSummary>>;
+  createPrompt(name: string): Promise<Prompt>;
+  getPrompt(id: number): Promise<Prompt>;
+  renamePrompt(id: number, name: string): Promise<Prompt>;
+  duplicatePrompt(id: number): Promise<Prompt>;
+  deletePrompt(id: number): Promise<null>;
+  /** Autosaves the editor's text and the target it runs on by default. */
+  saveDraft(id: number, draft: string, target: Target | null): Promise<null>;
+  analyzeTemplate(template: string): Promise<TemplateAnalysis>;
+  renderTemplate(template: string, vars: { [key in string]?: JsonValue }): Promise<Array<Message>>;
+  saveVersion(promptId: number, version: NewVersion): Promise<Version>;
+  /** A prompt's versions, newest first. */
+  listVersions(promptId: number): Promise<Array<Version>>;
+  restoreVersion(versionId: number): Promise<Version>;
+  listProviders(): Promise<Array<ProviderConfig>>;
+  /** Providers with their key status, for the settings screen. */
+  providerEntries(): Promise<Array<ProviderEntry>>;
+  /** What the settings form knows about each kind of provider. */
+  providerKinds(): Promise<Array<KindInfo>>;
+  addProvider(config: ProviderConfig): Promise<ProviderEntry>;
+  updateProvider(config: ProviderConfig): Promise<ProviderEntry>;
+  deleteProvider(id: string): Promise<null>;
+  listModels(providerId: string): Promise<Array<ModelInfo>>;
+  testConnection(id: string): Promise<ConnectionTest>;
+  /** Write-only: the key goes to the OS keyring and is never sent back. */
+  setKey(providerId: string, secret: string): Promise<ProviderEntry>;
+  deleteKey(providerId: string): Promise<ProviderEntry>;
+  defaultTarget(): Promise<Target | null>;
+  setDefaultTarget(target: Target | null): Promise<null>;
+  /** The price table (US dollars per million tokens), by provider then model. */
+  listPrices(): Promise<Array<Price>>;
+  /** Adds a price, or replaces the one of the same provider and model. */
+  setPrice(price: Price): Promise<null>;
+  deletePrice(provider: string, model: string): Promise<null>;
+  /** Starts a run; resolves with its id, and its events arrive in order. */
+  startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
+  /** Stops a live run; false when it is not live. */
+  cancelRun(runId: number): Promise<boolean>;
+  /** A prompt's run history, newest first. */
+  listRuns(promptId: number, limit: number | null): Promise<Array<RunSummary>>;
+  getRun(runId: number): Promise<Run>;
+}
+
+/** A `Backend` whose every method calls `invoke`. */
+export function backendOver(invoke: Invoke): Backend {
+  return {
+    appStatus: () => invoke<AppStatus>("app_status", {}),
+    listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),
+    createPrompt: (name) => invoke<Prompt>("create_prompt", { name }),
+    getPrompt: (id) => invoke<Prompt>("get_prompt", { id }),
+    renamePrompt: (id, name) => invoke<Prompt>("rename_prompt", { id, name }),
+    duplicatePrompt: (id) => invoke<Prompt>("duplicate_prompt", { id }),
+    deletePrompt: (id) => invoke<null>("delete_prompt", { id }),
+    saveDraft: (id, draft, target) => invoke<null>("save_draft", { id, draft, target }),
+    analyzeTemplate: (template) => invoke<TemplateAnalysis>("analyze_template", { template }),
+    renderTemplate: (template, vars) => invoke<Array<Message>>("render_template", { template, vars }),
+    saveVersion: (promptId, version) => invoke<Version>("save_version", { prompt_id: promptId, version }),
+    listVersions: (promptId) => invoke<Array<Version>>("list_versions", { prompt_id: promptId }),
+    restoreVersion: (versionId) => invoke<Version>("restore_version", { version_id: versionId }),
+    listProviders: () => invoke<Array<ProviderConfig>>("list_providers", {}),
+    providerEntries: () => invoke<Array<ProviderEntry>>("provider_entries", {}),
+    providerKinds: () => invoke<Array<KindInfo>>("provider_kinds", {}),
+    addProvider: (config) => invoke<ProviderEntry>("add_provider", { config }),
+    updateProvider: (config) => invoke<ProviderEntry>("update_provider", { config }),
+    deleteProvider: (id) => invoke<null>("delete_provider", { id }),
+    listModels: (providerId) => invoke<Array<ModelInfo>>("list_models", { provider_id: providerId }),
+    testConnection: (id) => invoke<ConnectionTest>("test_connection", { id }),
+    setKey: (providerId, secret) => invoke<ProviderEntry>("set_key", { provider_id: providerId, secret }),
+    deleteKey: (providerId) => invoke<ProviderEntry>("delete_key", { provider_id: providerId }),
+    defaultTarget: () => invoke<Target | null>("default_target", {}),
+    setDefaultTarget: (target) => invoke<null>("set_default_target", { target }),
+    listPrices: () => invoke<Array<Price>>("list_prices", {}),
+    setPrice: (price) => invoke<null>("set_price", { price }),
+    deletePrice: (provider, model) => invoke<null>("delete_price", { provider, model }),
+    startRun: (spec, onEvent) => invoke<number>("start_run", { spec }, onEvent),
+    cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
+    listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),
+    getRun: (runId) => invoke<Run>("get_run", { run_id: runId }),
+  };
+}

@@ -1,4 +1,4 @@
-import type { Params, Pane, PaneSource, ProviderConfig, Target, Version } from "../ipc/bindings";
+import type { Params, ProviderConfig, Target, TemplateSource, Variant, Version } from "../ipc/bindings";
 
 export const MAX_PANES = 4;
 
@@ -35,9 +35,9 @@ export function defaultPanes(providers: ProviderConfig[], draftTarget: Target | 
   ];
 }
 
-/** The RunSpec pane for a config; `template` is the current editor draft. */
-export function toSpecPane(config: PaneConfig, promptId: number, template: string): Pane {
-  const source: PaneSource =
+/** The run's variant for a pane; `template` is the current editor draft. */
+export function toVariant(config: PaneConfig, promptId: number, template: string): Variant {
+  const source: TemplateSource =
     config.source === "draft"
       ? { kind: "draft", prompt_id: promptId, template }
       : { kind: "version", version_id: config.source };

@@ -4,9 +4,9 @@ import { applyRunEvent, estimateTokens, formatMs, paneCost, paneStats, runCost, 
 
 const target = { provider: "ollama", model: "m", params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } };
 
-function cell(id: number, pane: number, over: Partial<Cell> = {}): Cell {
+function cell(id: number, variant: number, over: Partial<Cell> = {}): Cell {
   return {
-    id, run_id: 7, pane, case_index: 0, sample: 0, version_id: null, version_number: null, target, vars: {},
+    id, run_id: 7, variant, case_index: 0, case_id: "case-1", sample: 0, version_id: null, version_number: null, target, vars: {},
     messages: [], output: "", status: "pending", error: null, timing: { ttft_ms: null, total_ms: null },
     usage: { input_tokens: null, output_tokens: null }, usage_estimated: false, cached: false, cost_usd: null,
     started_at: null, finished_at: null, ...over,
@@ -14,8 +14,8 @@ function cell(id: number, pane: number, over: Partial<Cell> = {}): Cell {
 }
 
 function run(cells: Cell[]): Run {
-  const panes = [0, 1].map(() => ({ source: { kind: "draft" as const, prompt_id: 1, template: "t" }, target }));
-  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, panes, cases: [{ vars: {} }], samples: 1, use_cache: true }, status: "running", cells, created_at: "2026-01-01T00:00:00Z", finished_at: null };
+  const variants = [0, 1].map(() => ({ source: { kind: "draft" as const, prompt_id: 1, template: "t" }, target }));
+  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, variants, cases: [{ id: "case-1", vars: {}, assertions: [] }], samples: 1, use_cache: true }, status: "running", cells, created_at: "2026-01-01T00:00:00Z", finished_at: null };
 }
 
 function play(events: RunEvent[]): RunView {

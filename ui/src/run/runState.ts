@@ -35,7 +35,7 @@ export interface RunProgress {
 export interface RunView {
   runId: number;
   status: RunStatus;
-  /** Indexed like RunSpec.panes (one case, one sample per pane in this window). */
+  /** Indexed like RunSpec.variants (one case, one sample per pane in this window). */
   panes: (PaneResult | null)[];
   createdAt: string;
   progress: RunProgress | null;
@@ -67,10 +67,10 @@ function fromCell(cell: Cell): PaneResult {
 
 /** The panes of a stored run, e.g. one opened from the run history. */
 export function viewFromRun(run: Run): RunView {
-  const panes: (PaneResult | null)[] = run.spec.panes.map(() => null);
+  const panes: (PaneResult | null)[] = run.spec.variants.map(() => null);
   for (const cell of run.cells) {
     // The first case and sample of each pane is what this window shows.
-    if (cell.case_index === 0 && cell.sample === 0 && cell.pane < panes.length) panes[cell.pane] = fromCell(cell);
+    if (cell.case_index === 0 && cell.sample === 0 && cell.variant < panes.length) panes[cell.variant] = fromCell(cell);
   }
   return { runId: run.id, status: run.status, panes, createdAt: run.created_at, progress: null };
 }

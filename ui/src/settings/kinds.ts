@@ -1,49 +1,24 @@
-// What the settings form knows about each provider kind: suggested id and name, the
-// defaults the engine uses when a field is left empty (shown as placeholders), and
-// which fields apply. Mirrors the Rust side (providers' DEFAULT_* constants,
-// core::limits, core::keys::check_provider); the backend stays the judge.
-import type { ErrorReply, KeySource, KeyStatus, Limits, ProviderConfig, ProviderKind } from "../ipc/bindings";
+// The provider form: its text fields, the config they make, and where a backend
+// refusal goes. What each kind defaults to (names, URLs, limits, whether it needs a
+// key) comes from the core (`provider_kinds`), never from a copy kept here; the
+// backend stays the judge of what is valid.
+import type { ErrorReply, KeySource, KeyStatus, KindInfo, Limits, ProviderConfig, ProviderKind } from "../ipc/bindings";
 
-export interface KindInfo {
-  kind: ProviderKind;
-  label: string;
-  /** Suggested id and display name for a new provider of this kind. */
-  id: string;
-  name: string;
-  /** The base URL used when none is set, as shown in the placeholder. */
-  baseUrlDefault: string;
-  /** No default: the form asks for one (the backend refuses it empty). */
-  baseUrlRequired: boolean;
-  /** Default `api_version`; `null` when the field does not apply. */
-  apiVersion: string | null;
-  /** Default region; `null` when the field does not apply. */
-  region: string | null;
-  /** Key source a new provider of this kind starts with. */
-  key: KeySource["kind"];
-  /** The usual environment variable for the key. */
-  envVar: string;
-  /** Local servers: no retries by default (a refused connection means "not started"). */
-  local: boolean;
+/** The kind's entry; every kind has one (the core lists them all). */
+export function kindInfo(kinds: KindInfo[], kind: ProviderKind): KindInfo {
+  const info = kinds.find((k) => k.kind === kind);
+  if (!info) throw new Error(`unknown provider kind ${kind}`);
+  return info;
 }
 
-export const KINDS: KindInfo[] = [
-  { kind: "ollama", label: "Ollama", id: "ollama", name: "Ollama", baseUrlDefault: "OLLAMA_HOST, else http://127.0.0.1:11434", baseUrlRequired: false, apiVersion: null, region: null, key: "none", envVar: "", local: true },
-  { kind: "openai", label: "OpenAI", id: "openai", name: "OpenAI", baseUrlDefault: "https://api.openai.com/v1", baseUrlRequired: false, apiVersion: null, region: null, key: "keyring", envVar: "OPENAI_API_KEY", local: false },
-  { kind: "openai-compatible", label: "OpenAI-compatible server", id: "local-server", name: "Local server", baseUrlDefault: "http://127.0.0.1:8080/v1", baseUrlRequired: true, apiVersion: null, region: null, key: "none", envVar: "", local: false },
-  { kind: "anthropic", label: "Anthropic", id: "anthropic", name: "Anthropic", baseUrlDefault: "https://api.anthropic.com", baseUrlRequired: false, apiVersion: "2023-06-01", region: null, key: "keyring", envVar: "ANTHROPIC_API_KEY", local: false },
-  { kind: "gemini", label: "Google Gemini", id: "gemini", name: "Gemini", baseUrlDefault: "https://generativelanguage.googleapis.com", baseUrlRequired: false, apiVersion: null, region: null, key: "keyring", envVar: "GEMINI_API_KEY", local: false },
-  { kind: "azure-openai", label: "Azure OpenAI", id: "azure", name: "Azure OpenAI", baseUrlDefault: "https://RESOURCE.openai.azure.com", baseUrlRequired: true, apiVersion: "2024-10-21", region: null, key: "keyring", envVar: "AZURE_OPENAI_API_KEY", local: false },
-  { kind: "bedrock", label: "Amazon Bedrock", id: "bedrock", name: "Bedrock", baseUrlDefault: "https://bedrock-runtime.REGION.amazonaws.com", baseUrlRequired: false, apiVersion: null, region: "us-east-1", key: "keyring", envVar: "AWS_BEARER_TOKEN_BEDROCK", local: false },
-  { kind: "echo", label: "Echo (test)", id: "echo", name: "Echo", baseUrlDefault: "no server", baseUrlRequired: false, apiVersion: null, region: null, key: "none", envVar: "", local: true },
-];
-
-export function kindInfo(kind: ProviderKind): KindInfo {
-  return KINDS.find((k) => k.kind === kind) ?? KINDS[0];
+/** The key source a new provider of this kind starts with. */
+export function defaultKeySource(info: KindInfo): KeySource["kind"] {
+  return info.needs_key ? "keyring" : "none";
 }
 
-/** Engine defaults for limits left empty (core::limits). */
-export function limitDefaults(kind: ProviderKind): { concurrency: number; timeout_secs: number; max_retries: number } {
-  return { concurrency: 4, timeout_secs: 600, max_retries: kindInfo(kind).local ? 0 : 3 };
+/** Engine defaults for limits left empty. */
+export function limitDefaults(info: KindInfo): { concurrency: number; timeout_secs: number; max_retries: number } {
+  return { concurrency: info.default_concurrency, timeout_secs: info.default_timeout_secs, max_retries: info.default_max_retries };
 }
 
 export const KEY_STATUS_LABEL: Record<KeyStatus, string> = {
@@ -75,18 +50,17 @@ export type FormErrors = Partial<Record<FormField | "form", string>>;
 
 const LIMIT_FIELDS = ["concurrency", "requests_per_minute", "tokens_per_minute", "timeout_secs", "max_retries"] as const;
 
-/** A new provider of `kind`, with an id not yet taken. */
-export function newForm(kind: ProviderKind, takenIds: string[]): ProviderForm {
-  const info = kindInfo(kind);
+/** A new provider of the kind `info` describes, with an id not yet taken. */
+export function newForm(info: KindInfo, takenIds: string[]): ProviderForm {
   let id = info.id;
   for (let n = 2; takenIds.includes(id); n++) id = `${info.id}-${n}`;
   return {
     id,
     name: id === info.id ? info.name : `${info.name} ${id.slice(info.id.length + 1)}`,
-    kind,
+    kind: info.kind,
     base_url: "",
-    key: info.key,
-    env_var: info.envVar,
+    key: defaultKeySource(info),
+    env_var: info.env_var,
     api_version: "",
     region: "",
     concurrency: "",
@@ -97,7 +71,7 @@ export function newForm(kind: ProviderKind, takenIds: string[]): ProviderForm {
   };
 }
 
-export function formFromConfig(config: ProviderConfig): ProviderForm {
+export function formFromConfig(config: ProviderConfig, info: KindInfo): ProviderForm {
   const num = (n: number | null) => (n === null ? "" : String(n));
   return {
     id: config.id,
@@ -105,7 +79,7 @@ export function formFromConfig(config: ProviderConfig): ProviderForm {
     kind: config.kind,
     base_url: config.base_url ?? "",
     key: config.key.kind,
-    env_var: config.key.kind === "env" ? config.key.var : kindInfo(config.kind).envVar,
+    env_var: config.key.kind === "env" ? config.key.var : info.env_var,
     api_version: config.api_version ?? "",
     region: config.region ?? "",
     concurrency: num(config.limits.concurrency),
@@ -120,8 +94,7 @@ export function formFromConfig(config: ProviderConfig): ProviderForm {
  * The config to send, or field errors the backend could not phrase better (numbers
  * that are not whole numbers). Fields that do not apply to the kind are dropped.
  */
-export function configFromForm(form: ProviderForm): { config: ProviderConfig } | { errors: FormErrors } {
-  const info = kindInfo(form.kind);
+export function configFromForm(form: ProviderForm, info: KindInfo): { config: ProviderConfig } | { errors: FormErrors } {
   const errors: FormErrors = {};
   const limits = {} as Limits;
   for (const field of LIMIT_FIELDS) {
@@ -143,9 +116,9 @@ export function configFromForm(form: ProviderForm): { config: ProviderConfig } |
       id: form.id.trim(),
       name: form.name.trim(),
       kind: form.kind,
-      base_url: form.kind === "echo" ? null : opt(form.base_url),
+      base_url: info.base_url_default === null ? null : opt(form.base_url),
       key,
-      api_version: info.apiVersion !== null ? opt(form.api_version) : null,
+      api_version: info.api_version !== null ? opt(form.api_version) : null,
       region: info.region !== null ? opt(form.region) : null,
       limits,
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fieldForPriceError, parseDollars, priceFormFrom, priceFromForm } from "./prices";
+import type { ErrorCode, ErrorReply } from "../ipc/bindings";
 
 describe("parseDollars", () => {
   it("reads plain numbers, a dollar sign, a decimal comma and exponents", () => {
@@ -21,16 +22,16 @@ describe("priceFromForm", () => {
       price: { provider: "openai", model: "gpt-4.1", input_per_mtok: 2, output_per_mtok: 8 },
     });
   });
-  it("names each field that cannot be sent", () => {
+  it("names each field that cannot be sent, and leaves judging the rest to the core", () => {
     const r = priceFromForm({ provider: "", model: "  ", input: "", output: "cheap" });
     expect("errors" in r && r.errors).toEqual({
       provider: "Pick a provider.",
-      model: "Enter the model's name, as the provider spells it.",
       input: "Enter the input price in US dollars per million tokens (0 if free).",
       output: "The output price “cheap” is not a number of US dollars.",
     });
-    const neg = priceFromForm({ provider: "openai", model: "m", input: "-1", output: "0" });
-    expect("errors" in neg && neg.errors).toEqual({ input: "The input price cannot be negative." });
+    // A negative price and an empty model are numbers and text: the core refuses them.
+    const neg = priceFromForm({ provider: "openai", model: " ", input: "-1", output: "0" });
+    expect("price" in neg && neg.price).toEqual({ provider: "openai", model: "", input_per_mtok: -1, output_per_mtok: 0 });
   });
   it("round-trips a stored price through the form", () => {
     const price = { provider: "openai", model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6 };
@@ -39,7 +40,7 @@ describe("priceFromForm", () => {
 });
 
 describe("fieldForPriceError", () => {
-  const reply = (code: string, field: string | null = null) => ({ code, message: "m", template: null, field });
+  const reply = (code: ErrorCode, field: string | null = null): ErrorReply => ({ code, message: "m", template: null, field });
   it("puts a refusal at the field it names", () => {
     expect(fieldForPriceError(reply("invalid", "model"))).toBe("model");
     expect(fieldForPriceError(reply("invalid", "input_per_mtok"))).toBe("input");

@@ -37,19 +37,16 @@ export function parseDollars(text: string): number | null {
 export function priceFromForm(form: PriceForm): { price: Price } | { errors: PriceErrors } {
   const errors: PriceErrors = {};
   if (!form.provider) errors.provider = "Pick a provider.";
-  const model = form.model.trim();
-  if (!model) errors.model = "Enter the model's name, as the provider spells it.";
   const amounts: Record<"input" | "output", number> = { input: 0, output: 0 };
   for (const field of ["input", "output"] as const) {
     const text = form[field].trim();
     const n = parseDollars(text);
     if (!text) errors[field] = `Enter the ${field} price in US dollars per million tokens (0 if free).`;
     else if (n === null) errors[field] = `The ${field} price “${text}” is not a number of US dollars.`;
-    else if (n < 0) errors[field] = `The ${field} price cannot be negative.`;
     else amounts[field] = n;
   }
   if (Object.keys(errors).length) return { errors };
-  return { price: { provider: form.provider, model, input_per_mtok: amounts.input, output_per_mtok: amounts.output } };
+  return { price: { provider: form.provider, model: form.model.trim(), input_per_mtok: amounts.input, output_per_mtok: amounts.output } };
 }
 
 /**

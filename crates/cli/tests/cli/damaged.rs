@@ -46,8 +46,10 @@ fn a_library_from_a_newer_whetstone_is_refused_and_left_as_it_is() {
     sb.write("t.jinja", PLAIN);
     {
         let bench = Workbench::open(&sb.data_dir()).unwrap();
-        let prompt = bench.create_prompt("greet").unwrap();
-        bench.save_draft(prompt.id, PLAIN, None).unwrap();
+        let prompt = bench.create_prompt("greet".into()).unwrap();
+        bench
+            .save_draft(prompt.id, PLAIN.to_string(), None)
+            .unwrap();
     }
     let file = sb.data_dir().join(whetstone_core::LIBRARY_FILE);
     {

@@ -52,14 +52,17 @@ fn runs_the_latest_version_of_a_library_prompt_and_files_the_run() {
 
     let bench = Workbench::open(&sb.data_dir()).unwrap();
     let prompt = bench.find_prompt("greet").unwrap();
-    let runs = bench.list_runs(prompt.id, 10).unwrap();
+    let runs = bench.list_runs(prompt.id, Some(10)).unwrap();
     assert_eq!(runs.len(), 1, "the run is in the prompt's history");
     assert_eq!(runs[0].status, RunStatus::Done);
     let run = bench.get_run(runs[0].id).unwrap();
     assert_eq!(run.cells.len(), 1);
-    assert_eq!(run.cells[0].status, CellStatus::Ok);
-    assert_eq!(run.cells[0].output, "You said: Tell me about otters.");
-    assert_eq!(run.cells[0].version_number, Some(2));
+    assert_eq!(run.cells[0].outcome.status, CellStatus::Ok);
+    assert_eq!(
+        run.cells[0].outcome.output,
+        "You said: Tell me about otters."
+    );
+    assert_eq!(run.cells[0].plan.version_number, Some(2));
 }
 
 #[test]
@@ -122,9 +125,10 @@ fn json_prints_the_cell() {
     let total = cell["timing"]["total_ms"].as_f64().expect("total_ms");
     assert!(0.0 <= ttft && ttft <= total, "{cell}");
     assert!(cell["started_at"].is_string() && cell["finished_at"].is_string());
-    for key in ["id", "run_id", "pane", "case_index", "sample"] {
+    for key in ["id", "run_id", "variant", "case_index", "sample"] {
         assert!(cell[key].is_number(), "`{key}` in {cell}");
     }
+    assert_eq!(cell["case_id"], "case-1", "{cell}");
     assert_eq!(out.stderr, "");
 }
 
@@ -516,11 +520,15 @@ fn an_interrupt_cancels_the_run() {
 
     let bench = Workbench::open(&sb.data_dir()).unwrap();
     let prompt = bench.find_prompt("greet").unwrap();
-    let runs = bench.list_runs(prompt.id, 10).unwrap();
+    let runs = bench.list_runs(prompt.id, Some(10)).unwrap();
     assert_eq!(runs[0].status, RunStatus::Cancelled);
     let cell = &bench.get_run(runs[0].id).unwrap().cells[0];
-    assert_eq!(cell.status, CellStatus::Cancelled);
-    assert!(cell.output.starts_with("w1 "), "{}", cell.output);
+    assert_eq!(cell.outcome.status, CellStatus::Cancelled);
+    assert!(
+        cell.outcome.output.starts_with("w1 "),
+        "{}",
+        cell.outcome.output
+    );
 }
 
 #[test]
@@ -636,7 +644,7 @@ fn without_a_target_the_librarys_default_target_is_used() {
 
     Workbench::open(&sb.data_dir())
         .unwrap()
-        .set_default_target(Some(&whetstone_core::model::Target {
+        .set_default_target(Some(whetstone_core::model::Target {
             provider: "ollama".into(),
             model: "m".into(),
             params: Default::default(),

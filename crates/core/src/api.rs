@@ -1,0 +1,342 @@
+//! The window's commands, each declared once, below. From that list come the
+//! dispatcher that the Tauri shell and the development bridge both call, and the
+//! TypeScript `Backend` the UI talks to (generated into `ui/src/ipc/bindings.ts`).
+//! A command without its `Workbench` method does not compile; a UI that calls one
+//! that is gone fails its type check once the bindings are regenerated, and stale
+//! bindings fail `tests/bindings.rs`.
+//!
+//! A command is `sync` or `async` (a method of that kind, taking its arguments by
+//! value, returning `Result<T, Error>` where `T` converts into the declared reply),
+//! or `stream<Event>`: its method also takes a sink of `Event`s, which reach the
+//! caller as they come.
+
+use crate::Workbench;
+use crate::error::Error;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+use whetstone_model::*;
+
+/// Declares the commands: see the module documentation.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        $mode:ident $(<$event:ty>)? fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;
+    )*) => {
+        /// Every command's name.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        async fn call(
+            bench: &Workbench,
+            command: &str,
+            args: &mut Args<'_>,
+            events: Option<EventSink>,
+        ) -> Result<String, ErrorReply> {
+            match command {
+                $(stringify!($name) => {
+                    $(let $arg: $ty = args.take(stringify!($arg))?;)*
+                    let reply: $ret = commands!(
+                        @call $mode [$($event)?] bench.$name($($arg),*) events
+                    ).map_err(reply)?.into();
+                    to_json(&reply)
+                })*
+                _ => Err(internal(format!("unknown command `{command}`"))),
+            }
+        }
+
+        fn ts_commands() -> Vec<TsCommand> {
+            vec![$(TsCommand {
+                name: stringify!($name),
+                doc: vec![$($doc),*],
+                args: vec![$((stringify!($arg), ts_name::<$ty>())),*],
+                reply: ts_name::<$ret>(),
+                event: None $(.or(Some(ts_name::<$event>())))?,
+            }),*]
+        }
+    };
+    (@call sync [] $bench:ident.$name:ident($($arg:ident),*) $events:ident) => {
+        $bench.$name($($arg),*)
+    };
+    (@call async [] $bench:ident.$name:ident($($arg:ident),*) $events:ident) => {
+        $bench.$name($($arg),*).await
+    };
+    (@call stream [$event:ty] $bench:ident.$name:ident($($arg:ident),*) $events:ident) => {
+        $bench.$name($($arg,)* sink::<$event>(stringify!($name), $events)?)
+    };
+}
+
+commands! {
+    /// What the window needs at start-up.
+    sync fn app_status() -> AppStatus;
+
+    /// The library's prompts, most recently changed first; `search` filters by name.
+    sync fn list_prompts(search: Option<String>) -> Vec<PromptSummary>;
+    sync fn create_prompt(name: String) -> Prompt;
+    sync fn get_prompt(id: PromptId) -> Prompt;
+    sync fn rename_prompt(id: PromptId, name: String) -> Prompt;
+    sync fn duplicate_prompt(id: PromptId) -> Prompt;
+    sync fn delete_prompt(id: PromptId) -> ();
+    /// Autosaves the editor's text and the target it runs on by default.
+    sync fn save_draft(id: PromptId, draft: String, target: Option<Target>) -> ();
+
+    sync fn analyze_template(template: String) -> TemplateAnalysis;
+    sync fn render_template(template: String, vars: Variables) -> Vec<Message>;
+
+    sync fn save_version(prompt_id: PromptId, version: NewVersion) -> Version;
+    /// A prompt's versions, newest first.
+    sync fn list_versions(prompt_id: PromptId) -> Vec<Version>;
+    sync fn restore_version(version_id: VersionId) -> Version;
+
+    sync fn list_providers() -> Vec<ProviderConfig>;
+    /// Providers with their key status, for the settings screen.
+    sync fn provider_entries() -> Vec<ProviderEntry>;
+    /// What the settings form knows about each kind of provider.
+    sync fn provider_kinds() -> Vec<KindInfo>;
+    sync fn add_provider(config: ProviderConfig) -> ProviderEntry;
+    sync fn update_provider(config: ProviderConfig) -> ProviderEntry;
+    sync fn delete_provider(id: String) -> ();
+    async fn list_models(provider_id: String) -> Vec<ModelInfo>;
+    async fn test_connection(id: String) -> ConnectionTest;
+    /// Write-only: the key goes to the OS keyring and is never sent back.
+    sync fn set_key(provider_id: String, secret: String) -> ProviderEntry;
+    sync fn delete_key(provider_id: String) -> ProviderEntry;
+    sync fn default_target() -> Option<Target>;
+    sync fn set_default_target(target: Option<Target>) -> ();
+
+    /// The price table (US dollars per million tokens), by provider then model.
+    sync fn list_prices() -> Vec<Price>;
+    /// Adds a price, or replaces the one of the same provider and model.
+    sync fn set_price(price: Price) -> ();
+    sync fn delete_price(provider: String, model: String) -> ();
+
+    /// Starts a run; resolves with its id, and its events arrive in order.
+    stream<RunEvent> fn start_run(spec: RunSpec) -> RunId;
+    /// Stops a live run; false when it is not live.
+    sync fn cancel_run(run_id: RunId) -> bool;
+    /// A prompt's run history, newest first.
+    sync fn list_runs(prompt_id: PromptId, limit: Option<u32>) -> Vec<RunSummary>;
+    sync fn get_run(run_id: RunId) -> Run;
+}
+
+/// Where a streaming command's events go, each as one JSON text.
+pub type EventSink = Box<dyn FnMut(String) + Send>;
+
+/// What the window's commands act on: the open library, or why it could not be
+/// opened (then only `app_status` answers, and says so; the file is left as is).
+pub enum Library {
+    Open(Workbench),
+    Failed { data_dir: PathBuf, error: String },
+}
+
+impl Library {
+    /// Opens the library of the window's process, closing runs an earlier session
+    /// left unfinished.
+    pub fn open(data_dir: &Path) -> Library {
+        match Workbench::open(data_dir) {
+            Ok(bench) => {
+                if let Err(e) = bench.close_interrupted_runs() {
+                    tracing::warn!("could not close runs interrupted earlier: {e}");
+                }
+                Library::Open(bench)
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                Library::Failed {
+                    data_dir: data_dir.to_path_buf(),
+                    error: e.to_string(),
+                }
+            }
+        }
+    }
+
+    /// Runs `command` with its arguments (a JSON object, by name); its reply as
+    /// JSON text. `events` receives a streaming command's events.
+    pub async fn dispatch(
+        &self,
+        command: &str,
+        args: serde_json::Value,
+        events: Option<EventSink>,
+    ) -> Result<String, ErrorReply> {
+        let mut args = Args::new(command, args)?;
+        match self {
+            Library::Open(bench) => call(bench, command, &mut args, events).await,
+            Library::Failed { data_dir, error } if command == "app_status" => to_json(&AppStatus {
+                version: env!("CARGO_PKG_VERSION").into(),
+                data_dir: data_dir.display().to_string(),
+                library_error: Some(error.clone()),
+            }),
+            Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
+        }
+    }
+}
+
+/// A command's arguments, taken out by name.
+struct Args<'a> {
+    command: &'a str,
+    values: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Args<'a> {
+    fn new(command: &'a str, args: serde_json::Value) -> Result<Args<'a>, ErrorReply> {
+        match args {
+            serde_json::Value::Object(values) => Ok(Args { command, values }),
+            serde_json::Value::Null => Ok(Args {
+                command,
+                values: Default::default(),
+            }),
+            other => Err(internal(format!(
+                "command `{command}` takes its arguments as an object, not {other}"
+            ))),
+        }
+    }
+
+    /// An absent argument reads as `null`, which is how an optional one is left out.
+    fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, ErrorReply> {
+        let value = self.values.remove(name).unwrap_or_default();
+        serde_json::from_value(value).map_err(|e| {
+            internal(format!(
+                "command `{}`: argument `{name}` is not valid: {e}",
+                self.command
+            ))
+        })
+    }
+}
+
+/// A streaming command's events, serialized as they come.
+fn sink<E: Serialize>(
+    command: &str,
+    events: Option<EventSink>,
+) -> Result<impl FnMut(E) + Send + 'static, ErrorReply> {
+    let mut events = events.ok_or_else(|| {
+        internal(format!(
+            "command `{command}` streams events: call it with a channel"
+        ))
+    })?;
+    Ok(move |event: E| match serde_json::to_string(&event) {
+        Ok(json) => events(json),
+        Err(e) => tracing::error!("an event could not be serialized: {e}"),
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ErrorReply> {
+    serde_json::to_string(value)
+        .map_err(|e| internal(format!("the reply could not be serialized: {e}")))
+}
+
+fn internal(message: String) -> ErrorReply {
+    ErrorReply::new(ErrorCode::Internal, message)
+}
+
+fn reply(e: Error) -> ErrorReply {
+    e.reply()
+}
+
+/// A Rust type as the generated TypeScript names it. Ids are i64 in Rust but
+/// SQLite rowids, well within a JS number, so `bigint` becomes `number`.
+fn ts_name<T: TS + ?Sized>() -> String {
+    T::name().replace("bigint", "number")
+}
+
+/// `prompt_id` → `promptId`.
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One command as the TypeScript generator sees it.
+struct TsCommand {
+    name: &'static str,
+    doc: Vec<&'static str>,
+    args: Vec<(&'static str, String)>,
+    reply: String,
+    /// The event type of a streaming command.
+    event: Option<String>,
+}
+
+impl TsCommand {
+    fn params(&self) -> Vec<String> {
+        let mut params: Vec<String> = (self.args.iter())
+            .map(|(name, ty)| format!("{}: {ty}", camel(name)))
+            .collect();
+        if let Some(event) = &self.event {
+            params.push(format!("onEvent: (event: {event}) => void"));
+        }
+        params
+    }
+}
+
+/// The `Backend` interface (one method per command) and `backendOver`, which
+/// implements it over any transport's `invoke`.
+pub(crate) fn typescript_backend() -> String {
+    let commands = ts_commands();
+    let mut out = String::from(
+        "/** Sends one command; a streaming command's events go to `onEvent`. */\n\
+         export type Invoke = <T>(command: string, args: Record<string, unknown>, \
+         onEvent?: (event: never) => void) => Promise<T>;\n\n\
+         /** The window's commands, one method each (see crates/core/src/api.rs). */\n\
+         export interface Backend {\n",
+    );
+    for c in &commands {
+        match c.doc.as_slice() {
+            [] => {}
+            [line] => out.push_str(&format!("  /**{line} */\n")),
+            lines => {
+                out.push_str("  /**");
+                for line in lines {
+                    out.push_str("\n   *");
+                    out.push_str(line);
+                }
+                out.push_str("\n   */\n");
+            }
+        }
+        let params = c.params().join(", ");
+        out.push_str(&format!(
+            "  {}({params}): Promise<{}>;\n",
+            camel(c.name),
+            c.reply
+        ));
+    }
+    out.push_str("}\n\n/** A `Backend` whose every method calls `invoke`. */\n");
+    out.push_str("export function backendOver(invoke: Invoke): Backend {\n  return {\n");
+    for c in &commands {
+        let names: Vec<String> = c.args.iter().map(|(n, _)| camel(n)).collect();
+        let fields: Vec<String> = (c.args.iter())
+            .map(|(n, _)| match camel(n) {
+                same if same == *n => same,
+                other => format!("{n}: {other}"),
+            })
+            .collect();
+        let mut params = names.clone();
+        let mut call = format!(
+            "invoke<{}>(\"{}\", {{ {} }}",
+            c.reply,
+            c.name,
+            fields.join(", ")
+        );
+        if c.event.is_some() {
+            params.push("onEvent".into());
+            call.push_str(", onEvent");
+        }
+        call.push(')');
+        let call = call.replace("{  }", "{}");
+        out.push_str(&format!(
+            "    {}: ({}) => {call},\n",
+            camel(c.name),
+            params.join(", ")
+        ));
+    }
+    out.push_str("  };\n}\n");
+    out
+}

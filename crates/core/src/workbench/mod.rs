@@ -1,0 +1,102 @@
+//! The facade both front ends call: one `impl Workbench` block per area of the
+//! library, like the store's modules. Methods that are window commands take their
+//! arguments by value, as they arrive over IPC (see `api.rs`).
+
+mod prices;
+mod prompts;
+pub(crate) mod providers;
+mod runs;
+mod versions;
+
+use crate::error::Error;
+use crate::paths::LIBRARY_FILE;
+use crate::services::Services;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use whetstone_model::AppStatus;
+use whetstone_store::Store;
+
+/// The one entry point of the core: the library, the providers and the runs.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Workbench {
+    pub(crate) services: Arc<Services>,
+}
+
+impl Workbench {
+    /// Opens the library in `data_dir`, creating the directory and the database.
+    pub fn open(data_dir: &Path) -> Result<Workbench, Error> {
+        Self::open_with(data_dir, None)
+    }
+
+    /// A throw-away library in a temporary folder, for one-off runs of files.
+    pub fn scratch() -> Result<Workbench, Error> {
+        let dir = tempfile::tempdir().map_err(|source| Error::DataDir {
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?;
+        let path = dir.path().to_path_buf();
+        Self::open_with(&path, Some(dir))
+    }
+
+    /// A scratch library that knows the providers, prices and default target of
+    /// the library in `data_dir`, so a one-off run of a file can use them; the
+    /// library is only read, and not created when it does not exist.
+    pub fn scratch_like(data_dir: &Path) -> Result<Workbench, Error> {
+        let scratch = Self::scratch()?;
+        if !data_dir.join(LIBRARY_FILE).is_file() {
+            return Ok(scratch);
+        }
+        let library = Self::open(data_dir)?;
+        let store = scratch.services.store();
+        for provider in library.list_providers()? {
+            store.upsert_provider(&provider)?;
+        }
+        for price in library.list_prices()? {
+            store.upsert_price(&price)?;
+        }
+        store.set_default_target(library.default_target()?.as_ref())?;
+        drop(store);
+        Ok(scratch)
+    }
+
+    fn open_with(data_dir: &Path, scratch: Option<tempfile::TempDir>) -> Result<Workbench, Error> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&data_dir.join(LIBRARY_FILE))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Invalid(format!("could not set up the HTTP client: {e}")))?;
+        Ok(Workbench {
+            services: Arc::new(Services::new(store, http, data_dir.to_path_buf(), scratch)),
+        })
+    }
+
+    /// Marks runs left `running` by a previous session that ended abruptly as
+    /// cancelled. Only for the process that owns the library (the window).
+    pub fn close_interrupted_runs(&self) -> Result<(), Error> {
+        self.store().close_interrupted_runs()?;
+        Ok(())
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.services.data_dir
+    }
+
+    pub(crate) fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.services.store()
+    }
+
+    /// What the window needs at start-up.
+    pub fn app_status(&self) -> Result<AppStatus, Error> {
+        Ok(AppStatus {
+            version: env!("CARGO_PKG_VERSION").into(),
+            data_dir: self.data_dir().display().to_string(),
+            library_error: None,
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! Prompts, their drafts, and templates.
+
+use super::Workbench;
+use crate::error::Error;
+use whetstone_model::*;
+use whetstone_store::StoreError;
+
+impl Workbench {
+    /// The library's prompts, most recently changed first; `search` filters by name.
+    pub fn list_prompts(&self, search: Option<String>) -> Result<Vec<PromptSummary>, Error> {
+        Ok(self.store().list_prompts(search.as_deref())?)
+    }
+
+    /// Creates a prompt with an empty draft.
+    pub fn create_prompt(&self, name: String) -> Result<Prompt, Error> {
+        Ok(self.store().create_prompt(&name, "")?)
+    }
+
+    pub fn get_prompt(&self, id: PromptId) -> Result<Prompt, Error> {
+        Ok(self.store().get_prompt(id)?)
+    }
+
+    /// A prompt by name, or by id when `name_or_id` is a number no prompt is named.
+    pub fn find_prompt(&self, name_or_id: &str) -> Result<Prompt, Error> {
+        let store = self.store();
+        match store.prompt_by_name(name_or_id) {
+            Err(StoreError::NotFound { .. }) => match name_or_id.parse::<PromptId>() {
+                Ok(id) => Ok(store.get_prompt(id)?),
+                Err(_) => Err(StoreError::NotFound {
+                    what: format!("prompt `{name_or_id}`"),
+                }
+                .into()),
+            },
+            other => Ok(other?),
+        }
+    }
+
+    pub fn rename_prompt(&self, id: PromptId, name: String) -> Result<Prompt, Error> {
+        Ok(self.store().rename_prompt(id, &name)?)
+    }
+
+    /// Copies a prompt under the first free name of "NAME copy", "NAME copy 2", …
+    pub fn duplicate_prompt(&self, id: PromptId) -> Result<Prompt, Error> {
+        let store = self.store();
+        let original = store.get_prompt(id)?;
+        let mut n = 1;
+        loop {
+            let name = match n {
+                1 => format!("{} copy", original.name),
+                n => format!("{} copy {n}", original.name),
+            };
+            match store.duplicate_prompt(id, &name) {
+                Err(StoreError::NameTaken(_)) => n += 1,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    pub fn delete_prompt(&self, id: PromptId) -> Result<(), Error> {
+        Ok(self.store().delete_prompt(id)?)
+    }
+
+    /// Autosaves the editor's text and the target it runs on by default.
+    pub fn save_draft(
+        &self,
+        id: PromptId,
+        draft: String,
+        target: Option<Target>,
+    ) -> Result<(), Error> {
+        Ok(self.store().save_draft(id, &draft, target.as_ref())?)
+    }
+
+    /// The variables a template reads and its syntax error, without values.
+    pub fn analyze_template(&self, template: String) -> Result<TemplateAnalysis, Error> {
+        Ok(whetstone_template::analyze(&template))
+    }
+
+    /// The messages a template renders to with these values.
+    pub fn render_template(
+        &self,
+        template: String,
+        vars: Variables,
+    ) -> Result<Vec<Message>, Error> {
+        Ok(whetstone_template::render(&template, &vars)?)
+    }
+}

@@ -1,0 +1,45 @@
+//! Versions: immutable snapshots of a prompt.
+
+use super::Workbench;
+use crate::error::Error;
+use whetstone_model::*;
+
+impl Workbench {
+    /// Saves a new version. A template that does not parse is refused, so every
+    /// version can be run.
+    pub fn save_version(&self, prompt_id: PromptId, version: NewVersion) -> Result<Version, Error> {
+        let analysis = whetstone_template::analyze(&version.template);
+        if let Some(error) = analysis.error {
+            return Err(Error::Template(error));
+        }
+        Ok(self
+            .store()
+            .save_version(prompt_id, &version, &analysis.variables)?)
+    }
+
+    /// A prompt's versions, newest first.
+    pub fn list_versions(&self, prompt_id: PromptId) -> Result<Vec<Version>, Error> {
+        Ok(self.store().list_versions(prompt_id)?)
+    }
+
+    pub fn get_version(&self, id: VersionId) -> Result<Version, Error> {
+        Ok(self.store().get_version(id)?)
+    }
+
+    /// `latest`, a label, `vN` or `N`.
+    pub fn find_version(&self, prompt: PromptId, reference: &str) -> Result<Version, Error> {
+        let store = self.store();
+        let number = reference.strip_prefix('v').unwrap_or(reference);
+        match number.parse::<u32>() {
+            Ok(n) => Ok(store.version_by_number(prompt, n)?),
+            Err(_) => Ok(store.version_by_label(prompt, reference)?),
+        }
+    }
+
+    /// Appends a copy of an old version as the newest one.
+    pub fn restore_version(&self, version_id: VersionId) -> Result<Version, Error> {
+        let store = self.store();
+        let old = store.get_version(version_id)?;
+        Ok(store.restore_version(version_id, &format!("Restore v{}", old.number))?)
+    }
+}

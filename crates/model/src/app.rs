@@ -1,0 +1,144 @@
+//! Shapes only the front ends see: the replies of the window's commands.
+
+use crate::{ProviderConfig, ProviderKind, TemplateError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What kind of failure a command reports; stable, for scripts and the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The prompt, version, run, provider … does not exist.
+    NotFound,
+    /// Another prompt has this name.
+    NameTaken,
+    /// The request was refused as it stands (see `field`).
+    Invalid,
+    /// Saving a version that equals the newest one.
+    Unchanged,
+    /// The library could not be opened, read or written.
+    Library,
+    /// The template does not parse or render (see `template`).
+    Template,
+    /// The provider refused, failed or could not be reached.
+    Provider,
+    /// The OS keyring is unavailable, locked or failed.
+    Keyring,
+    /// A bug or a broken bridge: an unknown command, an argument of the wrong shape.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The serde name, e.g. `not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Unchanged => "unchanged",
+            ErrorCode::Library => "library",
+            ErrorCode::Template => "template",
+            ErrorCode::Provider => "provider",
+            ErrorCode::Keyring => "keyring",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// An error as the UI receives it from any command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    /// A sentence for people: what happened and what to do.
+    pub message: String,
+    /// Present when `code` is `template`: where the error sits in the template.
+    // Boxed: it is rare, and keeps `Result<_, ErrorReply>` small.
+    pub template: Option<Box<TemplateError>>,
+    /// Present when `code` is `invalid` and one input is at fault: its field name in
+    /// the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
+    /// `output_per_mtok`).
+    pub field: Option<String>,
+}
+
+impl ErrorReply {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorReply {
+        ErrorReply {
+            code,
+            message: message.into(),
+            template: None,
+            field: None,
+        }
+    }
+}
+
+/// What the window needs at start-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AppStatus {
+    pub version: String,
+    /// Where the library lives.
+    pub data_dir: String,
+    /// Set when the library could not be opened (newer schema, corrupt file …);
+    /// the window then shows this and nothing else.
+    pub library_error: Option<String>,
+}
+
+/// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// The provider's key source is `None`.
+    NotNeeded,
+    /// The keyring holds a key, or the named environment variable is set.
+    Set,
+    NotSet,
+    /// The key source is the keyring and no Secret Service answers (or it is locked).
+    Unavailable,
+}
+
+/// A provider as the settings screen shows it: its configuration and whether its
+/// key is there. Never the key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderEntry {
+    pub config: ProviderConfig,
+    pub key: KeyStatus,
+}
+
+/// The answer to "test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConnectionTest {
+    /// How long the model list took to arrive.
+    pub latency_ms: f64,
+    /// How many models answered (0 where the provider has no list endpoint).
+    pub model_count: u32,
+}
+
+/// What the settings form shows for a provider kind: suggested names, the defaults
+/// the engine uses when a field is left empty, and which fields apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct KindInfo {
+    pub kind: ProviderKind,
+    /// e.g. "Amazon Bedrock".
+    pub label: String,
+    /// Suggested id and display name for a new provider of this kind.
+    pub id: String,
+    pub name: String,
+    /// The base URL used when none is set, as a placeholder says it; `None` for a
+    /// kind that talks to no server (echo).
+    pub base_url_default: Option<String>,
+    /// The kind has no default base URL: one must be given.
+    pub base_url_required: bool,
+    /// Default `api_version`; `None` when the field does not apply.
+    pub api_version: Option<String>,
+    /// Default region; `None` when the field does not apply.
+    pub region: Option<String>,
+    /// Whether the kind talks to a cloud API and so needs a key.
+    pub needs_key: bool,
+    /// The usual environment variable for the key ("" when none).
+    pub env_var: String,
+    /// Runs on this machine: costs nothing, not retried by default.
+    pub local: bool,
+    /// Engine defaults for limits left empty.
+    pub default_concurrency: u32,
+    pub default_timeout_secs: u32,
+    pub default_max_retries: u32,
+}
