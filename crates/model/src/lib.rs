@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
+mod diff;
 mod suite;
+pub use diff::*;
 pub use suite::*;
 
 /// Row ids. Plain integers: SQLite rowids, small enough for a JS number.
