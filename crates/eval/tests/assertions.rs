@@ -527,17 +527,13 @@ fn outcome(value: f64, pass: bool) -> whetstone_eval::Outcome {
     }
 }
 
+type Results<'a> = Vec<(&'a str, f64, &'a whetstone_eval::Outcome)>;
+
 #[test]
 fn verdict_follows_promptfoos_rule() {
     let (p, f) = (outcome(1.0, true), outcome(0.0, false));
     // (results as (name, weight, outcome), threshold) → (score, pass, reason)
-    let cases: Vec<(
-        Vec<(&str, f64, &whetstone_eval::Outcome)>,
-        Option<f64>,
-        f64,
-        bool,
-        &str,
-    )> = vec![
+    let cases: Vec<(Results, Option<f64>, f64, bool, &str)> = vec![
         (vec![], None, 1.0, true, "no assertions"),
         (
             vec![("a", 1.0, &p), ("b", 1.0, &p)],
