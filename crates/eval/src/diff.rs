@@ -1,7 +1,7 @@
 //! Diffs of two texts (outputs, versions) as typed hunks for the UI, with the
 //! `similar` crate: line, word or character level; changed words marked inside
-//! changed lines; long unchanged stretches folded; a time budget past which the
-//! diff falls back to a coarser level and says so.
+//! changed lines; long unchanged stretches folded; a time budget past which
+//! changed blocks stay whole lines, and the result says so.
 //!
 //! Line endings are normalised (`\r\n` and lone `\r` become `\n`) before comparing;
 //! `line_endings_differ` keeps the only trace. Every hunk boundary falls on a token
@@ -12,70 +12,129 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 use whetstone_model::{DiffHunk, DiffLevel, DiffOptions, DiffSegment, DiffStats, TextDiff};
 
-/// Above this size (bytes of the larger text) a character diff is not attempted:
-/// segmenting and comparing that many graphemes cannot fit a UI time budget.
-const CHAR_LEVEL_MAX_BYTES: usize = 64 * 1024;
+/// A changed block larger than this (old + new bytes) is shown as whole lines:
+/// refining it would not fit a UI time budget.
+const REFINE_MAX_BYTES: usize = 64 * 1024;
+/// The same for character (grapheme) refinement, which makes many more tokens.
+const REFINE_CHAR_MAX_BYTES: usize = 16 * 1024;
 
 /// Diffs `old` against `new`.
+///
+/// Every level starts from a line diff; word and character levels then diff the
+/// tokens inside each changed block of lines (and the line level marks changed
+/// words there). A block too large for the time budget, or met after the budget
+/// ran out, stays whole lines, and the result says so (`coarse`).
 pub fn diff(old: &str, new: &str, options: &DiffOptions) -> TextDiff {
     let start = Instant::now();
     let budget = Duration::from_millis(u64::from(options.deadline_ms.max(1)));
-    let deadline = start + budget;
     let line_endings_differ = old.contains('\r') != new.contains('\r');
     let old = normalise(old);
     let new = normalise(new);
     let (old, new) = (old.as_ref(), new.as_ref());
-
+    let level = options.level;
     let mut coarse: Vec<String> = Vec::new();
-    let mut level = options.level;
-    if level == DiffLevel::Char && old.len().max(new.len()) > CHAR_LEVEL_MAX_BYTES {
-        coarse.push(format!(
-            "a character diff of texts over {} KB would be too slow; this is a word diff",
-            CHAR_LEVEL_MAX_BYTES / 1024
-        ));
-        level = DiffLevel::Word;
-    }
 
-    let mut built = None;
-    if level != DiffLevel::Line {
-        let mut config = TextDiffConfig::new();
-        config.deadline(deadline);
-        let d = match level {
-            DiffLevel::Word => config.diff_unicode_words(old, new),
-            _ => config.diff_graphemes(old, new),
-        };
-        if Instant::now() <= deadline {
-            built = Some(tokens_hunks(&d, old, new, level));
-        } else {
-            coarse.push(format!(
-                "the {} diff ran past its {} ms budget; this is a line diff",
-                level_name(level),
-                budget.as_millis()
-            ));
-            level = DiffLevel::Line;
-        }
+    let mut config = TextDiffConfig::new();
+    config.deadline(start + budget / 2);
+    let lines = config.diff_lines(old, new);
+    if start.elapsed() > budget / 2 {
+        coarse.push("the line diff ran past its time budget and may not be minimal".into());
     }
-    let (hunks, stats) = match built {
-        Some(b) => b,
-        None => {
-            // A fallback gets a fresh, smaller budget so the whole call stays bounded.
-            let line_deadline = if coarse.is_empty() {
-                deadline
-            } else {
-                Instant::now() + (budget / 3).max(Duration::from_millis(10))
-            };
-            line_hunks(old, new, line_deadline, &mut coarse)
-        }
+    // Refinement may use the budget up to 80 %; the rest is for building the hunks.
+    let deadline = start + budget * 4 / 5;
+    let max_block = if level == DiffLevel::Char {
+        REFINE_CHAR_MAX_BYTES
+    } else {
+        REFINE_MAX_BYTES
     };
-    let hunks = fold(hunks, options.context_lines, options.fold_min_lines);
-    let stats = DiffStats {
-        old_lines: count_lines(old),
-        new_lines: count_lines(new),
-        ..stats
+
+    let mut hunks = Vec::new();
+    let mut stats = DiffStats::default();
+    let mut same_bytes = 0usize;
+    let (mut refined, mut too_big, mut late) = (0usize, 0usize, 0usize);
+    let (mut old_line, mut new_line) = (1u32, 1u32);
+    for op in lines.ops() {
+        let (tag, o, n) = op.as_tag_tuple();
+        let old_text = span(old, &lines, true, o.clone());
+        let new_text = span(new, &lines, false, n.clone());
+        match tag {
+            DiffTag::Equal => {
+                stats.unchanged += o.len() as u32;
+                same_bytes += old_text.len();
+                hunks.push(DiffHunk::Equal {
+                    old_line,
+                    new_line,
+                    text: old_text.to_string(),
+                });
+            }
+            _ => {
+                stats.deleted += o.len() as u32;
+                stats.inserted += n.len() as u32;
+                let whole = level != DiffLevel::Line;
+                if tag != DiffTag::Replace {
+                    hunks.push(DiffHunk::Change {
+                        old_line,
+                        new_line,
+                        old: segment(old_text, whole),
+                        new: segment(new_text, whole),
+                    });
+                } else if old_text.len() + new_text.len() > max_block {
+                    too_big += 1;
+                    hunks.push(unrefined(old_line, new_line, old_text, new_text));
+                } else if Instant::now() > deadline {
+                    late += 1;
+                    hunks.push(unrefined(old_line, new_line, old_text, new_text));
+                } else {
+                    refined += 1;
+                    same_bytes += if level == DiffLevel::Line {
+                        mark_words(&lines, op, deadline, old_line, new_line, &mut hunks)
+                    } else {
+                        refine(
+                            old_text, new_text, level, deadline, old_line, new_line, &mut hunks,
+                        )
+                    };
+                }
+            }
+        }
+        old_line += newlines(old_text);
+        new_line += newlines(new_text);
+    }
+    let what = if level == DiffLevel::Line {
+        "changed words are not marked in"
+    } else {
+        "shown as whole lines:"
+    };
+    if too_big > 0 {
+        coarse.push(format!(
+            "{what} {too_big} changed block{} over {} KB",
+            plural(too_big),
+            max_block / 1024
+        ));
+    }
+    if late > 0 {
+        coarse.push(format!(
+            "{what} {late} changed block{} met after the {} ms budget ran out",
+            plural(late),
+            budget.as_millis()
+        ));
+    }
+    let total = old.len() + new.len();
+    stats.similarity = if total == 0 {
+        1.0
+    } else {
+        (2 * same_bytes) as f64 / total as f64
+    };
+    stats.old_lines = count_lines(old);
+    stats.new_lines = count_lines(new);
+    // Nothing refined at a finer level than lines: say it is a line diff.
+    let computed = if level != DiffLevel::Line && refined == 0 && too_big + late > 0 {
+        DiffLevel::Line
+    } else {
+        level
     };
     TextDiff {
-        requested: options.level,
-        level,
+        requested: level,
+        level: computed,
         coarse: !coarse.is_empty(),
         coarse_reason: if coarse.is_empty() {
             None
@@ -85,15 +144,20 @@ pub fn diff(old: &str, new: &str, options: &DiffOptions) -> TextDiff {
         identical: old == new,
         line_endings_differ,
         stats,
-        hunks,
+        hunks: fold(hunks, options.context_lines, options.fold_min_lines),
     }
 }
 
-fn level_name(level: DiffLevel) -> &'static str {
-    match level {
-        DiffLevel::Line => "line",
-        DiffLevel::Word => "word",
-        DiffLevel::Char => "character",
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn unrefined(old_line: u32, new_line: u32, old: &str, new: &str) -> DiffHunk {
+    DiffHunk::Change {
+        old_line,
+        new_line,
+        old: segment(old, false),
+        new: segment(new, false),
     }
 }
 
@@ -144,38 +208,31 @@ fn span<'a>(
     &base[offset(base, first)..offset(base, last) + last.len()]
 }
 
-fn stats_of(ops: &[DiffOp], ratio: f32) -> DiffStats {
-    let mut s = DiffStats::default();
-    for op in ops {
-        let (tag, o, n) = op.as_tag_tuple();
-        let (o, n) = (o.len() as u32, n.len() as u32);
-        match tag {
-            DiffTag::Equal => s.unchanged += o,
-            _ => {
-                s.deleted += o;
-                s.inserted += n;
-            }
-        }
-    }
-    s.similarity = f64::from(ratio);
-    s
-}
-
-/// Hunks of a word or character diff: each run of changes is one `Change`.
-fn tokens_hunks(
-    d: &similar::TextDiff<'_, '_, str>,
+/// Word (Unicode word boundaries) or grapheme diff of one changed block of lines,
+/// pushed as hunks; returns the bytes found unchanged.
+fn refine(
     old: &str,
     new: &str,
-    _level: DiffLevel,
-) -> (Vec<DiffHunk>, DiffStats) {
+    level: DiffLevel,
+    deadline: Instant,
+    mut old_line: u32,
+    mut new_line: u32,
+    hunks: &mut Vec<DiffHunk>,
+) -> usize {
+    let mut config = TextDiffConfig::new();
+    config.deadline(deadline);
+    let d = match level {
+        DiffLevel::Char => config.diff_graphemes(old, new),
+        _ => config.diff_unicode_words(old, new),
+    };
     let ops = d.ops();
-    let mut hunks = Vec::new();
-    let (mut old_line, mut new_line) = (1u32, 1u32);
+    let mut same = 0;
     let mut i = 0;
     while i < ops.len() {
         let (tag, o, n) = ops[i].as_tag_tuple();
         if tag == DiffTag::Equal {
-            let text = span(old, d, true, o);
+            let text = span(old, &d, true, o);
+            same += text.len();
             hunks.push(DiffHunk::Equal {
                 old_line,
                 new_line,
@@ -186,7 +243,7 @@ fn tokens_hunks(
             i += 1;
             continue;
         }
-        // Merge the run of non-equal ops that follows.
+        // Merge the run of non-equal ops that follows into one change.
         let (o_start, n_start) = (o.start, n.start);
         let (mut o_end, mut n_end) = (o.end, n.end);
         i += 1;
@@ -196,8 +253,8 @@ fn tokens_hunks(
             n_end = n.end;
             i += 1;
         }
-        let old_text = span(old, d, true, o_start..o_end);
-        let new_text = span(new, d, false, n_start..n_end);
+        let old_text = span(old, &d, true, o_start..o_end);
+        let new_text = span(new, &d, false, n_start..n_end);
         hunks.push(DiffHunk::Change {
             old_line,
             new_line,
@@ -207,7 +264,7 @@ fn tokens_hunks(
         old_line += newlines(old_text);
         new_line += newlines(new_text);
     }
-    (hunks, stats_of(ops, d.ratio()))
+    same
 }
 
 fn segment(text: &str, emphasized: bool) -> Vec<DiffSegment> {
@@ -234,78 +291,39 @@ fn push_segment(segments: &mut Vec<DiffSegment>, text: &str, emphasized: bool) {
     }
 }
 
-/// Hunks of a line diff, with the changed words marked inside replaced lines while
-/// the budget lasts.
-fn line_hunks(
-    old: &str,
-    new: &str,
+/// One changed block of a line diff as one `Change`, with the changed words
+/// emphasized; returns the bytes found unchanged within it.
+fn mark_words(
+    lines: &similar::TextDiff<'_, '_, str>,
+    op: &DiffOp,
     deadline: Instant,
-    coarse: &mut Vec<String>,
-) -> (Vec<DiffHunk>, DiffStats) {
-    let mut config = TextDiffConfig::new();
-    config.deadline(deadline);
-    let d = config.diff_lines(old, new);
-    if Instant::now() > deadline {
-        coarse.push("the line diff ran past its budget and may not be minimal".into());
-    }
-    let ops = d.ops();
-    let mut hunks = Vec::new();
-    let (mut old_line, mut new_line) = (1u32, 1u32);
-    let mut unmarked = 0usize;
-    for op in ops {
-        let (tag, o, n) = op.as_tag_tuple();
-        let old_text = span(old, &d, true, o.clone());
-        let new_text = span(new, &d, false, n.clone());
-        match tag {
-            DiffTag::Equal => {
-                hunks.push(DiffHunk::Equal {
-                    old_line,
-                    new_line,
-                    text: old_text.to_string(),
-                });
+    old_line: u32,
+    new_line: u32,
+    hunks: &mut Vec<DiffHunk>,
+) -> usize {
+    let (mut old_segs, mut new_segs) = (Vec::new(), Vec::new());
+    let mut same = 0;
+    for change in lines.iter_inline_changes_deadline(op, Some(deadline)) {
+        let side = match change.tag() {
+            similar::ChangeTag::Delete => &mut old_segs,
+            similar::ChangeTag::Insert => &mut new_segs,
+            similar::ChangeTag::Equal => continue,
+        };
+        let delete = change.tag() == similar::ChangeTag::Delete;
+        for (emphasized, text) in change.values() {
+            if delete && !emphasized {
+                same += text.len();
             }
-            DiffTag::Delete | DiffTag::Insert => hunks.push(DiffHunk::Change {
-                old_line,
-                new_line,
-                old: segment(old_text, false),
-                new: segment(new_text, false),
-            }),
-            DiffTag::Replace => {
-                let (mut old_segs, mut new_segs) = (Vec::new(), Vec::new());
-                if Instant::now() <= deadline {
-                    for change in d.iter_inline_changes_deadline(op, Some(deadline)) {
-                        let side = match change.tag() {
-                            similar::ChangeTag::Delete => &mut old_segs,
-                            similar::ChangeTag::Insert => &mut new_segs,
-                            similar::ChangeTag::Equal => continue,
-                        };
-                        for (emphasized, text) in change.values() {
-                            push_segment(side, text, *emphasized);
-                        }
-                    }
-                } else {
-                    unmarked += 1;
-                    old_segs = segment(old_text, false);
-                    new_segs = segment(new_text, false);
-                }
-                hunks.push(DiffHunk::Change {
-                    old_line,
-                    new_line,
-                    old: old_segs,
-                    new: new_segs,
-                });
-            }
+            push_segment(side, text, *emphasized);
         }
-        old_line += newlines(old_text);
-        new_line += newlines(new_text);
     }
-    if unmarked > 0 {
-        coarse.push(format!(
-            "changed words are not marked in {unmarked} changed block{}: the time budget ran out",
-            if unmarked == 1 { "" } else { "s" }
-        ));
-    }
-    (hunks, stats_of(ops, d.ratio()))
+    hunks.push(DiffHunk::Change {
+        old_line,
+        new_line,
+        old: old_segs,
+        new: new_segs,
+    });
+    same
 }
 
 /// Folds the unchanged lines of each `Equal` hunk that are further than `context`

@@ -34,14 +34,19 @@ pub struct DiffOptions {
     /// An unchanged stretch is folded only when at least this many lines would be
     /// hidden; shorter ones are shown whole.
     pub fold_min_lines: u32,
-    /// Time budget in milliseconds; past it the diff falls back to a coarser level
-    /// and says so (`coarse`).
+    /// Time budget in milliseconds; changed blocks met past it (or too large for it)
+    /// stay whole lines, and the result says so (`coarse`).
     pub deadline_ms: u32,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { level: DiffLevel::Line, context_lines: 3, fold_min_lines: 4, deadline_ms: 60 }
+        DiffOptions {
+            level: DiffLevel::Line,
+            context_lines: 3,
+            fold_min_lines: 4,
+            deadline_ms: 60,
+        }
     }
 }
 
@@ -60,16 +65,31 @@ pub struct DiffSegment {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DiffHunk {
     /// Unchanged text, shown.
-    Equal { old_line: u32, new_line: u32, text: String },
+    Equal {
+        old_line: u32,
+        new_line: u32,
+        text: String,
+    },
     /// Unchanged whole lines, hidden until the UI unfolds them: their count, their
     /// size in characters (Unicode scalar values), and the text itself to unfold.
-    Fold { old_line: u32, new_line: u32, lines: u32, chars: u32, text: String },
+    Fold {
+        old_line: u32,
+        new_line: u32,
+        lines: u32,
+        chars: u32,
+        text: String,
+    },
     /// Text deleted from the old side (`old`) and inserted on the new side (`new`);
     /// either may be empty.
-    Change { old_line: u32, new_line: u32, old: Vec<DiffSegment>, new: Vec<DiffSegment> },
+    Change {
+        old_line: u32,
+        new_line: u32,
+        old: Vec<DiffSegment>,
+        new: Vec<DiffSegment>,
+    },
 }
 
-/// Counts in units of the level computed (lines, words or characters).
+/// How much changed, in lines (a line counts as changed when any of it changed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct DiffStats {
     pub deleted: u32,
@@ -77,7 +97,8 @@ pub struct DiffStats {
     pub unchanged: u32,
     pub old_lines: u32,
     pub new_lines: u32,
-    /// 0–1: how alike the texts are (2 × unchanged / (old units + new units)).
+    /// 0–1: how alike the texts are at the level computed:
+    /// 2 × unchanged bytes / (old bytes + new bytes).
     pub similarity: f64,
 }
 
@@ -86,7 +107,8 @@ pub struct DiffStats {
 pub struct TextDiff {
     /// The level asked for.
     pub requested: DiffLevel,
-    /// The level computed: coarser than `requested` when the time budget ran out.
+    /// The level computed: `line` when no changed block could be refined at the
+    /// level asked for (see `coarse`).
     pub level: DiffLevel,
     /// The result is coarser or less minimal than asked (see `coarse_reason`).
     pub coarse: bool,

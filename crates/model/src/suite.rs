@@ -150,11 +150,17 @@ pub struct AssertionType {
 
 impl AssertionType {
     pub fn new(kind: AssertionKind) -> AssertionType {
-        AssertionType { negated: false, kind }
+        AssertionType {
+            negated: false,
+            kind,
+        }
     }
 
     pub fn not(kind: AssertionKind) -> AssertionType {
-        AssertionType { negated: true, kind }
+        AssertionType {
+            negated: true,
+            kind,
+        }
     }
 }
 
@@ -233,7 +239,12 @@ pub struct Assertion {
 impl Assertion {
     /// An assertion of `kind` with a value and nothing else.
     pub fn new(kind: AssertionType, value: Option<serde_json::Value>) -> Assertion {
-        Assertion { kind, value, threshold: None, weight: None }
+        Assertion {
+            kind,
+            value,
+            threshold: None,
+            weight: None,
+        }
     }
 }
 
@@ -286,6 +297,9 @@ mod tests {
         assert_eq!(err.to_string(), "unknown assertion type `llm-rubric`");
         let err = serde_json::from_value::<Assertion>(json!({"type": "contains", "treshold": 1}))
             .unwrap_err();
-        assert!(err.to_string().starts_with("unknown field `treshold`"), "{err}");
+        assert!(
+            err.to_string().starts_with("unknown field `treshold`"),
+            "{err}"
+        );
     }
 }
