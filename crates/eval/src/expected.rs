@@ -252,17 +252,8 @@ pub fn parse_expected(cell: &str) -> Result<Option<Assertion>, ExpectedError> {
                      (write `{kind_type}(500)`)"
                 ));
             }
-            if threshold.is_none() {
-                // promptfoo would silently use 0.75 here.
-                return err(format!(
-                    "`{kind_type}` needs its limit in parentheses, e.g. `{kind_type}({})`",
-                    if kind == AssertionKind::Cost {
-                        "0.01"
-                    } else {
-                        "500"
-                    }
-                ));
-            }
+            // Without `(n)` the limit may come from a `__config:…:threshold` column;
+            // validation refuses it if none does (promptfoo would use 0.75).
             a.threshold = threshold;
         }
         // promptfoo keeps no threshold for these (or one that has no effect).

@@ -101,6 +101,7 @@ fn parses_as_promptfoo_does() {
         ("cost(0.005)", json!({"type": "cost", "threshold": 0.005})),
         ("cost(0.005):", json!({"type": "cost", "threshold": 0.005})),
         ("ttft(300)", json!({"type": "ttft", "threshold": 300.0})),
+        ("latency", json!({"type": "latency"})),
         (
             "output-tokens(256)",
             json!({"type": "output-tokens", "threshold": 256.0}),
@@ -159,10 +160,6 @@ fn refuses_what_whetstone_does_not_support() {
         (
             "not-is-xml",
             "promptfoo's `is-xml` assertion is not supported: Whetstone has no such check",
-        ),
-        (
-            "latency",
-            "`latency` needs its limit in parentheses, e.g. `latency(500)`",
         ),
         (
             "cost: 0.01",
