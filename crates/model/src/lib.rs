@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 mod app;
+mod diff;
 mod library;
 mod provider;
 mod run;
@@ -14,6 +15,7 @@ mod suite;
 mod template;
 
 pub use app::*;
+pub use diff::*;
 pub use library::*;
 pub use provider::*;
 pub use run::*;
@@ -57,8 +59,16 @@ macro_rules! for_each_ipc_type {
             TemplateSource,
             Variant,
             TestCase,
+            AssertionKind,
+            AssertionType,
             Assertion,
             Score,
+            DiffLevel,
+            DiffOptions,
+            DiffSegment,
+            DiffHunk,
+            DiffStats,
+            TextDiff,
             RunSpec,
             CellStatus,
             Timing,

@@ -1,11 +1,15 @@
 //! Test cases, suites, assertions and scores: what evaluation is made of.
 //!
 //! The JSON shapes follow promptfoo's where both tools have the thing (a test's
-//! `vars`, `description`, and its assertions' `type` / `value` / `threshold` /
-//! `weight`), so suites move between the two tools.
+//! `vars`, `description`, `threshold`, and its assertions' `type` / `value` /
+//! `threshold` / `weight`), so suites move between the two tools. What each
+//! assertion type means, how it scores and how its scorer is named lives in the
+//! `whetstone-eval` crate and `docs/suites.md`.
 
 use crate::{CellId, Variables};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 use ts_rs::TS;
 
 /// A test case's stable id: given when the case is created, kept through edits,
@@ -31,26 +35,217 @@ pub struct TestCase {
     /// Checks of this case only; the suite's default assertions apply as well.
     #[serde(default)]
     pub assertions: Vec<Assertion>,
-}
-
-/// One check of an answer, in promptfoo's assertion shape: `type` (a `not-` prefix
-/// negates it), `value`, `threshold`, `weight`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Assertion {
-    /// e.g. `contains`, `not-regex`, `is-json`, `latency`, `bleu`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional, type = "unknown")]
-    pub value: Option<serde_json::Value>,
-    /// For scored checks (metrics, thresholds): the least score that passes.
+    /// promptfoo's test `threshold`: when set, the case passes when the weighted mean
+    /// of its assertion scores reaches it; when absent, when every assertion passes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub threshold: Option<f64>,
-    /// Weight in the case's score (a weighted mean); 1 when absent.
+}
+
+/// What an assertion checks. The serde names are promptfoo's assertion types where
+/// promptfoo has the same check; the others are Whetstone's own (see docs/suites.md).
+/// Adding a kind is one variant here and one arm in `whetstone-eval`'s compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssertionKind {
+    Equals,
+    Contains,
+    Icontains,
+    ContainsAny,
+    ContainsAll,
+    IcontainsAny,
+    IcontainsAll,
+    StartsWith,
+    Regex,
+    /// The whole output is JSON; with a JSON Schema `value`, JSON that conforms to it.
+    IsJson,
+    /// The output contains a JSON object; with a schema, one that conforms to it.
+    ContainsJson,
+    /// Length in characters (Unicode scalar values): `value` = exact count or `{min, max}`.
+    CharacterCount,
+    /// Length in words (runs of non-whitespace): `value` = exact count or `{min, max}`.
+    WordCount,
+    /// Total time of the request, at most `threshold` milliseconds.
+    Latency,
+    /// Time to first token, at most `threshold` milliseconds.
+    Ttft,
+    /// Prompt tokens, at most `threshold`.
+    InputTokens,
+    /// Answer tokens, at most `threshold`.
+    OutputTokens,
+    /// Prompt + answer tokens, at most `threshold`.
+    TotalTokens,
+    /// Cost of the request, at most `threshold` US dollars.
+    Cost,
+}
+
+impl AssertionKind {
+    pub const ALL: [AssertionKind; 19] = [
+        AssertionKind::Equals,
+        AssertionKind::Contains,
+        AssertionKind::Icontains,
+        AssertionKind::ContainsAny,
+        AssertionKind::ContainsAll,
+        AssertionKind::IcontainsAny,
+        AssertionKind::IcontainsAll,
+        AssertionKind::StartsWith,
+        AssertionKind::Regex,
+        AssertionKind::IsJson,
+        AssertionKind::ContainsJson,
+        AssertionKind::CharacterCount,
+        AssertionKind::WordCount,
+        AssertionKind::Latency,
+        AssertionKind::Ttft,
+        AssertionKind::InputTokens,
+        AssertionKind::OutputTokens,
+        AssertionKind::TotalTokens,
+        AssertionKind::Cost,
+    ];
+
+    /// The serde name, e.g. `contains-any`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssertionKind::Equals => "equals",
+            AssertionKind::Contains => "contains",
+            AssertionKind::Icontains => "icontains",
+            AssertionKind::ContainsAny => "contains-any",
+            AssertionKind::ContainsAll => "contains-all",
+            AssertionKind::IcontainsAny => "icontains-any",
+            AssertionKind::IcontainsAll => "icontains-all",
+            AssertionKind::StartsWith => "starts-with",
+            AssertionKind::Regex => "regex",
+            AssertionKind::IsJson => "is-json",
+            AssertionKind::ContainsJson => "contains-json",
+            AssertionKind::CharacterCount => "character-count",
+            AssertionKind::WordCount => "word-count",
+            AssertionKind::Latency => "latency",
+            AssertionKind::Ttft => "ttft",
+            AssertionKind::InputTokens => "input-tokens",
+            AssertionKind::OutputTokens => "output-tokens",
+            AssertionKind::TotalTokens => "total-tokens",
+            AssertionKind::Cost => "cost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AssertionKind> {
+        AssertionKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for AssertionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An assertion's `type` as written: a kind, negated by a `not-` prefix
+/// (`not-contains`). Serialised as that one string, as promptfoo writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(try_from = "String", into = "String")]
+#[ts(type = "AssertionKind | `not-${AssertionKind}`")]
+pub struct AssertionType {
+    pub negated: bool,
+    pub kind: AssertionKind,
+}
+
+impl AssertionType {
+    pub fn new(kind: AssertionKind) -> AssertionType {
+        AssertionType {
+            negated: false,
+            kind,
+        }
+    }
+
+    pub fn not(kind: AssertionKind) -> AssertionType {
+        AssertionType {
+            negated: true,
+            kind,
+        }
+    }
+}
+
+impl fmt::Display for AssertionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negated {
+            f.write_str("not-")?;
+        }
+        f.write_str(self.kind.as_str())
+    }
+}
+
+/// A `type` string that names no assertion kind Whetstone has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAssertionType(pub String);
+
+impl fmt::Display for UnknownAssertionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown assertion type `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownAssertionType {}
+
+impl FromStr for AssertionType {
+    type Err = UnknownAssertionType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (negated, base) = match s.strip_prefix("not-") {
+            Some(base) => (true, base),
+            None => (false, s),
+        };
+        AssertionKind::parse(base)
+            .map(|kind| AssertionType { negated, kind })
+            .ok_or_else(|| UnknownAssertionType(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for AssertionType {
+    type Error = UnknownAssertionType;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<AssertionType> for String {
+    fn from(t: AssertionType) -> String {
+        t.to_string()
+    }
+}
+
+/// One check of an answer, in promptfoo's assertion shape: `type` (a `not-` prefix
+/// negates it), `value`, `threshold`, `weight`. Unknown keys are refused rather
+/// than ignored, so a misspelt `treshold` is an error and not a silent no-op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Assertion {
+    /// e.g. `contains`, `not-regex`, `is-json`, `latency`.
+    #[serde(rename = "type")]
+    pub kind: AssertionType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    pub value: Option<serde_json::Value>,
+    /// For limits (latency, tokens, cost …): the most that passes, in the kind's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub threshold: Option<f64>,
+    /// Weight in the case's score (a weighted mean); 1 when absent. An assertion of
+    /// weight 0 is informative only: it is scored and shown but always passes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub weight: Option<f64>,
+}
+
+impl Assertion {
+    /// An assertion of `kind` with a value and nothing else.
+    pub fn new(kind: AssertionType, value: Option<serde_json::Value>) -> Assertion {
+        Assertion {
+            kind,
+            value,
+            threshold: None,
+            weight: None,
+        }
+    }
 }
 
 /// A scorer's verdict on one cell. Kept apart from the cell and re-computable.
@@ -65,4 +260,46 @@ pub struct Score {
     pub pass: bool,
     /// Why, for people (what was expected and what was found).
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn assertion_json_is_promptfoos_shape() {
+        let a: Assertion = serde_json::from_value(json!({
+            "type": "not-icontains-any", "value": ["a", "b"], "weight": 2.0
+        }))
+        .unwrap();
+        assert_eq!(a.kind, AssertionType::not(AssertionKind::IcontainsAny));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            json!({"type": "not-icontains-any", "value": ["a", "b"], "weight": 2.0})
+        );
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_name() {
+        for kind in AssertionKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, json!(kind.as_str()));
+            for t in [AssertionType::new(kind), AssertionType::not(kind)] {
+                assert_eq!(t.to_string().parse::<AssertionType>(), Ok(t));
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_types_and_keys_are_refused() {
+        let err = serde_json::from_value::<Assertion>(json!({"type": "llm-rubric"})).unwrap_err();
+        assert_eq!(err.to_string(), "unknown assertion type `llm-rubric`");
+        let err = serde_json::from_value::<Assertion>(json!({"type": "contains", "treshold": 1}))
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("unknown field `treshold`"),
+            "{err}"
+        );
+    }
 }

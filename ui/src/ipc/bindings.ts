@@ -155,19 +155,29 @@ reference?: string,
 /**
  * Checks of this case only; the suite's default assertions apply as well.
  */
-assertions: Array<Assertion>, };
+assertions: Array<Assertion>, 
+/**
+ * promptfoo's test `threshold`: when set, the case passes when the weighted mean
+ * of its assertion scores reaches it; when absent, when every assertion passes.
+ */
+threshold?: number, };
+
+export type AssertionKind = "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "icontains-any" | "icontains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "character-count" | "word-count" | "latency" | "ttft" | "input-tokens" | "output-tokens" | "total-tokens" | "cost";
+
+export type AssertionType = AssertionKind | `not-${AssertionKind}`;
 
 export type Assertion = { 
 /**
- * e.g. `contains`, `not-regex`, `is-json`, `latency`, `bleu`.
+ * e.g. `contains`, `not-regex`, `is-json`, `latency`.
  */
-type: string, value?: unknown, 
+type: AssertionType, value?: unknown, 
 /**
- * For scored checks (metrics, thresholds): the least score that passes.
+ * For limits (latency, tokens, cost …): the most that passes, in the kind's unit.
  */
 threshold?: number, 
 /**
- * Weight in the case's score (a weighted mean); 1 when absent.
+ * Weight in the case's score (a weighted mean); 1 when absent. An assertion of
+ * weight 0 is informative only: it is scored and shown but always passes.
  */
 weight?: number, };
 
@@ -184,6 +194,64 @@ value: number, pass: boolean,
  * Why, for people (what was expected and what was found).
  */
 reason: string, };
+
+export type DiffLevel = "line" | "word" | "char";
+
+export type DiffOptions = { level: DiffLevel, 
+/**
+ * Unchanged lines kept visible on each side of a change.
+ */
+context_lines: number, 
+/**
+ * An unchanged stretch is folded only when at least this many lines would be
+ * hidden; shorter ones are shown whole.
+ */
+fold_min_lines: number, 
+/**
+ * Time budget in milliseconds; changed blocks met past it (or too large for it)
+ * stay whole lines, and the result says so (`coarse`).
+ */
+deadline_ms: number, };
+
+export type DiffSegment = { text: string, emphasized: boolean, };
+
+export type DiffHunk = { "kind": "equal", old_line: number, new_line: number, text: string, } | { "kind": "fold", old_line: number, new_line: number, lines: number, chars: number, text: string, } | { "kind": "change", old_line: number, new_line: number, old: Array<DiffSegment>, new: Array<DiffSegment>, };
+
+export type DiffStats = { deleted: number, inserted: number, unchanged: number, old_lines: number, new_lines: number, 
+/**
+ * 0–1: how alike the texts are at the level computed:
+ * 2 × unchanged bytes / (old bytes + new bytes).
+ */
+similarity: number, };
+
+export type TextDiff = { 
+/**
+ * The level asked for.
+ */
+requested: DiffLevel, 
+/**
+ * The level computed: `line` when no changed block could be refined at the
+ * level asked for (see `coarse`).
+ */
+level: DiffLevel, 
+/**
+ * The result is coarser or less minimal than asked (see `coarse_reason`).
+ */
+coarse: boolean, 
+/**
+ * Why, for people, when `coarse`.
+ */
+coarse_reason: string | null, 
+/**
+ * The texts are the same (after line endings are normalised).
+ */
+identical: boolean, 
+/**
+ * One text uses CRLF (or CR) line endings where the other does not. Line
+ * endings are normalised to `\n` before comparing, so this is the only trace
+ * of that difference.
+ */
+line_endings_differ: boolean, stats: DiffStats, hunks: Array<DiffHunk>, };
 
 export type RunSpec = { 
 /**
