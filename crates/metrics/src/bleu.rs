@@ -87,7 +87,10 @@ pub fn corpus_bleu_with_segments(
 
 /// The `13a` tokenizer of sacreBLEU (mteval-v13a.pl), applied to a right-stripped line.
 pub fn tokenize_13a(line: &str) -> String {
-    let mut line = line.replace("<skipped>", "").replace("-\n", "").replace('\n', " ");
+    let mut line = line
+        .replace("<skipped>", "")
+        .replace("-\n", "")
+        .replace('\n', " ");
     if line.contains('&') {
         // Sequential, as sacreBLEU does: `&amp;lt;` ends as `<`.
         line = line
@@ -113,17 +116,23 @@ pub fn tokenize_13a(line: &str) -> String {
     let is_digit = |b: u8| b.is_ascii_digit();
     let is_pc = |b: u8| b == b'.' || b == b',';
     // ([^0-9])([\.,]) -> '\1 \2 '
-    let b = pass(&a, |x, y| !is_digit(x) && is_pc(y), |out, x, y| {
-        out.extend_from_slice(&[x, b' ', y, b' '])
-    });
+    let b = pass(
+        &a,
+        |x, y| !is_digit(x) && is_pc(y),
+        |out, x, y| out.extend_from_slice(&[x, b' ', y, b' ']),
+    );
     // ([\.,])([^0-9]) -> ' \1 \2'
-    let c = pass(&b, |x, y| is_pc(x) && !is_digit(y), |out, x, y| {
-        out.extend_from_slice(&[b' ', x, b' ', y])
-    });
+    let c = pass(
+        &b,
+        |x, y| is_pc(x) && !is_digit(y),
+        |out, x, y| out.extend_from_slice(&[b' ', x, b' ', y]),
+    );
     // ([0-9])(-) -> '\1 \2 '
-    let d = pass(&c, |x, y| is_digit(x) && y == b'-', |out, x, y| {
-        out.extend_from_slice(&[x, b' ', y, b' '])
-    });
+    let d = pass(
+        &c,
+        |x, y| is_digit(x) && y == b'-',
+        |out, x, y| out.extend_from_slice(&[x, b' ', y, b' ']),
+    );
     let spaced =
         String::from_utf8(d).expect("the passes only insert ASCII spaces between whole characters");
     py_split(&spaced).collect::<Vec<_>>().join(" ")
@@ -194,7 +203,9 @@ pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
         }
     }
     let mut hyp_counts: FxHashMap<NGram, (usize, u32)> = FxHashMap::default();
-    ngrams(&hyp_ids, |n, g| hyp_counts.entry(g).or_insert((n, 0)).1 += 1);
+    ngrams(&hyp_ids, |n, g| {
+        hyp_counts.entry(g).or_insert((n, 0)).1 += 1
+    });
     let mut stats = Stats {
         sys_len: hyp_ids.len() as u64,
         ref_len: closest_ref_len(hyp_ids.len() as u64, &ref_lens),
@@ -234,7 +245,11 @@ pub(crate) fn compute(s: Stats, effective_order: bool) -> Bleu {
     } else {
         1.0
     };
-    let ratio = if s.ref_len > 0 { sys_len / ref_len } else { 0.0 };
+    let ratio = if s.ref_len > 0 {
+        sys_len / ref_len
+    } else {
+        0.0
+    };
     let mut precisions = [0.0; MAX_ORDER];
     let mut bleu = Bleu {
         score: 0.0,
@@ -251,6 +266,7 @@ pub(crate) fn compute(s: Stats, effective_order: bool) -> Bleu {
     }
     let mut smooth_mteval = 1.0;
     let mut eff_order = MAX_ORDER;
+    #[allow(clippy::needless_range_loop)] // n indexes three arrays in step, as sacreBLEU does
     for n in 0..MAX_ORDER {
         if s.total[n] == 0 {
             break;

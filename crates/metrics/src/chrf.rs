@@ -24,7 +24,10 @@ pub fn sentence_chrf(
 ) -> Result<f64, MetricError> {
     check_references(references.len())?;
     let orders = orders(plus_plus);
-    Ok(f_score(&segment_stats(hypothesis, references, plus_plus), orders))
+    Ok(f_score(
+        &segment_stats(hypothesis, references, plus_plus),
+        orders,
+    ))
 }
 
 /// Corpus chrF (or chrF++), 0–100, as `sacrebleu.corpus_chrf`: the statistics of each
@@ -60,7 +63,11 @@ pub fn corpus_chrf_with_segments(
 }
 
 fn orders(plus_plus: bool) -> usize {
-    if plus_plus { CHAR_ORDER + 2 } else { CHAR_ORDER }
+    if plus_plus {
+        CHAR_ORDER + 2
+    } else {
+        CHAR_ORDER
+    }
 }
 
 /// N-gram counts of one text: characters 1–6, then (chrF++) words 1–2.
@@ -69,7 +76,7 @@ struct Grams<'a> {
     words: Vec<FxHashMap<&'a [&'a str], u32>>,
 }
 
-fn char_grams<'a>(joined: &'a str) -> Vec<FxHashMap<&'a str, u32>> {
+fn char_grams(joined: &str) -> Vec<FxHashMap<&str, u32>> {
     let bounds: Vec<usize> = joined
         .char_indices()
         .map(|(i, _)| i)
@@ -128,7 +135,10 @@ fn stats_against(h: &Grams, r: &Grams, plus_plus: bool) -> Stats {
     let mut s = Stats::default();
     let pairs = h.orders.iter().zip(&r.orders).map(|(h, r)| counts(h, r));
     let word_pairs = h.words.iter().zip(&r.words).map(|(h, r)| counts(h, r));
-    for (slot, c) in s.0.iter_mut().zip(pairs.chain(word_pairs.take(if plus_plus { 2 } else { 0 }))) {
+    for (slot, c) in
+        s.0.iter_mut()
+            .zip(pairs.chain(word_pairs.take(if plus_plus { 2 } else { 0 })))
+    {
         *slot = c;
     }
     s
@@ -150,7 +160,11 @@ fn counts<K: std::hash::Hash + Eq>(h: &FxHashMap<K, u32>, r: &FxHashMap<K, u32>)
 
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str], plus_plus: bool) -> Stats {
     let h_joined: String = py_split(hypothesis).collect();
-    let h_words = if plus_plus { words(hypothesis) } else { Vec::new() };
+    let h_words = if plus_plus {
+        words(hypothesis)
+    } else {
+        Vec::new()
+    };
     let h = Grams {
         orders: char_grams(&h_joined),
         words: word_grams(&h_words),
@@ -205,7 +219,10 @@ mod tests {
 
     #[test]
     fn punctuation_is_split_off_one_edge() {
-        assert_eq!(words("(hello) world! a ,b"), ["(hello", ")", "world", "!", "a", ",", "b"]);
+        assert_eq!(
+            words("(hello) world! a ,b"),
+            ["(hello", ")", "world", "!", "a", ",", "b"]
+        );
     }
 
     #[test]

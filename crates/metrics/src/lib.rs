@@ -24,6 +24,17 @@ pub use meteor::{corpus_meteor, meteor, meteor_tokens};
 pub use rouge::{Rouge, RougeKind, corpus_rouge, rouge, rouge_tokens};
 pub use text::py_split;
 
+/// The WordNet 3.0 lemma names without `_` of every synset NLTK's `wordnet.synsets(word)`
+/// finds (all parts of speech, through NLTK's morphy), sorted: the synonyms METEOR's
+/// third stage matches.
+pub fn wordnet_synonyms(word: &str) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    wordnet::get().synonyms(word, &mut names);
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Why a metric could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetricError {
@@ -35,7 +46,10 @@ pub enum MetricError {
     SegmentWithoutReferences { index: usize },
     /// A corpus with different numbers of hypotheses and reference sets.
     #[error("{hypotheses} hypotheses but {references} reference sets: they must pair up")]
-    LengthMismatch { hypotheses: usize, references: usize },
+    LengthMismatch {
+        hypotheses: usize,
+        references: usize,
+    },
     /// A corpus without segments.
     #[error("no segments: a corpus needs at least one hypothesis")]
     EmptyCorpus,

@@ -198,21 +198,47 @@ mod tests {
     /// NLTK's doctests (meteor_score.py and nltk/test/meteor.doctest).
     #[test]
     fn nltk_doctests() {
-        let h1 = words("It is a guide to action which ensures that the military always obeys the commands of the party");
-        let r1 = words("It is a guide to action that ensures that the military will forever heed Party commands");
-        let r2 = words("It is the guiding principle which guarantees the military forces always being under the command of the Party");
-        let r3 = words("It is the practical guide for the army always to heed the directions of the party");
+        let h1 = words(
+            "It is a guide to action which ensures that the military always obeys the commands of the party",
+        );
+        let r1 = words(
+            "It is a guide to action that ensures that the military will forever heed Party commands",
+        );
+        let r2 = words(
+            "It is the guiding principle which guarantees the military forces always being under the command of the Party",
+        );
+        let r3 = words(
+            "It is the practical guide for the army always to heed the directions of the party",
+        );
         let round4 = |x: f64| (x * 1e4).round() / 1e4;
         assert_eq!(round4(meteor_tokens(&h1, &[&r1]).unwrap()), 0.6944);
-        assert_eq!(round4(meteor_tokens(&h1, &[&r1, &r2, &r3]).unwrap()), 0.6944);
-        let cat = words("The cat sat on the mat");
-        assert_eq!(meteor_tokens(&words("on the mat sat the cat"), &[&cat]).unwrap(), 0.5);
-        assert_eq!(round4(meteor_tokens(&words("The cat was sat on the mat"), &[&cat]).unwrap()), 0.9654);
         assert_eq!(
-            round4(meteor("creates or updates a virtual machine scale set", &["create or update a vm set"]).unwrap()),
+            round4(meteor_tokens(&h1, &[&r1, &r2, &r3]).unwrap()),
+            0.6944
+        );
+        let cat = words("The cat sat on the mat");
+        assert_eq!(
+            meteor_tokens(&words("on the mat sat the cat"), &[&cat]).unwrap(),
+            0.5
+        );
+        assert_eq!(
+            round4(meteor_tokens(&words("The cat was sat on the mat"), &[&cat]).unwrap()),
+            0.9654
+        );
+        assert_eq!(
+            round4(
+                meteor(
+                    "creates or updates a virtual machine scale set",
+                    &["create or update a vm set"]
+                )
+                .unwrap()
+            ),
             0.7806
         );
-        assert_eq!(meteor("non matching hypothesis", &["this is a cat"]).unwrap(), 0.0);
+        assert_eq!(
+            meteor("non matching hypothesis", &["this is a cat"]).unwrap(),
+            0.0
+        );
     }
 
     #[test]

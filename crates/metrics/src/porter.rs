@@ -308,9 +308,25 @@ mod tests {
     #[test]
     fn nltk_doctest_plurals() {
         let plurals = [
-            "caresses", "flies", "dies", "mules", "denied", "died", "agreed", "owned", "humbled",
-            "sized", "meeting", "stating", "siezing", "itemization", "sensational",
-            "traditional", "reference", "colonizer", "plotted",
+            "caresses",
+            "flies",
+            "dies",
+            "mules",
+            "denied",
+            "died",
+            "agreed",
+            "owned",
+            "humbled",
+            "sized",
+            "meeting",
+            "stating",
+            "siezing",
+            "itemization",
+            "sensational",
+            "traditional",
+            "reference",
+            "colonizer",
+            "plotted",
         ];
         let singles: Vec<String> = plurals.iter().map(|w| stem(w)).collect();
         assert_eq!(

@@ -329,9 +329,14 @@ mod tests {
     fn tokenizes_like_rouge_score() {
         assert_eq!(
             rouge_tokens("The İstanbul KELVIN\u{212a} café-au-lait, 3.14!", false),
-            ["the", "i", "stanbul", "kelvink", "caf", "au", "lait", "3", "14"]
+            [
+                "the", "i", "stanbul", "kelvink", "caf", "au", "lait", "3", "14"
+            ]
         );
-        assert_eq!(rouge_tokens("Running dogs ran", true), ["run", "dog", "ran"]);
+        assert_eq!(
+            rouge_tokens("Running dogs ran", true),
+            ["run", "dog", "ran"]
+        );
     }
 
     #[test]

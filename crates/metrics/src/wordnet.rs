@@ -119,7 +119,11 @@ fn load() -> WordNet {
         };
         exceptions[k].insert(
             form.expect("a form"),
-            bases.unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect(),
+            bases
+                .unwrap_or("")
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect(),
         );
     }
     WordNet {
@@ -182,7 +186,11 @@ impl WordNet {
             for e in &forms {
                 for &id in self.synsets_of(e, pos) {
                     let (a, b) = self.synsets[id as usize];
-                    out.extend(self.names[a as usize..b as usize].split(' ').filter(|s| !s.is_empty()));
+                    out.extend(
+                        self.names[a as usize..b as usize]
+                            .split(' ')
+                            .filter(|s| !s.is_empty()),
+                    );
                 }
             }
         }
@@ -204,7 +212,10 @@ mod tests {
     #[test]
     fn finds_synonyms_through_rules_and_exceptions() {
         assert!(syn("dog").contains(&"frump"));
-        assert!(!syn("dog").contains(&"domestic_dog"), "names with _ are left out");
+        assert!(
+            !syn("dog").contains(&"domestic_dog"),
+            "names with _ are left out"
+        );
         assert!(syn("cars").contains(&"automobile"));
         // "geese" is in noun.exc → goose.
         assert!(syn("geese").contains(&"goose"));
@@ -212,5 +223,4 @@ mod tests {
         assert!(syn("ran").contains(&"operate"));
         assert!(syn("qwertyuiop").is_empty());
     }
-
 }
