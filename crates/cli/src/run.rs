@@ -208,10 +208,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let spec = RunSpec {
         prompt_id,
         panes: vec![Pane { source, target }],
-        cases: vec![TestCase {
-            vars,
-            ..TestCase::default()
-        }],
+        cases: vec![TestCase { vars, ..TestCase::default() }],
         samples: 1,
         use_cache: !args.no_cache,
     };
