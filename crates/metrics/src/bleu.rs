@@ -168,16 +168,31 @@ fn ids<'a>(line: &'a str, vocab: &mut FxHashMap<&'a str, u32>) -> Vec<u32> {
         .collect()
 }
 
-type NGram = [u32; MAX_ORDER];
+/// The n-grams of one order as sorted (key, count) pairs; a key packs n token ids.
+type Counts = Vec<(u128, u32)>;
 
-fn ngrams(tokens: &[u32], mut each: impl FnMut(usize, NGram)) {
-    for n in 1..=MAX_ORDER {
-        for w in tokens.windows(n) {
-            let mut key = [u32::MAX; MAX_ORDER];
-            key[..n].copy_from_slice(w);
-            each(n - 1, key);
+fn ngrams(tokens: &[u32]) -> [Counts; MAX_ORDER] {
+    std::array::from_fn(|k| {
+        let mut keys: Vec<u128> = tokens
+            .windows(k + 1)
+            .map(|w| w.iter().fold(0u128, |key, &id| (key << 32) | u128::from(id)))
+            .collect();
+        keys.sort_unstable();
+        let mut out: Counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            match out.last_mut() {
+                Some((last, c)) if *last == key => *c += 1,
+                _ => out.push((key, 1)),
+            }
         }
-    }
+        out
+    })
+}
+
+fn count_of(counts: &Counts, key: u128) -> u32 {
+    counts
+        .binary_search_by_key(&key, |&(k, _)| k)
+        .map_or(0, |i| counts[i].1)
 }
 
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
@@ -188,33 +203,28 @@ pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
         .collect();
     let mut vocab = FxHashMap::default();
     let hyp_ids = ids(&hyp, &mut vocab);
-    // Reference n-gram counts: the maximum over the references of each n-gram's count.
-    let mut max_ref: FxHashMap<NGram, u32> = FxHashMap::default();
+    let mut ref_grams = Vec::with_capacity(refs.len());
     let mut ref_lens = Vec::with_capacity(refs.len());
-    let mut this: FxHashMap<NGram, u32> = FxHashMap::default();
     for r in &refs {
         let r_ids = ids(r, &mut vocab);
         ref_lens.push(r_ids.len() as u64);
-        this.clear();
-        ngrams(&r_ids, |_, g| *this.entry(g).or_insert(0) += 1);
-        for (g, &c) in &this {
-            let e = max_ref.entry(*g).or_insert(0);
-            *e = (*e).max(c);
-        }
+        ref_grams.push(ngrams(&r_ids));
     }
-    let mut hyp_counts: FxHashMap<NGram, (usize, u32)> = FxHashMap::default();
-    ngrams(&hyp_ids, |n, g| {
-        hyp_counts.entry(g).or_insert((n, 0)).1 += 1
-    });
     let mut stats = Stats {
         sys_len: hyp_ids.len() as u64,
         ref_len: closest_ref_len(hyp_ids.len() as u64, &ref_lens),
         ..Stats::default()
     };
-    for (g, (n, c)) in hyp_counts {
-        stats.total[n] += u64::from(c);
-        if let Some(&r) = max_ref.get(&g) {
-            stats.correct[n] += u64::from(c.min(r));
+    for (n, grams) in ngrams(&hyp_ids).iter().enumerate() {
+        for &(key, c) in grams {
+            stats.total[n] += u64::from(c);
+            // Clipped by the most any one reference has of this n-gram.
+            let most = ref_grams
+                .iter()
+                .map(|r| count_of(&r[n], key))
+                .max()
+                .unwrap_or(0);
+            stats.correct[n] += u64::from(c.min(most));
         }
     }
     stats

@@ -3,7 +3,7 @@
 //! (sacreBLEU's default, without epsilon smoothing); chrF++ adds word unigrams and
 //! bigrams after splitting punctuation off word edges.
 
-use crate::text::py_split;
+use crate::text::{is_py_space, py_split};
 use crate::{MetricError, check_corpus, check_references};
 use rustc_hash::FxHashMap;
 
@@ -70,40 +70,51 @@ fn orders(plus_plus: bool) -> usize {
     }
 }
 
-/// N-gram counts of one text: characters 1–6, then (chrF++) words 1–2.
-struct Grams<'a> {
-    orders: Vec<FxHashMap<&'a str, u32>>,
-    words: Vec<FxHashMap<&'a [&'a str], u32>>,
+/// An n-gram multiset: sorted keys with their counts.
+type Counts = Vec<(u128, u32)>;
+
+fn counted(mut keys: Vec<u128>) -> Counts {
+    keys.sort_unstable();
+    let mut out: Counts = Vec::with_capacity(keys.len());
+    for k in keys {
+        match out.last_mut() {
+            Some((last, c)) if *last == k => *c += 1,
+            _ => out.push((k, 1)),
+        }
+    }
+    out
 }
 
-fn char_grams(joined: &str) -> Vec<FxHashMap<&str, u32>> {
-    let bounds: Vec<usize> = joined
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(joined.len()))
+/// N-gram counts of one text: characters 1–6 (whitespace removed; code points packed 21
+/// bits each), then, for chrF++, word unigrams and bigrams (ids from `vocab`).
+fn grams<'a>(text: &'a str, plus_plus: bool, vocab: &mut FxHashMap<&'a str, u32>) -> Vec<Counts> {
+    let chars: Vec<u32> = text
+        .chars()
+        .filter(|&c| !is_py_space(c))
+        .map(u32::from)
         .collect();
-    let chars = bounds.len() - 1;
-    (1..=CHAR_ORDER)
+    let mut out: Vec<Counts> = (1..=CHAR_ORDER)
         .map(|n| {
-            let mut m = FxHashMap::default();
-            for i in 0..(chars + 1).saturating_sub(n) {
-                *m.entry(&joined[bounds[i]..bounds[i + n]]).or_insert(0) += 1;
-            }
-            m
+            counted(
+                chars
+                    .windows(n)
+                    .map(|w| w.iter().fold(0u128, |k, &c| (k << 21) | u128::from(c)))
+                    .collect(),
+            )
         })
-        .collect()
-}
-
-fn word_grams<'a>(words: &'a [&'a str]) -> Vec<FxHashMap<&'a [&'a str], u32>> {
-    (1..=2)
-        .map(|n| {
-            let mut m = FxHashMap::default();
-            for w in words.windows(n) {
-                *m.entry(w).or_insert(0) += 1;
-            }
-            m
-        })
-        .collect()
+        .collect();
+    if plus_plus {
+        let ids: Vec<u128> = words(text)
+            .into_iter()
+            .map(|w| {
+                let next = vocab.len() as u32;
+                u128::from(*vocab.entry(w).or_insert(next))
+            })
+            .collect();
+        out.push(counted(ids.clone()));
+        out.push(counted(ids.windows(2).map(|p| (p[0] << 32) | p[1]).collect()));
+    }
+    out
 }
 
 /// sacreBLEU's `_remove_punctuation`: one ASCII punctuation character is split off the end
@@ -131,55 +142,38 @@ fn words(text: &str) -> Vec<&str> {
     out
 }
 
-fn stats_against(h: &Grams, r: &Grams, plus_plus: bool) -> Stats {
-    let mut s = Stats::default();
-    let pairs = h.orders.iter().zip(&r.orders).map(|(h, r)| counts(h, r));
-    let word_pairs = h.words.iter().zip(&r.words).map(|(h, r)| counts(h, r));
-    for (slot, c) in
-        s.0.iter_mut()
-            .zip(pairs.chain(word_pairs.take(if plus_plus { 2 } else { 0 })))
-    {
-        *slot = c;
-    }
-    s
-}
-
-/// sacreBLEU's `_get_match_statistics`: the hypothesis count is 0 when the reference has no
-/// n-grams of this order.
-fn counts<K: std::hash::Hash + Eq>(h: &FxHashMap<K, u32>, r: &FxHashMap<K, u32>) -> [u64; 3] {
-    let (mut hyp, mut matched) = (0u64, 0u64);
-    for (g, &c) in h {
-        hyp += u64::from(c);
-        if let Some(&rc) = r.get(g) {
-            matched += u64::from(c.min(rc));
+/// sacreBLEU's `_get_match_statistics`: `[hyp, ref, match]`, the hypothesis count 0 when
+/// the reference has no n-grams of this order.
+fn counts(h: &Counts, r: &Counts) -> [u64; 3] {
+    let hyp: u64 = h.iter().map(|&(_, c)| u64::from(c)).sum();
+    let reference: u64 = r.iter().map(|&(_, c)| u64::from(c)).sum();
+    let (mut i, mut j, mut matched) = (0, 0, 0u64);
+    while i < h.len() && j < r.len() {
+        match h[i].0.cmp(&r[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                matched += u64::from(h[i].1.min(r[j].1));
+                i += 1;
+                j += 1;
+            }
         }
     }
-    let reference: u64 = r.values().map(|&c| u64::from(c)).sum();
     [if r.is_empty() { 0 } else { hyp }, reference, matched]
 }
 
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str], plus_plus: bool) -> Stats {
-    let h_joined: String = py_split(hypothesis).collect();
-    let h_words = if plus_plus {
-        words(hypothesis)
-    } else {
-        Vec::new()
-    };
-    let h = Grams {
-        orders: char_grams(&h_joined),
-        words: word_grams(&h_words),
-    };
+    let mut vocab = FxHashMap::default();
+    let h = grams(hypothesis, plus_plus, &mut vocab);
     let orders = orders(plus_plus);
     let mut best = Stats::default();
     let mut best_f = -1.0;
     for r in references {
-        let r_joined: String = py_split(r).collect();
-        let r_words = if plus_plus { words(r) } else { Vec::new() };
-        let rg = Grams {
-            orders: char_grams(&r_joined),
-            words: word_grams(&r_words),
-        };
-        let s = stats_against(&h, &rg, plus_plus);
+        let rg = grams(r, plus_plus, &mut vocab);
+        let mut s = Stats::default();
+        for (slot, (h, r)) in s.0.iter_mut().zip(h.iter().zip(&rg)) {
+            *slot = counts(h, r);
+        }
         let f = f_score(&s, orders);
         if f > best_f {
             best_f = f;

@@ -99,49 +99,45 @@ pub fn corpus_rouge(
 
 /// rouge-score's tokens of `text` (its `DefaultTokenizer`).
 pub fn rouge_tokens(text: &str, stem: bool) -> Vec<String> {
-    Stemmer::new(stem).tokens(text)
+    let mut st = Stemmer::new(stem);
+    let ids = st.tokens(text);
+    ids.into_iter().map(|id| st.names[id as usize].clone()).collect()
 }
 
-/// The Porter stemmer with a memo: a corpus repeats its words.
+/// Tokens as interned ids, with the Porter stemmer memoized: a corpus repeats its words.
 struct Stemmer {
     on: bool,
-    memo: FxHashMap<String, String>,
+    ids: FxHashMap<String, u32>,
+    names: Vec<String>,
+    /// The id of each token's stem (`u32::MAX`: the stem is empty and the token dropped).
+    stems: FxHashMap<u32, u32>,
 }
 
 impl Stemmer {
     fn new(on: bool) -> Stemmer {
         Stemmer {
             on,
-            memo: FxHashMap::default(),
+            ids: FxHashMap::default(),
+            names: Vec::new(),
+            stems: FxHashMap::default(),
         }
+    }
+
+    fn id(&mut self, token: &str) -> u32 {
+        if let Some(&id) = self.ids.get(token) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(token.to_string(), id);
+        self.names.push(token.to_string());
+        id
     }
 
     /// rouge-score's `tokenize`: `text.lower()`, non-`[a-z0-9]` runs to spaces, split,
     /// stem tokens longer than 3 characters, drop empty tokens.
-    fn tokens(&mut self, text: &str) -> Vec<String> {
+    fn tokens(&mut self, text: &str) -> Vec<u32> {
         let mut out = Vec::new();
         let mut cur = String::new();
-        let mut flush = |cur: &mut String, out: &mut Vec<String>| {
-            if cur.is_empty() {
-                return;
-            }
-            let token = std::mem::take(cur);
-            let token = if self.on && token.len() > 3 {
-                match self.memo.get(&token) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = porter::stem(&token);
-                        self.memo.insert(token, s.clone());
-                        s
-                    }
-                }
-            } else {
-                token
-            };
-            if !token.is_empty() {
-                out.push(token);
-            }
-        };
         for c in text.chars() {
             // Python's `lower()` turns exactly these into ASCII letters: A–Z, U+0130 (İ →
             // "i" + a combining dot, which then separates) and U+212A (Kelvin sign → k).
@@ -150,14 +146,36 @@ impl Stemmer {
                 'A'..='Z' => cur.push(c.to_ascii_lowercase()),
                 '\u{130}' => {
                     cur.push('i');
-                    flush(&mut cur, &mut out);
+                    self.flush(&mut cur, &mut out);
                 }
                 '\u{212a}' => cur.push('k'),
-                _ => flush(&mut cur, &mut out),
+                _ => self.flush(&mut cur, &mut out),
             }
         }
-        flush(&mut cur, &mut out);
+        self.flush(&mut cur, &mut out);
         out
+    }
+
+    fn flush(&mut self, cur: &mut String, out: &mut Vec<u32>) {
+        if cur.is_empty() {
+            return;
+        }
+        let mut id = self.id(cur);
+        if self.on && cur.len() > 3 {
+            id = match self.stems.get(&id) {
+                Some(&s) => s,
+                None => {
+                    let stem = porter::stem(cur);
+                    let s = if stem.is_empty() { u32::MAX } else { self.id(&stem) };
+                    self.stems.insert(id, s);
+                    s
+                }
+            };
+        }
+        if id != u32::MAX {
+            out.push(id);
+        }
+        cur.clear();
     }
 }
 
@@ -184,57 +202,60 @@ fn score_multi(kind: RougeKind, hypothesis: &str, references: &[&str], st: &mut 
 }
 
 enum Tokens {
-    Flat(Vec<String>),
-    Sentences(Vec<Vec<String>>),
+    Flat(Vec<u32>),
+    Sentences(Vec<Vec<u32>>),
 }
 
 /// rougeLsum's sentences: split on "\n", drop empty strings (a line of spaces stays, with
 /// no tokens).
-fn sentences(text: &str, st: &mut Stemmer) -> Vec<Vec<String>> {
+fn sentences(text: &str, st: &mut Stemmer) -> Vec<Vec<u32>> {
     text.split('\n')
         .filter(|s| !s.is_empty())
         .map(|s| st.tokens(s))
         .collect()
 }
 
-fn ngram_score(target: &[String], prediction: &[String], n: usize) -> Rouge {
+/// Sorted (n-gram, count) pairs; a key packs n ≤ 2 token ids.
+fn ngram_counts(tokens: &[u32], n: usize) -> Vec<(u64, u32)> {
+    let mut keys: Vec<u64> = tokens
+        .windows(n)
+        .map(|w| w.iter().fold(0u64, |k, &id| (k << 32) | u64::from(id)))
+        .collect();
+    keys.sort_unstable();
+    let mut out: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
+    for k in keys {
+        match out.last_mut() {
+            Some((last, c)) if *last == k => *c += 1,
+            _ => out.push((k, 1)),
+        }
+    }
+    out
+}
+
+fn ngram_score(target: &[u32], prediction: &[u32], n: usize) -> Rouge {
     let t = ngram_counts(target, n);
     let p = ngram_counts(prediction, n);
-    let overlap: u32 = t
-        .iter()
-        .map(|(g, &c)| c.min(p.get(g).copied().unwrap_or(0)))
-        .sum();
-    let t_total: u32 = t.values().sum();
-    let p_total: u32 = p.values().sum();
+    let (mut i, mut j, mut overlap) = (0, 0, 0u32);
+    while i < t.len() && j < p.len() {
+        match t[i].0.cmp(&p[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                overlap += t[i].1.min(p[j].1);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let t_total: u32 = t.iter().map(|&(_, c)| c).sum();
+    let p_total: u32 = p.iter().map(|&(_, c)| c).sum();
     Rouge::new(
         f64::from(overlap) / f64::from(p_total.max(1)),
         f64::from(overlap) / f64::from(t_total.max(1)),
     )
 }
 
-fn ngram_counts(tokens: &[String], n: usize) -> FxHashMap<&[String], u32> {
-    let mut m = FxHashMap::default();
-    for w in tokens.windows(n) {
-        *m.entry(w).or_insert(0) += 1;
-    }
-    m
-}
-
-fn lcs_table(a: &[String], b: &[String]) -> Vec<Vec<u32>> {
-    let mut t = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            t[i][j] = if a[i - 1] == b[j - 1] {
-                t[i - 1][j - 1] + 1
-            } else {
-                t[i - 1][j].max(t[i][j - 1])
-            };
-        }
-    }
-    t
-}
-
-fn lcs_score(target: &[String], prediction: &[String]) -> Rouge {
+fn lcs_score(target: &[u32], prediction: &[u32]) -> Rouge {
     if target.is_empty() || prediction.is_empty() {
         return Rouge::ZERO;
     }
@@ -246,7 +267,7 @@ fn lcs_score(target: &[String], prediction: &[String]) -> Rouge {
 }
 
 /// The LCS length in two rows of memory (the same value as the full table's corner).
-fn lcs_length(a: &[String], b: &[String]) -> u32 {
+fn lcs_length(a: &[u32], b: &[u32]) -> u32 {
     let mut prev = vec![0u32; b.len() + 1];
     let mut cur = vec![0u32; b.len() + 1];
     for x in a {
@@ -264,26 +285,34 @@ fn lcs_length(a: &[String], b: &[String]) -> u32 {
 
 /// rouge-score's `lcs_ind`: indices into `r` of one LCS, read back from the table the way
 /// rouge-score does (which LCS it picks matters for the union).
-fn lcs_indices(r: &[String], c: &[String]) -> Vec<usize> {
-    let t = lcs_table(r, c);
+fn lcs_indices(r: &[u32], c: &[u32], out: &mut Vec<usize>) {
+    let w = c.len() + 1;
+    let mut t = vec![0u32; (r.len() + 1) * w];
+    for i in 1..=r.len() {
+        for j in 1..=c.len() {
+            t[i * w + j] = if r[i - 1] == c[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
+        }
+    }
     let (mut i, mut j) = (r.len(), c.len());
-    let mut out = Vec::new();
     while i > 0 && j > 0 {
         if r[i - 1] == c[j - 1] {
             out.push(i - 1);
             i -= 1;
             j -= 1;
-        } else if t[i][j - 1] > t[i - 1][j] {
+        } else if t[i * w + j - 1] > t[(i - 1) * w + j] {
             j -= 1;
         } else {
             i -= 1;
         }
     }
-    out
 }
 
 /// rouge-score's `_summary_level_lcs` (ROUGE paper §3.2, counted as ROUGE-1.5.5 does).
-fn summary_lcs(refs: &[Vec<String>], cands: &[Vec<String>]) -> Rouge {
+fn summary_lcs(refs: &[Vec<u32>], cands: &[Vec<u32>]) -> Rouge {
     if refs.is_empty() || cands.is_empty() {
         return Rouge::ZERO;
     }
@@ -292,28 +321,30 @@ fn summary_lcs(refs: &[Vec<String>], cands: &[Vec<String>]) -> Rouge {
     if m == 0 || n == 0 {
         return Rouge::ZERO;
     }
-    let mut ref_counts: FxHashMap<&str, i64> = FxHashMap::default();
-    let mut cand_counts: FxHashMap<&str, i64> = FxHashMap::default();
-    for t in refs.iter().flatten() {
+    let mut ref_counts: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut cand_counts: FxHashMap<u32, u32> = FxHashMap::default();
+    for &t in refs.iter().flatten() {
         *ref_counts.entry(t).or_insert(0) += 1;
     }
-    for t in cands.iter().flatten() {
+    for &t in cands.iter().flatten() {
         *cand_counts.entry(t).or_insert(0) += 1;
     }
     let mut hits = 0u64;
+    let mut union = Vec::new();
     for r in refs {
-        let mut union: Vec<usize> = cands.iter().flat_map(|c| lcs_indices(r, c)).collect();
+        union.clear();
+        for c in cands {
+            lcs_indices(r, c, &mut union);
+        }
         union.sort_unstable();
         union.dedup();
-        for i in union {
-            let t = r[i].as_str();
-            let (c, rc) = (cand_counts.get_mut(t), ref_counts.get(t).copied());
-            if let (Some(c), Some(rc)) = (c, rc)
-                && *c > 0
-                && rc > 0
-            {
-                *c -= 1;
-                *ref_counts.get_mut(t).expect("present") -= 1;
+        for &i in &union {
+            let t = r[i];
+            let c = cand_counts.get(&t).copied().unwrap_or(0);
+            let rc = ref_counts.get(&t).copied().unwrap_or(0);
+            if c > 0 && rc > 0 {
+                cand_counts.insert(t, c - 1);
+                ref_counts.insert(t, rc - 1);
                 hits += 1;
             }
         }
