@@ -108,7 +108,11 @@ fn sentence(state: &mut u64, len: usize) -> String {
         .map(|_| WORDS[rng(state) as usize % WORDS.len()])
         .collect();
     if let Some(last) = words.last_mut() {
-        *last = if rng(state).is_multiple_of(2) { "end." } else { last };
+        *last = if rng(state).is_multiple_of(2) {
+            "end."
+        } else {
+            last
+        };
     }
     words.join(" ")
 }

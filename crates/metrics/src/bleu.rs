@@ -2,6 +2,7 @@
 //! 4, `exp` smoothing, the closest reference length; corpus BLEU without effective
 //! order, sentence BLEU with it.
 
+use crate::ngram::{Counted, Interner, ROOT, add, clear};
 use crate::text::{py_rstrip, py_split};
 use crate::{MetricError, check_corpus, check_references};
 use rustc_hash::FxHashMap;
@@ -168,33 +169,6 @@ fn ids<'a>(line: &'a str, vocab: &mut FxHashMap<&'a str, u32>) -> Vec<u32> {
         .collect()
 }
 
-/// The n-grams of one order as sorted (key, count) pairs; a key packs n token ids.
-type Counts = Vec<(u128, u32)>;
-
-fn ngrams(tokens: &[u32]) -> [Counts; MAX_ORDER] {
-    std::array::from_fn(|k| {
-        let mut keys: Vec<u128> = tokens
-            .windows(k + 1)
-            .map(|w| w.iter().fold(0u128, |key, &id| (key << 32) | u128::from(id)))
-            .collect();
-        keys.sort_unstable();
-        let mut out: Counts = Vec::with_capacity(keys.len());
-        for key in keys {
-            match out.last_mut() {
-                Some((last, c)) if *last == key => *c += 1,
-                _ => out.push((key, 1)),
-            }
-        }
-        out
-    })
-}
-
-fn count_of(counts: &Counts, key: u128) -> u32 {
-    counts
-        .binary_search_by_key(&key, |&(k, _)| k)
-        .map_or(0, |i| counts[i].1)
-}
-
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
     let hyp = tokenize_13a(py_rstrip(hypothesis));
     let refs: Vec<String> = references
@@ -202,30 +176,45 @@ pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
         .map(|r| tokenize_13a(py_rstrip(r)))
         .collect();
     let mut vocab = FxHashMap::default();
+    let mut interner = Interner::default();
     let hyp_ids = ids(&hyp, &mut vocab);
-    let mut ref_grams = Vec::with_capacity(refs.len());
+    let mut h = Vec::with_capacity(MAX_ORDER);
+    interner.grams(&hyp_ids, MAX_ORDER, ROOT, &mut h);
     let mut ref_lens = Vec::with_capacity(refs.len());
-    for r in &refs {
-        let r_ids = ids(r, &mut vocab);
-        ref_lens.push(r_ids.len() as u64);
-        ref_grams.push(ngrams(&r_ids));
+    let ref_grams: Vec<Vec<Vec<u32>>> = refs
+        .iter()
+        .map(|r| {
+            let r_ids = ids(r, &mut vocab);
+            ref_lens.push(r_ids.len() as u64);
+            let mut g = Vec::with_capacity(MAX_ORDER);
+            interner.grams(&r_ids, MAX_ORDER, ROOT, &mut g);
+            g
+        })
+        .collect();
+    // Clipping counts: the most any one reference has of each n-gram.
+    let size = interner.len();
+    let mut most = vec![0u32; size];
+    let mut one = vec![0u32; size];
+    for g in &ref_grams {
+        add(&mut one, g);
+        for id in g.iter().flatten() {
+            let i = *id as usize;
+            most[i] = most[i].max(one[i]);
+        }
+        clear(&mut one, g);
     }
+    let hyp_counts = Counted::new(&h, size);
     let mut stats = Stats {
         sys_len: hyp_ids.len() as u64,
         ref_len: closest_ref_len(hyp_ids.len() as u64, &ref_lens),
         ..Stats::default()
     };
-    for (n, grams) in ngrams(&hyp_ids).iter().enumerate() {
-        for &(key, c) in grams {
-            stats.total[n] += u64::from(c);
-            // Clipped by the most any one reference has of this n-gram.
-            let most = ref_grams
-                .iter()
-                .map(|r| count_of(&r[n], key))
-                .max()
-                .unwrap_or(0);
-            stats.correct[n] += u64::from(c.min(most));
-        }
+    for (n, grams) in h.iter().enumerate() {
+        stats.total[n] = grams.len() as u64;
+        stats.correct[n] = hyp_counts.distinct[n]
+            .iter()
+            .map(|&id| u64::from(hyp_counts.counts[id as usize].min(most[id as usize])))
+            .sum();
     }
     stats
 }

@@ -3,6 +3,7 @@
 //! (sacreBLEU's default, without epsilon smoothing); chrF++ adds word unigrams and
 //! bigrams after splitting punctuation off word edges.
 
+use crate::ngram::{Counted, Interner, ROOT, WORD_ROOT, add, clear};
 use crate::text::{is_py_space, py_split};
 use crate::{MetricError, check_corpus, check_references};
 use rustc_hash::FxHashMap;
@@ -70,49 +71,30 @@ fn orders(plus_plus: bool) -> usize {
     }
 }
 
-/// An n-gram multiset: sorted keys with their counts.
-type Counts = Vec<(u128, u32)>;
-
-fn counted(mut keys: Vec<u128>) -> Counts {
-    keys.sort_unstable();
-    let mut out: Counts = Vec::with_capacity(keys.len());
-    for k in keys {
-        match out.last_mut() {
-            Some((last, c)) if *last == k => *c += 1,
-            _ => out.push((k, 1)),
-        }
-    }
-    out
-}
-
-/// N-gram counts of one text: characters 1–6 (whitespace removed; code points packed 21
-/// bits each), then, for chrF++, word unigrams and bigrams (ids from `vocab`).
-fn grams<'a>(text: &'a str, plus_plus: bool, vocab: &mut FxHashMap<&'a str, u32>) -> Vec<Counts> {
+/// The n-gram ids of one text, per order: characters 1–6 (whitespace removed), then, for
+/// chrF++, word unigrams and bigrams.
+fn grams<'a>(
+    text: &'a str,
+    plus_plus: bool,
+    interner: &mut Interner,
+    vocab: &mut FxHashMap<&'a str, u32>,
+) -> Vec<Vec<u32>> {
     let chars: Vec<u32> = text
         .chars()
         .filter(|&c| !is_py_space(c))
         .map(u32::from)
         .collect();
-    let mut out: Vec<Counts> = (1..=CHAR_ORDER)
-        .map(|n| {
-            counted(
-                chars
-                    .windows(n)
-                    .map(|w| w.iter().fold(0u128, |k, &c| (k << 21) | u128::from(c)))
-                    .collect(),
-            )
-        })
-        .collect();
+    let mut out = Vec::with_capacity(MAX_ORDERS);
+    interner.grams(&chars, CHAR_ORDER, ROOT, &mut out);
     if plus_plus {
-        let ids: Vec<u128> = words(text)
+        let ids: Vec<u32> = words(text)
             .into_iter()
             .map(|w| {
                 let next = vocab.len() as u32;
-                u128::from(*vocab.entry(w).or_insert(next))
+                *vocab.entry(w).or_insert(next)
             })
             .collect();
-        out.push(counted(ids.clone()));
-        out.push(counted(ids.windows(2).map(|p| (p[0] << 32) | p[1]).collect()));
+        interner.grams(&ids, 2, WORD_ROOT, &mut out);
     }
     out
 }
@@ -142,38 +124,34 @@ fn words(text: &str) -> Vec<&str> {
     out
 }
 
-/// sacreBLEU's `_get_match_statistics`: `[hyp, ref, match]`, the hypothesis count 0 when
-/// the reference has no n-grams of this order.
-fn counts(h: &Counts, r: &Counts) -> [u64; 3] {
-    let hyp: u64 = h.iter().map(|&(_, c)| u64::from(c)).sum();
-    let reference: u64 = r.iter().map(|&(_, c)| u64::from(c)).sum();
-    let (mut i, mut j, mut matched) = (0, 0, 0u64);
-    while i < h.len() && j < r.len() {
-        match h[i].0.cmp(&r[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                matched += u64::from(h[i].1.min(r[j].1));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    [if r.is_empty() { 0 } else { hyp }, reference, matched]
-}
-
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str], plus_plus: bool) -> Stats {
+    let mut interner = Interner::default();
     let mut vocab = FxHashMap::default();
-    let h = grams(hypothesis, plus_plus, &mut vocab);
+    let h = grams(hypothesis, plus_plus, &mut interner, &mut vocab);
+    let refs: Vec<Vec<Vec<u32>>> = references
+        .iter()
+        .map(|r| grams(r, plus_plus, &mut interner, &mut vocab))
+        .collect();
+    let hyp = Counted::new(&h, interner.len());
+    let mut ref_counts = vec![0u32; interner.len()];
     let orders = orders(plus_plus);
     let mut best = Stats::default();
     let mut best_f = -1.0;
-    for r in references {
-        let rg = grams(r, plus_plus, &mut vocab);
+    for r in &refs {
+        add(&mut ref_counts, r);
         let mut s = Stats::default();
-        for (slot, (h, r)) in s.0.iter_mut().zip(h.iter().zip(&rg)) {
-            *slot = counts(h, r);
+        for (n, slot) in s.0.iter_mut().enumerate().take(orders) {
+            // sacreBLEU's `_get_match_statistics`: the hypothesis count is 0 when the
+            // reference has no n-grams of this order.
+            let matched: u64 = hyp.distinct[n]
+                .iter()
+                .map(|&id| u64::from(hyp.counts[id as usize].min(ref_counts[id as usize])))
+                .sum();
+            let n_ref = r[n].len() as u64;
+            let n_hyp = if n_ref == 0 { 0 } else { h[n].len() as u64 };
+            *slot = [n_hyp, n_ref, matched];
         }
+        clear(&mut ref_counts, r);
         let f = f_score(&s, orders);
         if f > best_f {
             best_f = f;

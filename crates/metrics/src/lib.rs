@@ -13,6 +13,7 @@
 mod bleu;
 mod chrf;
 mod meteor;
+mod ngram;
 pub mod porter;
 mod rouge;
 mod text;

@@ -48,73 +48,93 @@ pub fn corpus_meteor(
     Ok((mean(segments.iter().copied()), segments))
 }
 
-/// Stems and synonym sets already computed: a corpus repeats its words.
+/// Words as interned ids, with their stems and synonym sets memoized: a corpus repeats its
+/// words.
 #[derive(Default)]
 struct Memo {
-    stems: FxHashMap<String, String>,
-    synonyms: FxHashMap<String, Vec<&'static str>>,
+    ids: FxHashMap<String, u32>,
+    names: Vec<String>,
+    stems: FxHashMap<u32, u32>,
+    /// The ids of a stem's WordNet names, sorted.
+    synonyms: FxHashMap<u32, Vec<u32>>,
 }
 
 impl Memo {
-    fn stem(&mut self, word: &str) -> String {
-        if let Some(s) = self.stems.get(word) {
-            return s.clone();
+    fn id(&mut self, word: &str) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
         }
-        let s = porter::stem(word);
-        self.stems.insert(word.to_string(), s.clone());
+        let id = self.names.len() as u32;
+        self.ids.insert(word.to_string(), id);
+        self.names.push(word.to_string());
+        id
+    }
+
+    /// Lowercased word ids of a token list (NLTK's `_generate_enums` with `str.lower`).
+    fn words(&mut self, tokens: &[&str]) -> Vec<u32> {
+        tokens.iter().map(|t| self.id(&py_lower(t))).collect()
+    }
+
+    fn stem(&mut self, word: u32) -> u32 {
+        if let Some(&s) = self.stems.get(&word) {
+            return s;
+        }
+        let stem = porter::stem(&self.names[word as usize]);
+        let s = self.id(&stem);
+        self.stems.insert(word, s);
         s
     }
 
-    fn synonyms(&mut self, word: &str) -> &[&'static str] {
-        if !self.synonyms.contains_key(word) {
+    fn synonyms(&mut self, word: u32) -> &[u32] {
+        if !self.synonyms.contains_key(&word) {
             let mut names = Vec::new();
-            wordnet::get().synonyms(word, &mut names);
-            names.sort_unstable();
-            names.dedup();
-            self.synonyms.insert(word.to_string(), names);
+            wordnet::get().synonyms(&self.names[word as usize].clone(), &mut names);
+            let mut ids: Vec<u32> = names.into_iter().map(|n| self.id(n)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            self.synonyms.insert(word, ids);
         }
-        &self.synonyms[word]
+        &self.synonyms[&word]
     }
 }
 
 fn best(hypothesis: &[&str], references: &[&[&str]], memo: &mut Memo) -> f64 {
+    let hyp = memo.words(hypothesis);
     // Python's max(): the first of equal values; all are finite.
     references
         .iter()
-        .map(|r| single(hypothesis, r, memo))
+        .map(|r| {
+            let rf = memo.words(r);
+            single(&hyp, &rf, memo)
+        })
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
-/// An enumerated word list: (position in the original text, word).
-type Enum = Vec<(usize, String)>;
-
-/// NLTK's `single_meteor_score`.
-fn single(hypothesis: &[&str], reference: &[&str], memo: &mut Memo) -> f64 {
-    let hyp: Enum = hypothesis
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (i, py_lower(w).into_owned()))
-        .collect();
-    let rf: Enum = reference
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (i, py_lower(w).into_owned()))
-        .collect();
+/// NLTK's `single_meteor_score` on lowercased word ids.
+fn single(hyp: &[u32], rf: &[u32], memo: &mut Memo) -> f64 {
     let (translation_length, reference_length) = (hyp.len(), rf.len());
+    if translation_length == 0 || reference_length == 0 {
+        return 0.0; // NLTK's ZeroDivisionError
+    }
+    // Each stage works on what the earlier ones left: (position, word) pairs, and the
+    // stem stage passes stems, not words, to the synonym stage (as NLTK does).
+    let mut h: Vec<(usize, u32)> = hyp.iter().copied().enumerate().collect();
+    let mut r: Vec<(usize, u32)> = rf.iter().copied().enumerate().collect();
     let mut matches = Vec::new();
-    let (hyp, rf) = match_enums(hyp, rf, &mut matches);
-    let stem = |list: Enum, memo: &mut Memo| -> Enum {
-        list.into_iter().map(|(i, w)| (i, memo.stem(&w))).collect()
-    };
-    let (hyp, rf) = (stem(hyp, memo), stem(rf, memo));
-    let (hyp, rf) = match_enums(hyp, rf, &mut matches);
-    synonym_match(hyp, rf, &mut matches, memo);
-    matches.sort_by_key(|&(h, _)| h);
-    let m = matches.len() as f64;
-    if translation_length == 0 || reference_length == 0 || matches.is_empty() {
-        // NLTK's ZeroDivisionError cases.
+    align(&mut h, &mut r, &mut matches, |_, w, c| w == c);
+    for (_, w) in h.iter_mut().chain(r.iter_mut()) {
+        *w = memo.stem(*w);
+    }
+    align(&mut h, &mut r, &mut matches, |_, w, c| w == c);
+    let syns: Vec<Vec<u32>> = h.iter().map(|&(_, w)| memo.synonyms(w).to_vec()).collect();
+    align(&mut h, &mut r, &mut matches, |i, w, c| {
+        w == c || syns[i].binary_search(&c).is_ok()
+    });
+    matches.sort_by_key(|&(hp, _)| hp);
+    if matches.is_empty() {
         return 0.0;
     }
+    let m = matches.len() as f64;
     let precision = m / translation_length as f64;
     let recall = m / reference_length as f64;
     let fmean = (precision * recall) / (ALPHA * precision + (1.0 - ALPHA) * recall);
@@ -123,60 +143,32 @@ fn single(hypothesis: &[&str], reference: &[&str], memo: &mut Memo) -> f64 {
     (1.0 - penalty) * fmean
 }
 
-/// NLTK's `_match_enums`: from the last hypothesis word to the first, each takes the last
-/// still-unmatched equal reference word. Returns what is left unmatched.
-fn match_enums(hyp: Enum, rf: Enum, matches: &mut Vec<(usize, usize)>) -> (Enum, Enum) {
-    let mut positions: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (j, (_, w)) in rf.iter().enumerate() {
-        positions.entry(w).or_default().push(j);
-    }
-    let mut hyp_used = vec![false; hyp.len()];
-    let mut ref_used = vec![false; rf.len()];
-    for i in (0..hyp.len()).rev() {
-        if let Some(j) = positions.get_mut(hyp[i].1.as_str()).and_then(Vec::pop) {
-            hyp_used[i] = true;
-            ref_used[j] = true;
-            matches.push((hyp[i].0, rf[j].0));
+/// One stage of NLTK's alignment (`_match_enums`, `_enum_wordnetsyn_match`): from the last
+/// unmatched hypothesis word to the first, each takes the last unmatched reference word
+/// it matches (`is_match(index in h, word, reference word)`); matched pairs leave both
+/// lists.
+fn align(
+    h: &mut Vec<(usize, u32)>,
+    r: &mut Vec<(usize, u32)>,
+    matches: &mut Vec<(usize, usize)>,
+    is_match: impl Fn(usize, u32, u32) -> bool,
+) {
+    let mut h_used = vec![false; h.len()];
+    let mut r_used = vec![false; r.len()];
+    for i in (0..h.len()).rev() {
+        if let Some(j) = (0..r.len())
+            .rev()
+            .find(|&j| !r_used[j] && is_match(i, h[i].1, r[j].1))
+        {
+            h_used[i] = true;
+            r_used[j] = true;
+            matches.push((h[i].0, r[j].0));
         }
     }
-    drop(positions);
-    (unused(hyp, &hyp_used), unused(rf, &ref_used))
-}
-
-fn unused(list: Enum, used: &[bool]) -> Enum {
-    list.into_iter()
-        .zip(used)
-        .filter(|(_, u)| !**u)
-        .map(|(p, _)| p)
-        .collect()
-}
-
-/// NLTK's `_enum_wordnetsyn_match` (on the stems left by the stem stage): a hypothesis
-/// word matches the last unmatched reference word that is itself or a WordNet lemma name
-/// of one of its synsets.
-fn synonym_match(hyp: Enum, rf: Enum, matches: &mut Vec<(usize, usize)>, memo: &mut Memo) {
-    let mut positions: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (j, (_, w)) in rf.iter().enumerate() {
-        positions.entry(w).or_default().push(j);
-    }
-    for i in (0..hyp.len()).rev() {
-        let word = hyp[i].1.as_str();
-        // The reference position each candidate would take; the largest wins.
-        let last = |syn: &str| positions.get(syn).and_then(|p| p.last().copied());
-        let mut best = last(word);
-        for syn in memo.synonyms(word) {
-            if let Some(j) = last(syn)
-                && best.is_none_or(|b| j > b)
-            {
-                best = Some(j);
-            }
-        }
-        if let Some(j) = best {
-            // j is the last position of the reference word rf[j].
-            positions.get_mut(rf[j].1.as_str()).expect("present").pop();
-            matches.push((hyp[i].0, rf[j].0));
-        }
-    }
+    let mut used = h_used.into_iter();
+    h.retain(|_| !used.next().expect("one flag a word"));
+    let mut used = r_used.into_iter();
+    r.retain(|_| !used.next().expect("one flag a word"));
 }
 
 /// NLTK's `_count_chunks`: runs of matches adjacent in both texts.

@@ -101,7 +101,9 @@ pub fn corpus_rouge(
 pub fn rouge_tokens(text: &str, stem: bool) -> Vec<String> {
     let mut st = Stemmer::new(stem);
     let ids = st.tokens(text);
-    ids.into_iter().map(|id| st.names[id as usize].clone()).collect()
+    ids.into_iter()
+        .map(|id| st.names[id as usize].clone())
+        .collect()
 }
 
 /// Tokens as interned ids, with the Porter stemmer memoized: a corpus repeats its words.
@@ -166,7 +168,11 @@ impl Stemmer {
                 Some(&s) => s,
                 None => {
                     let stem = porter::stem(cur);
-                    let s = if stem.is_empty() { u32::MAX } else { self.id(&stem) };
+                    let s = if stem.is_empty() {
+                        u32::MAX
+                    } else {
+                        self.id(&stem)
+                    };
                     self.stems.insert(id, s);
                     s
                 }
