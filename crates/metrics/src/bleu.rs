@@ -176,7 +176,9 @@ pub(crate) fn segment_stats(hypothesis: &str, references: &[&str]) -> Stats {
         .map(|r| tokenize_13a(py_rstrip(r)))
         .collect();
     let mut vocab = FxHashMap::default();
-    let mut interner = Interner::default();
+    // At most 4 n-grams a token, and fewer tokens than bytes / 2 (tokens are separated).
+    let bytes = hyp.len() + refs.iter().map(String::len).sum::<usize>();
+    let mut interner = Interner::with_capacity(bytes * 2 + MAX_ORDER);
     let hyp_ids = ids(&hyp, &mut vocab);
     let mut h = Vec::with_capacity(MAX_ORDER);
     interner.grams(&hyp_ids, MAX_ORDER, ROOT, &mut h);

@@ -125,7 +125,9 @@ fn words(text: &str) -> Vec<&str> {
 }
 
 pub(crate) fn segment_stats(hypothesis: &str, references: &[&str], plus_plus: bool) -> Stats {
-    let mut interner = Interner::default();
+    // At most one n-gram of each order per byte (orders 1–6, and 2 word orders).
+    let bytes: usize = hypothesis.len() + references.iter().map(|r| r.len()).sum::<usize>();
+    let mut interner = Interner::with_capacity(bytes * orders(plus_plus));
     let mut vocab = FxHashMap::default();
     let h = grams(hypothesis, plus_plus, &mut interner, &mut vocab);
     let refs: Vec<Vec<Vec<u32>>> = references

@@ -16,6 +16,13 @@ pub(crate) const ROOT: u32 = u32::MAX;
 pub(crate) const WORD_ROOT: u32 = u32::MAX - 1;
 
 impl Interner {
+    /// An interner for about `grams` n-grams, so that filling it does not rehash.
+    pub(crate) fn with_capacity(grams: usize) -> Interner {
+        Interner {
+            map: FxHashMap::with_capacity_and_hasher(grams, Default::default()),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
