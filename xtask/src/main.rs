@@ -37,6 +37,10 @@ const APT_PACKAGES: &[&str] = &[
     "gnome-keyring",
     "libsecret-tools",
     "imagemagick",
+    // The reference metric tools (see reference_tools): Python's venv, WordNet 3.0.
+    "python3-venv",
+    "wordnet-base",
+    "wordnet-sense-index",
 ];
 
 fn main() -> Result<()> {
@@ -124,6 +128,7 @@ fn setup() -> Result<()> {
             "2.1.0",
         ]))?;
     }
+    reference_tools()?;
     Ok(())
 }
 
@@ -145,16 +150,112 @@ fn test() -> Result<()> {
     step("UI tests (on the real core, through whet-devbridge)");
     run(with_keyring(npm(&["test", "-w", "ui"])))?;
     step("Rust tests (with a Secret Service on a private D-Bus)");
-    run(with_keyring(cargo(&[
-        "test",
-        "--workspace",
-        "--all-targets",
-    ])))?;
+    let mut tests = with_keyring(cargo(&["test", "--workspace", "--all-targets"]));
+    tests.envs(reference_tools_env());
+    run(tests)?;
     step("building the app (debug, UI embedded)");
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
     step("end-to-end tests of the real window (Xvfb + WebDriver)");
     run(&mut in_window_session(&["--test", "tests/e2e/"]))?;
     Ok(())
+}
+
+/// The pinned Python tools whetstone-metrics is proven equal to.
+const REFERENCE_PACKAGES: &[&str] = &["sacrebleu==2.6.0", "rouge-score==0.1.2", "nltk==3.10.4"];
+
+/// Where `reference_tools` puts the venv and NLTK's data (under target/, ignored by git).
+fn reference_tools_dir() -> PathBuf {
+    root().join("target/reference-tools")
+}
+
+/// What crates/metrics/tests/reference.rs reads to find the reference tools.
+fn reference_tools_env() -> [(&'static str, PathBuf); 2] {
+    let dir = reference_tools_dir();
+    [
+        ("WHETSTONE_METRICS_PYTHON", dir.join("venv/bin/python")),
+        ("WHETSTONE_METRICS_NLTK_DATA", dir.join("nltk_data")),
+    ]
+}
+
+/// A Python venv with sacreBLEU, rouge-score and NLTK pinned, and an NLTK_DATA folder
+/// holding WordNet 3.0 from Debian's wordnet-base and wordnet-sense-index (copied: NLTK
+/// reads the files, not links) plus the `lexnames` file NLTK expects, rebuilt from the
+/// package's lexnames(5WN) man page. Idempotent.
+fn reference_tools() -> Result<()> {
+    let dir = reference_tools_dir();
+    let python = dir.join("venv/bin/python");
+    let stamp = dir.join("venv/whetstone-packages.txt");
+    let wanted = REFERENCE_PACKAGES.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        step("installing the reference metric tools (Python venv)");
+        if !python.exists() {
+            run(Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(dir.join("venv")))?;
+        }
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(REFERENCE_PACKAGES))?;
+        std::fs::write(&stamp, &wanted)?;
+    }
+    let wordnet = dir.join("nltk_data/corpora/wordnet");
+    if wordnet.join("lexnames").exists() {
+        return Ok(());
+    }
+    step("copying WordNet 3.0 into the reference tools' NLTK_DATA");
+    std::fs::create_dir_all(&wordnet)?;
+    let listed = Command::new("dpkg")
+        .args(["-L", "wordnet-base", "wordnet-sense-index"])
+        .output()
+        .context("could not list the WordNet packages' files")?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let mut copied = 0;
+    for file in listed.lines().map(Path::new) {
+        if file.parent().and_then(Path::file_name) == Some("wordnet".as_ref()) && file.is_file() {
+            std::fs::copy(file, wordnet.join(file.file_name().expect("a file name")))?;
+            copied += 1;
+        }
+    }
+    let man = listed
+        .lines()
+        .find(|l| l.ends_with("/lexnames.5WN.gz"))
+        .context("wordnet-base has no lexnames(5WN) man page")?;
+    let page = Command::new("gzip").args(["-dc", man]).output()?;
+    let lexnames = lexnames_from_man_page(&String::from_utf8_lossy(&page.stdout));
+    if copied == 0 || lexnames.lines().count() != 45 {
+        bail!("WordNet 3.0 was not found complete in the Debian packages");
+    }
+    std::fs::write(wordnet.join("lexnames"), lexnames)?;
+    Ok(())
+}
+
+/// `NN\tname\tcategory` lines from the table in lexnames(5WN); the category (1 noun,
+/// 2 verb, 3 adjective, 4 adverb) follows from the file name.
+fn lexnames_from_man_page(page: &str) -> String {
+    let mut out = String::new();
+    let mut in_table = false;
+    for line in page.lines() {
+        match line {
+            "_" => in_table = true,
+            ".TE" => in_table = false,
+            _ if in_table => {
+                let mut fields = line.split('\t');
+                let (Some(number), Some(name)) = (fields.next(), fields.next()) else {
+                    continue;
+                };
+                let name = name.trim();
+                let category = match name.split('.').next() {
+                    Some("noun") => 1,
+                    Some("verb") => 2,
+                    Some("adj") => 3,
+                    _ => 4,
+                };
+                out.push_str(&format!("{number}\t{name}\t{category}\n"));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What the UI's tests and the end-to-end tests start: the test servers, the

@@ -6,6 +6,7 @@ mod output;
 mod prices;
 mod providers;
 mod run;
+mod score;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -56,6 +57,8 @@ enum Command {
     /// What models cost per million tokens, for the cost of each cell
     #[command(subcommand)]
     Prices(prices::PricesCommand),
+    /// Score answers against references: BLEU, chrF, ROUGE, METEOR (see docs/metrics.md)
+    Score(score::ScoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -275,6 +278,7 @@ impl Command {
             Command::Keys(command) => command.json(),
             Command::Providers(command) => command.json(),
             Command::Prices(command) => command.json(),
+            Command::Score(args) => args.json,
         }
     }
 }
@@ -300,6 +304,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Keys(command) => keys::keys(command, data_dir)?,
         Command::Providers(command) => providers::providers(command, data_dir).await?,
         Command::Prices(command) => prices::prices(command, data_dir)?,
+        Command::Score(args) => score::score(args)?,
     }
     Ok(ExitCode::SUCCESS)
 }
