@@ -5,6 +5,8 @@
 //! Error mapping, for people:
 //! - nothing listening, DNS failure, a base URL that is not a URL → [`ProviderError::Unreachable`];
 //! - 404 with Ollama's JSON error body on a chat → [`ProviderError::ModelNotFound`];
+//! - 429 (Ollama's scheduler is full, or a proxy in front of it limits) →
+//!   [`ProviderError::RateLimited`] with `Retry-After`, like every other kind;
 //! - any other error status → [`ProviderError::Http`] with Ollama's own `error` message;
 //! - an `{"error": …}` line in the middle of a stream → [`ProviderError::Http`] with status
 //!   **500**: the HTTP status (200) was sent before the failure, and 500 is the status Ollama's
@@ -372,7 +374,8 @@ async fn status_error(
     response: reqwest::Response,
     model: Option<&str>,
 ) -> ProviderError {
-    ctx.status_error(response, |wire: ErrorWire, status, _| match model {
+    ctx.status_error(response, |wire: ErrorWire, status, retry_after| match model {
+        _ if status == 429 => ctx.rate_limited(wire.error, retry_after),
         // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
         Some(model) if status == 404 => {
             ctx.model_not_found(model, format!("Pull it with `ollama pull {model}`."))

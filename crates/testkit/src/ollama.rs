@@ -86,6 +86,9 @@ pub enum Fault {
     None,
     /// Answer with this status and `{"error": message}` (before any model check).
     Status { status: u16, message: String },
+    /// 429 with Ollama's `{"error": …}` body (the wording of its busy scheduler) and, if
+    /// given, this `Retry-After` value.
+    RateLimited { retry_after: Option<String> },
     /// Send this many content chunks, then drop the connection without the final chunk.
     CutAfter(usize),
     /// Send this many content chunks, then end the response cleanly, without the final chunk.
@@ -337,6 +340,16 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return error_response(status, message);
     }
+    if let Fault::RateLimited { retry_after } = &fault {
+        let mut response = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "server busy, please try again.  maximum pending requests exceeded",
+        );
+        if let Some(v) = retry_after.as_ref().and_then(|v| v.parse().ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
 
     let wanted = with_tag(&request.model);
     if !config.models.iter().any(|m| m.name == wanted) {
@@ -449,7 +462,7 @@ async fn stream_chat(
         | Fault::EndAfter(n)
         | Fault::MalformedLineAfter(n)
         | Fault::ErrorAfter { chunks: n, .. } => Some((*n).min(chunks.len())),
-        Fault::None | Fault::Status { .. } => None,
+        Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } => None,
     };
     for i in 0..=chunks.len() {
         if fault_at == Some(i) {
@@ -468,7 +481,7 @@ async fn stream_chat(
                     let _ = tx.raw(ndjson_line(&json!({ "error": message }))).await;
                     return Sent::Faulted;
                 }
-                Fault::None | Fault::Status { .. } => {}
+                Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } => {}
             }
         }
         let Some(chunk) = chunks.get(i) else { break };
