@@ -365,8 +365,7 @@ async fn a_429_is_rate_limited_with_retry_after_like_every_other_kind() {
             error,
             ProviderError::RateLimited {
                 provider: "Ollama".into(),
-                message: "server busy, please try again.  maximum pending requests exceeded"
-                    .into(),
+                message: "server busy, please try again.  maximum pending requests exceeded".into(),
                 retry_after_ms: Some(3000),
             }
         );

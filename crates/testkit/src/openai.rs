@@ -40,8 +40,8 @@ use serde_json::{Value, json};
 
 pub use crate::server::RecordedRequest;
 use crate::server::{
-    LoopbackServer, Recorder, Sender, Sent, json_response, lock, reply_chunks, sse_response,
-    string_list,
+    LoopbackServer, Recorder, Sender, Sent, filler, json_response, lock, reply_chunks,
+    sse_response, streamed_body, string_list,
 };
 
 /// A failure the server plays on chat requests.
@@ -74,6 +74,10 @@ pub enum Fault {
     /// Answer with this status and this body (JSON content type), e.g. another server's
     /// error shape.
     Raw { status: u16, body: String },
+    /// A hostile server: the reply's text is this many bytes of `x`, in one event when
+    /// streamed, in one completion (without `Content-Length`) when not, sent in 64 KiB
+    /// pieces as fast as the client reads.
+    Huge(usize),
 }
 
 /// How faithfully the server imitates OpenAI itself.
@@ -564,6 +568,29 @@ fn answer(
         quirks: config.quirks,
     };
 
+    if let Fault::Huge(n) = config.fault
+        && request.stream != Some(true)
+    {
+        let body = streamed_body(shared.recorder.clone(), move |tx| {
+            Box::pin(async move {
+                let head = r#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""#;
+                if !tx.raw(head).await {
+                    return Sent::Abandoned;
+                }
+                for piece in filler(n) {
+                    if !tx.raw(piece).await {
+                        return Sent::Abandoned;
+                    }
+                }
+                let tail = r#""},"finish_reason":"stop"}]}"#;
+                if !tx.raw(tail).await {
+                    return Sent::Abandoned;
+                }
+                Sent::Whole
+            })
+        });
+        return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
     if request.stream != Some(true) || config.quirks == Quirks::IgnoresStream {
         let body = json!({
             "id": reply.id,
@@ -621,6 +648,15 @@ async fn stream_chat(tx: Sender, reply: Reply, delay: Duration, fault: Fault) ->
     send!(data(&reply.chunk(json!([{
         "index": 0, "delta": first_delta, "logprobs": null, "finish_reason": null,
     }]))));
+    if let Fault::Huge(n) = fault {
+        send!(Bytes::from_static(
+            br#"data: {"choices":[{"index":0,"delta":{"content":""#
+        ));
+        for piece in filler(n) {
+            send!(piece);
+        }
+        send!(Bytes::from_static(b"\"}}]}\n\n"));
+    }
     let fault_at = match &fault {
         Fault::CutAfter(n)
         | Fault::MalformedAfter(n)
