@@ -11,6 +11,7 @@ pub mod gemini;
 mod http;
 pub mod ollama;
 pub mod openai;
+pub mod redact;
 mod wire;
 
 pub use wire::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, WireLimits};
@@ -132,7 +133,21 @@ pub fn connect(
 }
 
 /// [`connect`] with other limits on what one answer may hold in memory while it is read.
+///
+/// A client built with a key never lets it out: the key and its long fragments are
+/// redacted from every error and every delta ([`redact`]).
 pub fn connect_with(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Box<dyn Provider>, ProviderError> {
+    let redaction = key.clone();
+    let client = client(config, key, http, limits)?;
+    Ok(redact::Redacting::wrap(client, redaction.as_ref()))
+}
+
+fn client(
     config: &ProviderConfig,
     key: Option<ApiKey>,
     http: reqwest::Client,

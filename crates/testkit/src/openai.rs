@@ -109,6 +109,10 @@ pub struct OpenAiConfig {
     pub chunk_delay: Duration,
     pub fault: Fault,
     pub quirks: Quirks,
+    /// A careless server: a wrong key is quoted whole in the 401 message (OpenAI shows only
+    /// its ends), and the reply repeats the expected key, streamed in 5-byte chunks so that
+    /// it arrives split across deltas.
+    pub echo_key: bool,
 }
 
 impl Default for OpenAiConfig {
@@ -122,6 +126,7 @@ impl Default for OpenAiConfig {
             chunk_delay: Duration::ZERO,
             fault: Fault::None,
             quirks: Quirks::OpenAi,
+            echo_key: false,
         }
     }
 }
@@ -159,6 +164,11 @@ impl OpenAiConfig {
 
     pub fn quirks(mut self, quirks: Quirks) -> Self {
         self.quirks = quirks;
+        self
+    }
+
+    pub fn echo_key(mut self, echo: bool) -> Self {
+        self.echo_key = echo;
         self
     }
 }
@@ -286,7 +296,9 @@ fn check_bearer(config: &OpenAiConfig, headers: &HeaderMap) -> Option<Response> 
         )),
         Some(k) => {
             // OpenAI shows only the key's ends.
-            let shown: String = if k.len() > 8 {
+            let shown: String = if config.echo_key {
+                k.to_string()
+            } else if k.len() > 8 {
                 format!("{}****{}", &k[..3.min(k.len())], &k[k.len() - 4..])
             } else {
                 "****".into()
@@ -534,6 +546,17 @@ fn answer(
         last_user.and_then(|m| m.content.as_deref()).unwrap_or(""),
         &string_list(request.stop.as_ref()),
     );
+    if config.echo_key {
+        let text = format!(
+            "The key you sent is {}, I think.",
+            config.api_key.as_deref().unwrap_or_default()
+        );
+        chunks = text
+            .as_bytes()
+            .chunks(5)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+    }
     let mut finish_reason = "stop";
     if let Some(limit) = request.max_completion_tokens.or(request.max_tokens)
         && (limit as usize) < chunks.len()
