@@ -208,12 +208,16 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let spec = RunSpec {
         prompt_id,
         panes: vec![Pane { source, target }],
-        cases: vec![TestCase { vars, ..TestCase::default() }],
+        cases: vec![TestCase {
+            vars,
+            ..TestCase::default()
+        }],
         samples: 1,
         use_cache: !args.no_cache,
     };
 
     let json = args.json;
+    let guard = crate::terminal::guard_stdout();
     let handle = bench
         .start_run(spec, move |event| {
             if json {
@@ -221,6 +225,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
             if let RunEvent::Delta { text, .. } = event {
                 let mut out = std::io::stdout().lock();
+                let text = if guard {
+                    crate::terminal::visible(&text)
+                } else {
+                    text.as_str().into()
+                };
                 // A closed pipe (`whet run … | head`) is not an error worth a panic.
                 let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
             }
@@ -247,7 +256,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         output::stdout(|w| writeln!(w))?;
     }
     if args.stats {
-        eprintln!("{}", stats(&cell));
+        crate::terminal::eprint_line(&stats(&cell));
     }
     match cell.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
@@ -257,7 +266,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| format!("the run ended {}", cell.status.as_str()));
             if !json {
-                eprintln!("whet: {}: {message}", cell.status.as_str());
+                crate::terminal::eprint_line(&format!("whet: {}: {message}", cell.status.as_str()));
             }
             Ok(ExitCode::FAILURE)
         }

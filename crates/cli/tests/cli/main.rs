@@ -7,3 +7,4 @@ mod kinds;
 mod library;
 mod render;
 mod run;
+mod terminal;
