@@ -2,7 +2,7 @@
 
 use crate::output::{self, Failure};
 use crate::{VarArgs, core_error, find_version, open, read_template, source_name, template_error};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -218,6 +218,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
 
     let json = args.json;
     let guard = crate::terminal::guard_stdout();
+    let stop = stop_requested().context("could not listen for Ctrl-C and stop signals")?;
     let handle = bench
         .start_run(spec, move |event| {
             if json {
@@ -238,9 +239,8 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let run_id = handle.id;
     let cancel = bench.clone();
     let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel_run(run_id);
-        }
+        stop.await;
+        cancel.cancel_run(run_id);
     });
     let run = handle.finish().await.map_err(core_error)?;
     interrupt.abort();
@@ -271,6 +271,30 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Ctrl-C, and on Unix also SIGTERM (a service manager, `kill`) and SIGHUP (the terminal
+/// closed): each stops the run the same way, keeping what arrived. The handlers are in place
+/// when this returns, so a signal sent once the answer shows is never missed.
+fn stop_requested() -> Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`
