@@ -110,7 +110,7 @@ pub fn keys(command: KeysCommand, data_dir: Option<&Path>) -> Result<()> {
                 if statuses.contains(&KeyStatus::Unavailable)
                     && let Some(problem) = whetstone_core::keyring_problem()
                 {
-                    eprintln!("whet: note: {problem}");
+                    crate::terminal::eprint_line(&format!("whet: note: {problem}"));
                 }
             }
         }

@@ -7,6 +7,7 @@ mod prices;
 mod providers;
 mod run;
 mod score;
+mod terminal;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +28,10 @@ struct Cli {
     /// The library's folder [default: $WHETSTONE_DATA_DIR, else the OS data directory]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Write model output and messages byte for byte, even to a terminal (by default a
+    /// terminal is shown control characters as visible escapes, never obeys them)
+    #[arg(long, global = true)]
+    raw: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -252,6 +257,7 @@ pub fn open(data_dir: Option<&Path>) -> Result<Workbench> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    terminal::set_raw(cli.raw);
     let json = cli.command.json();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,6 +5,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use whetstone_core::model::*;
 
+use crate::terminal;
+
 /// An error with a stable code, printed as `{"error": {...}}` under `--json`.
 #[derive(Debug, Serialize)]
 pub struct Failure {
@@ -49,15 +51,27 @@ pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
         // Nothing is left to report a failure to write the failure to.
         let _ = self::json(&serde_json::json!({ "error": failure }));
     } else {
-        eprintln!("whet: error: {}", failure.message);
+        terminal::eprint_line(&format!("whet: error: {}", failure.message));
     }
     ExitCode::FAILURE
 }
 
-/// Writes to stdout, buffered. A reader that went away (`whet … | head`) is not an
-/// error: what it did not read, it did not want.
+/// Writes to stdout, buffered, with control characters made visible on a terminal
+/// ([`terminal`]). A reader that went away (`whet … | head`) is not an error: what it did
+/// not read, it did not want.
 pub fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let out = io::BufWriter::new(io::stdout().lock());
+    if terminal::guard_stdout() {
+        finish(write, terminal::Visible(out))
+    } else {
+        finish(write, out)
+    }
+}
+
+fn finish<W: Write>(
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    mut out: W,
+) -> anyhow::Result<()> {
     match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             Err(anyhow::Error::new(e).context("could not write to stdout"))
@@ -68,7 +82,13 @@ pub fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::R
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value).expect("IPC types always serialize");
-    stdout(|w| writeln!(w, "{text}"))
+    let text = if terminal::guard_stdout() {
+        terminal::json_visible(&text)
+    } else {
+        text.as_str().into()
+    };
+    let out = io::BufWriter::new(io::stdout().lock());
+    finish(|w| writeln!(w, "{text}"), out)
 }
 
 #[derive(Serialize)]

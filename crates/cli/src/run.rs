@@ -2,7 +2,7 @@
 
 use crate::output::{self, Failure};
 use crate::{VarArgs, core_error, find_version, open, read_template, source_name, template_error};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -217,6 +217,8 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     };
 
     let json = args.json;
+    let guard = crate::terminal::guard_stdout();
+    let stop = stop_requested().context("could not listen for Ctrl-C and stop signals")?;
     let handle = bench
         .start_run(spec, move |event| {
             if json {
@@ -224,6 +226,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
             if let RunEvent::Delta { text, .. } = event {
                 let mut out = std::io::stdout().lock();
+                let text = if guard {
+                    crate::terminal::visible(&text)
+                } else {
+                    text.as_str().into()
+                };
                 // A closed pipe (`whet run … | head`) is not an error worth a panic.
                 let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
             }
@@ -232,9 +239,8 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let run_id = handle.id;
     let cancel = bench.clone();
     let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = cancel.cancel_run(run_id);
-        }
+        stop.await;
+        let _ = cancel.cancel_run(run_id);
     });
     let run = handle.finish().await.map_err(core_error)?;
     interrupt.abort();
@@ -250,7 +256,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         output::stdout(|w| writeln!(w))?;
     }
     if args.stats {
-        eprintln!("{}", stats(&cell));
+        crate::terminal::eprint_line(&stats(&cell));
     }
     match cell.outcome.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
@@ -261,11 +267,38 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| format!("the run ended {}", cell.outcome.status.as_str()));
             if !json {
-                eprintln!("whet: {}: {message}", cell.outcome.status.as_str());
+                crate::terminal::eprint_line(&format!(
+                    "whet: {}: {message}",
+                    cell.outcome.status.as_str()
+                ));
             }
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Ctrl-C, and on Unix also SIGTERM (a service manager, `kill`) and SIGHUP (the terminal
+/// closed): each stops the run the same way, keeping what arrived. The handlers are in place
+/// when this returns, so a signal sent once the answer shows is never missed.
+fn stop_requested() -> Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`

@@ -8,7 +8,6 @@
 //! - `stop` → `stop_sequences`; `seed` has no Anthropic field → `UnsupportedParam`.
 //!
 
-use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
@@ -16,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use whetstone_model::{Message, ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
 use crate::http::{ChatEvents, Ctx, failed, opened, snippet, whole_answer};
+use crate::wire::{SseReader, WireLimits};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -30,6 +30,7 @@ pub fn connect(
     config: &ProviderConfig,
     key: Option<ApiKey>,
     http: reqwest::Client,
+    limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
@@ -37,8 +38,10 @@ pub fn connect(
             provider: config.name.clone(),
             hint: KEY_HINT.to_string(),
         })?;
+    let mut ctx = Ctx::new(config, DEFAULT_BASE_URL, http);
+    ctx.limits = limits;
     Ok(Box::new(Anthropic {
-        ctx: Ctx::new(config, DEFAULT_BASE_URL, http),
+        ctx,
         key,
         version: config
             .api_version
@@ -135,7 +138,7 @@ impl Provider for Anthropic {
             }
             let decoder = Decoder {
                 ctx: client.ctx.clone(),
-                events: response.bytes_stream().eventsource().boxed(),
+                events: SseReader::new(response.bytes_stream().boxed(), client.ctx.limits),
                 usage: Usage::default(),
                 finish_reason: None,
                 finished: false,
@@ -322,11 +325,9 @@ struct ErrorDetail {
 
 // ---------------------------------------------------------------- stream decoding
 
-type Events = BoxStream<'static, Result<Event, EventStreamError<reqwest::Error>>>;
-
 struct Decoder {
     ctx: Ctx,
-    events: Events,
+    events: SseReader,
     usage: Usage,
     finish_reason: Option<String>,
     finished: bool,
@@ -348,7 +349,7 @@ impl Decoder {
         loop {
             let event = match self.events.next().await {
                 Some(Ok(event)) => event,
-                Some(Err(e)) => return self.fail(self.ctx.sse_error(e)),
+                Some(Err(e)) => return self.fail(self.ctx.stream_error(e, "an event")),
                 None => {
                     let e = self
                         .ctx

@@ -33,8 +33,9 @@ use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
 use crate::http::{
-    ChatEvents, Ctx, describe, failed, opened, retry_after_ms, snippet, whole_answer,
+    ChatEvents, Ctx, describe, error_body, failed, opened, retry_after_ms, snippet, whole_answer,
 };
+use crate::wire::WireLimits;
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -48,6 +49,7 @@ pub fn connect(
     config: &ProviderConfig,
     key: Option<ApiKey>,
     http: reqwest::Client,
+    limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
@@ -56,8 +58,10 @@ pub fn connect(
             hint: KEY_HINT.to_string(),
         })?;
     let region = region(config.region.as_deref()).to_string();
+    let mut ctx = Ctx::new(config, &default_base_url(&region), http);
+    ctx.limits = limits;
     Ok(Box::new(Bedrock {
-        ctx: Ctx::new(config, &default_base_url(&region), http),
+        ctx,
         auth: Auth::from_key(key),
         region,
     }))
@@ -474,16 +478,29 @@ impl Decoder {
     }
 
     /// The next whole frame; `None` at the end of the body.
+    ///
+    /// A frame's prelude states its total length, so a frame larger than
+    /// [`WireLimits::max_event_bytes`] is refused before it is buffered, and the decoder is
+    /// handed only whole frames.
     async fn next_frame(&mut self) -> Result<Option<Frame>, ProviderError> {
         loop {
-            match self.frames.decode_frame(&mut self.buffer) {
-                Ok(DecodedFrame::Complete(frame)) => return Ok(Some(frame)),
-                Ok(DecodedFrame::Incomplete) => {}
-                Err(e) => {
-                    return Err(self.ctx.protocol(format!(
-                        "the stream is not a valid AWS event stream: {}",
-                        describe(&e)
-                    )));
+            if let Some(prefix) = self.buffer.first_chunk::<4>() {
+                let total = u32::from_be_bytes(*prefix) as usize;
+                let limit = self.ctx.limits.max_event_bytes;
+                if total > limit {
+                    return Err(self.ctx.too_large("a frame", limit));
+                }
+                if self.buffer.len() >= total {
+                    match self.frames.decode_frame(&mut self.buffer) {
+                        Ok(DecodedFrame::Complete(frame)) => return Ok(Some(frame)),
+                        Ok(DecodedFrame::Incomplete) => {}
+                        Err(e) => {
+                            return Err(self.ctx.protocol(format!(
+                                "the stream is not a valid AWS event stream: {}",
+                                describe(&e)
+                            )));
+                        }
+                    }
                 }
             }
             match self.bytes.next().await {
@@ -669,7 +686,7 @@ async fn status_error(ctx: &Ctx, response: reqwest::Response, model: &str) -> Pr
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok())
         .map(|v| error_kind(v).to_string());
-    let body = response.text().await.unwrap_or_default();
+    let body = error_body(response).await;
     let wire = serde_json::from_str::<ErrorWire>(&body).ok();
     let kind = header_kind
         .or_else(|| wire.as_ref().and_then(|w| w.kind.clone()))
@@ -753,6 +770,10 @@ mod tests {
                 provider: "Bedrock".into(),
                 base_url: "http://127.0.0.1:9".into(),
                 http: reqwest::Client::new(),
+                limits: WireLimits {
+                    max_event_bytes: 4096,
+                    ..WireLimits::default()
+                },
             },
             bytes: stream::iter(chunks).boxed(),
             buffer: BytesMut::new(),
@@ -863,6 +884,22 @@ mod tests {
             matches!(out.last(), Some(Err(ProviderError::Transport { .. }))),
             "{out:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_limit_is_refused_from_its_prelude() {
+        // The prelude claims 100 MB; nothing past these bytes is ever sent or buffered.
+        let mut bytes = event("contentBlockDelta", r#"{"delta":{"text":"a"}}"#);
+        bytes.extend_from_slice(&100_000_000u32.to_be_bytes());
+        bytes.extend_from_slice(&[0; 60]);
+        let events = decode(bytes, 7).await;
+        assert_eq!(events[0], Ok(ChatEvent::Delta("a".into())));
+        assert!(
+            matches!(&events[1], Err(ProviderError::Protocol { detail, .. })
+                if detail == "a frame of the stream is larger than the limit of 4 KiB"),
+            "{events:?}"
+        );
+        assert_eq!(events.len(), 2);
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! - Errors are `{"error":{code, message, status, details}}`; a 429 usually has no
 //!   `Retry-After` but a `RetryInfo.retryDelay` detail, which is used instead.
 
-use eventsource_stream::Eventsource;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use whetstone_model::{ModelInfo, ProviderConfig, ProviderKind, Role, Usage};
 
 use crate::http::{Ctx, opened, snippet, whole_answer};
+use crate::wire::{SseReader, WireLimits};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -27,6 +27,7 @@ pub fn connect(
     config: &ProviderConfig,
     key: Option<ApiKey>,
     http: reqwest::Client,
+    limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
@@ -34,10 +35,9 @@ pub fn connect(
             provider: config.name.clone(),
             hint: KEY_HINT.to_string(),
         })?;
-    Ok(Box::new(Gemini {
-        ctx: Ctx::new(config, DEFAULT_BASE_URL, http),
-        key,
-    }))
+    let mut ctx = Ctx::new(config, DEFAULT_BASE_URL, http);
+    ctx.limits = limits;
+    Ok(Box::new(Gemini { ctx, key }))
 }
 
 #[derive(Clone)]
@@ -145,7 +145,7 @@ impl Provider for Gemini {
             }
             let decoder = Decoder {
                 ctx: client.ctx.clone(),
-                events: response.bytes_stream().eventsource().boxed(),
+                events: SseReader::new(response.bytes_stream().boxed(), client.ctx.limits),
                 acc: Accumulator::default(),
                 finished: false,
             };
@@ -379,14 +379,9 @@ impl Accumulator {
     }
 }
 
-type Events = BoxStream<
-    'static,
-    Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>,
->;
-
 struct Decoder {
     ctx: Ctx,
-    events: Events,
+    events: SseReader,
     acc: Accumulator,
     finished: bool,
 }
@@ -407,7 +402,7 @@ impl Decoder {
         loop {
             let event = match self.events.next().await {
                 Some(Ok(event)) => event,
-                Some(Err(e)) => return self.fail(self.ctx.sse_error(e)),
+                Some(Err(e)) => return self.fail(self.ctx.stream_error(e, "an event")),
                 // The stream has no end marker: a clean end after a finish reason is the end.
                 None if self.acc.finish_reason.is_some() => {
                     self.finished = true;
@@ -518,6 +513,7 @@ mod tests {
             provider: "Gemini".into(),
             base_url: DEFAULT_BASE_URL.into(),
             http: reqwest::Client::new(),
+            limits: WireLimits::default(),
         };
         let chunk: ResponseWire = serde_json::from_value(json!({
             "promptFeedback": {"blockReason": "SAFETY"},

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use eventsource_stream::EventStreamError;
 use futures::stream::{self, BoxStream, StreamExt};
 use whetstone_model::{ProviderConfig, Usage};
 
+use crate::wire::{self, StreamError, WireLimits, human_bytes};
 use crate::{ChatEvent, ProviderError};
 
 /// What every request of a provider needs, and its error wording.
@@ -15,6 +15,7 @@ pub(crate) struct Ctx {
     pub(crate) provider: String,
     pub(crate) base_url: String,
     pub(crate) http: reqwest::Client,
+    pub(crate) limits: WireLimits,
 }
 
 impl Ctx {
@@ -29,6 +30,7 @@ impl Ctx {
             provider: config.name.clone(),
             base_url: base.trim_end_matches('/').to_string(),
             http,
+            limits: WireLimits::default(),
         }
     }
 
@@ -74,15 +76,30 @@ impl Ctx {
         }
     }
 
+    /// A whole body (a non-streamed answer, a model list), at most
+    /// [`WireLimits::max_body_bytes`] of it.
+    pub(crate) async fn read_body(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<bytes::Bytes, ProviderError> {
+        let limit = self.limits.max_body_bytes;
+        match wire::read_capped(response, limit).await {
+            Ok(Some(body)) => Ok(body),
+            Ok(None) => Err(self.protocol(format!(
+                "{what} is larger than the limit of {}",
+                human_bytes(limit)
+            ))),
+            Err(e) => Err(self.transport(format!("reading {what}: {}", describe(&e)))),
+        }
+    }
+
     pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
         &self,
         response: reqwest::Response,
         what: &str,
     ) -> Result<T, ProviderError> {
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(format!("reading {what}: {}", describe(&e))))?;
+        let body = self.read_body(response, what).await?;
         serde_json::from_slice(&body).map_err(|e| {
             self.protocol(format!(
                 "{what} is not in {}'s format ({e}): {}",
@@ -123,7 +140,7 @@ impl Ctx {
     ) -> ProviderError {
         let status = response.status().as_u16();
         let retry_after = retry_after_ms(response.headers());
-        let body = response.text().await.unwrap_or_default();
+        let body = error_body(response).await;
         match serde_json::from_str::<W>(&body) {
             Ok(wire) => api_error(wire, status, retry_after),
             Err(_) => self.http_error(status, &body, retry_after),
@@ -159,21 +176,26 @@ impl Ctx {
         }
     }
 
-    pub(crate) fn sse_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
+    /// Why a streamed answer stopped early, in words (`what`: "an event", "a line", "a frame").
+    pub(crate) fn stream_error(&self, e: StreamError, what: &str) -> ProviderError {
         match e {
-            EventStreamError::Transport(e) if e.is_timeout() => {
+            StreamError::Transport(e) if e.is_timeout() => {
                 self.transport("the stream timed out before it ended".into())
             }
-            EventStreamError::Transport(e) => {
+            StreamError::Transport(e) => {
                 self.transport(format!("the stream broke off: {}", describe(&e)))
             }
-            EventStreamError::Utf8(e) => {
-                self.protocol(format!("the stream is not valid UTF-8: {e}"))
-            }
-            EventStreamError::Parser(e) => {
-                self.protocol(format!("the stream is not a valid event stream: {e}"))
-            }
+            StreamError::Utf8 => self.protocol("the stream is not valid UTF-8".into()),
+            StreamError::TooLarge { limit } => self.too_large(what, limit),
         }
+    }
+
+    /// A streamed event past [`WireLimits::max_event_bytes`].
+    pub(crate) fn too_large(&self, what: &str, limit: usize) -> ProviderError {
+        self.protocol(format!(
+            "{what} of the stream is larger than the limit of {}",
+            human_bytes(limit)
+        ))
     }
 
     pub(crate) fn unsupported(&self, param: &str) -> ProviderError {
@@ -196,6 +218,12 @@ impl Ctx {
             detail,
         }
     }
+}
+
+/// The start of an error body (the message is cut to a snippet anyway): a server that
+/// answers an error with an endless body is not read to its end.
+pub(crate) async fn error_body(response: reqwest::Response) -> String {
+    wire::read_prefix(response, wire::MAX_ERROR_BODY_BYTES).await
 }
 
 /// `Retry-After` in milliseconds: delay-seconds (fractions allowed) or an HTTP date.

@@ -11,6 +11,10 @@ pub mod gemini;
 mod http;
 pub mod ollama;
 pub mod openai;
+pub mod redact;
+mod wire;
+
+pub use wire::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, WireLimits};
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -125,14 +129,40 @@ pub fn connect(
     key: Option<ApiKey>,
     http: reqwest::Client,
 ) -> Result<Box<dyn Provider>, ProviderError> {
+    connect_with(config, key, http, WireLimits::default())
+}
+
+/// [`connect`] with other limits on what one answer may hold in memory while it is read.
+///
+/// A client built with a key never lets it out: the key and its long fragments are
+/// redacted from every error and every delta ([`redact`]).
+pub fn connect_with(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Box<dyn Provider>, ProviderError> {
+    let redaction = key.clone();
+    let client = client(config, key, http, limits)?;
+    Ok(redact::Redacting::wrap(client, redaction.as_ref()))
+}
+
+fn client(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Box<dyn Provider>, ProviderError> {
     match config.kind {
-        ProviderKind::Ollama => Ok(Box::new(ollama::Ollama::new(config, http))),
+        ProviderKind::Ollama => Ok(Box::new(
+            ollama::Ollama::new(config, http).with_limits(limits),
+        )),
         ProviderKind::Echo => Ok(Box::new(echo::Echo::new(config))),
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => {
-            openai::connect(config, key, http)
+            openai::connect(config, key, http, limits)
         }
-        ProviderKind::Anthropic => anthropic::connect(config, key, http),
-        ProviderKind::Gemini => gemini::connect(config, key, http),
-        ProviderKind::Bedrock => bedrock::connect(config, key, http),
+        ProviderKind::Anthropic => anthropic::connect(config, key, http, limits),
+        ProviderKind::Gemini => gemini::connect(config, key, http, limits),
+        ProviderKind::Bedrock => bedrock::connect(config, key, http, limits),
     }
 }

@@ -5,6 +5,8 @@
 //! Error mapping, for people:
 //! - nothing listening, DNS failure, a base URL that is not a URL → [`ProviderError::Unreachable`];
 //! - 404 with Ollama's JSON error body on a chat → [`ProviderError::ModelNotFound`];
+//! - 429 (Ollama's scheduler is full, or a proxy in front of it limits) →
+//!   [`ProviderError::RateLimited`] with `Retry-After`, like every other kind;
 //! - any other error status → [`ProviderError::Http`] with Ollama's own `error` message;
 //! - an `{"error": …}` line in the middle of a stream → [`ProviderError::Http`] with status
 //!   **500**: the HTTP status (200) was sent before the failure, and 500 is the status Ollama's
@@ -23,16 +25,13 @@ use tokio_util::io::StreamReader;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
 use crate::http::{ChatEvents, Ctx, describe, opened, snippet, whole_answer};
+use crate::wire::WireLimits;
 use crate::{ChatEvent, ChatRequest, ProviderError};
 
 /// Where Ollama listens unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 
 const UNREACHABLE_HINT: &str = "Start Ollama with `ollama serve`, or set its address (OLLAMA_HOST or the provider's base URL).";
-
-/// The longest NDJSON line accepted; a chunk is a few hundred bytes, so anything near this is
-/// not Ollama talking.
-const MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// A client for one Ollama server.
 pub struct Ollama {
@@ -54,8 +53,15 @@ impl Ollama {
                 provider,
                 base_url: resolve_base_url(config.base_url.as_deref(), ollama_host.as_deref()),
                 http,
+                limits: WireLimits::default(),
             },
         }
+    }
+
+    /// This client with other limits on one NDJSON line and on a whole answer.
+    pub fn with_limits(mut self, limits: WireLimits) -> Ollama {
+        self.ctx.limits = limits;
+        self
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -166,7 +172,10 @@ impl crate::Provider for Ollama {
             if !request.stream {
                 return whole_chat(&ctx, response).await;
             }
-            let lines = lines_of(response.bytes_stream().map_err(std::io::Error::other));
+            let lines = lines_of(
+                response.bytes_stream().map_err(std::io::Error::other),
+                ctx.limits.max_event_bytes,
+            );
             Ok(ChatDecoder {
                 ctx,
                 lines,
@@ -323,10 +332,7 @@ async fn send_chat(ctx: &Ctx, request: &ChatRequest) -> Result<reqwest::Response
 /// The answer to `"stream": false`: one object with the whole message, as one `Delta`
 /// (when there is text) and `Done`.
 async fn whole_chat(ctx: &Ctx, response: reqwest::Response) -> Result<ChatEvents, ProviderError> {
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| ctx.transport(format!("reading the answer: {}", describe(&e))))?;
+    let body = ctx.read_body(response, "the answer").await?;
     let text = String::from_utf8_lossy(&body);
     let chunk: ChunkWire = serde_json::from_str(text.trim()).map_err(|e| {
         ctx.protocol(format!(
@@ -372,13 +378,17 @@ async fn status_error(
     response: reqwest::Response,
     model: Option<&str>,
 ) -> ProviderError {
-    ctx.status_error(response, |wire: ErrorWire, status, _| match model {
-        // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
-        Some(model) if status == 404 => {
-            ctx.model_not_found(model, format!("Pull it with `ollama pull {model}`."))
-        }
-        _ => ctx.http(status, wire.error),
-    })
+    ctx.status_error(
+        response,
+        |wire: ErrorWire, status, retry_after| match model {
+            _ if status == 429 => ctx.rate_limited(wire.error, retry_after),
+            // Only Ollama's JSON body says "this model": a bare 404 means the URL is wrong.
+            Some(model) if status == 404 => {
+                ctx.model_not_found(model, format!("Pull it with `ollama pull {model}`."))
+            }
+            _ => ctx.http(status, wire.error),
+        },
+    )
     .await
 }
 
@@ -388,13 +398,15 @@ type Lines = BoxStream<'static, Result<String, LinesCodecError>>;
 
 /// The body as NDJSON lines (without their `\n` or `\r\n`); a last line without a newline
 /// still counts.
-fn lines_of<S>(bytes: S) -> Lines
+/// `LinesCodec` resumes its search for `\n` where the last one stopped, so a long line costs
+/// time in proportion to its length, and it holds at most `max_line` bytes of it.
+fn lines_of<S>(bytes: S, max_line: usize) -> Lines
 where
     S: futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
 {
     FramedRead::new(
         StreamReader::new(bytes),
-        LinesCodec::new_with_max_length(MAX_LINE),
+        LinesCodec::new_with_max_length(max_line),
     )
     .boxed()
 }
@@ -490,10 +502,9 @@ impl ChatDecoder {
 
     fn codec_error(&self, e: LinesCodecError) -> ProviderError {
         match e {
-            LinesCodecError::MaxLineLengthExceeded => self.ctx.protocol(format!(
-                "a line of the stream is longer than {} MiB",
-                MAX_LINE / (1024 * 1024)
-            )),
+            LinesCodecError::MaxLineLengthExceeded => self
+                .ctx
+                .too_large("a line", self.ctx.limits.max_event_bytes),
             LinesCodecError::Io(e) => {
                 // Errors of the connection come wrapped from reqwest; the codec's own
                 // error (InvalidData) means the bytes are not UTF-8.
@@ -533,8 +544,9 @@ mod tests {
                 provider: "Ollama".into(),
                 base_url: DEFAULT_BASE_URL.into(),
                 http: reqwest::Client::new(),
+                limits: WireLimits::default(),
             },
-            lines: lines_of(bytes),
+            lines: lines_of(bytes, 4096),
             pending: None,
             finished: false,
         };

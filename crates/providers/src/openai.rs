@@ -25,14 +25,14 @@
 
 use std::time::SystemTime;
 
-use eventsource_stream::{EventStreamError, Eventsource};
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use whetstone_model::{Message, ModelInfo, Params, ProviderConfig, ProviderKind, Usage};
 
-use crate::http::{self, ChatEvents, describe, opened, retry_after_ms_at, snippet, whole_answer};
+use crate::http::{self, ChatEvents, opened, retry_after_ms_at, snippet, whole_answer};
+use crate::wire::{SseReader, WireLimits};
 use crate::{ApiKey, ChatEvent, ChatRequest, Provider, ProviderError};
 
 /// OpenAI's public API.
@@ -47,8 +47,11 @@ pub fn connect(
     config: &ProviderConfig,
     key: Option<ApiKey>,
     http: reqwest::Client,
+    limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    Ok(Box::new(OpenAi::new(config, key, http)?))
+    Ok(Box::new(
+        OpenAi::new(config, key, http)?.with_limits(limits),
+    ))
 }
 
 /// A client for one OpenAI-family endpoint.
@@ -130,6 +133,7 @@ impl OpenAi {
                     provider,
                     base_url,
                     http,
+                    limits: WireLimits::default(),
                 },
                 kind,
                 api_version: config
@@ -147,6 +151,12 @@ impl OpenAi {
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.ctx.base.base_url
+    }
+
+    /// This client with other limits on one event and on a whole answer.
+    pub fn with_limits(mut self, limits: WireLimits) -> OpenAi {
+        self.ctx.base.limits = limits;
+        self
     }
 }
 
@@ -407,9 +417,10 @@ impl Ctx {
         if !request.stream || is_json {
             return self.whole_completion(response).await;
         }
+        let limits = self.base.limits;
         let decoder = Decoder {
             ctx: self,
-            events: response.bytes_stream().eventsource().boxed(),
+            events: SseReader::new(response.bytes_stream().boxed(), limits),
             finish_reason: None,
             usage: Usage::default(),
             finished: false,
@@ -426,10 +437,7 @@ impl Ctx {
         &self,
         response: reqwest::Response,
     ) -> Result<ChatEvents, ProviderError> {
-        let body = response.bytes().await.map_err(|e| {
-            self.base
-                .transport(format!("reading the answer: {}", describe(&e)))
-        })?;
+        let body = self.base.read_body(response, "the answer").await?;
         let text = String::from_utf8_lossy(&body);
         let completion: ChunkWire = serde_json::from_str(&text).map_err(|e| {
             self.base.protocol(format!(
@@ -473,7 +481,7 @@ impl Ctx {
     ) -> ProviderError {
         let status = response.status().as_u16();
         let retry_after_ms = retry_after_ms(response.headers(), SystemTime::now());
-        let body = response.text().await.unwrap_or_default();
+        let body = http::error_body(response).await;
         let info = ErrorInfo::from_body(&body);
         let message = match &info.message {
             Some(m) => m.clone(),
@@ -552,13 +560,10 @@ impl Ctx {
 
 // ---------------------------------------------------------------- stream decoding
 
-type Events =
-    BoxStream<'static, Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>;
-
 /// Turns SSE events into chat events: deltas, then one `Done`; or an `Err` that ends it.
 struct Decoder {
     ctx: Ctx,
-    events: Events,
+    events: SseReader,
     finish_reason: Option<String>,
     usage: Usage,
     finished: bool,
@@ -572,7 +577,7 @@ impl Decoder {
         loop {
             let event = match self.events.next().await {
                 Some(Ok(event)) => event,
-                Some(Err(e)) => return self.fail(self.stream_error(e)),
+                Some(Err(e)) => return self.fail(self.ctx.base.stream_error(e, "an event")),
                 None if self.finish_reason.is_some() => {
                     // Some servers end the body without `[DONE]`; the text is complete once a
                     // finish_reason has arrived.
@@ -642,27 +647,6 @@ impl Decoder {
         self.finished = true;
         Some(Err(e))
     }
-
-    fn stream_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
-        match e {
-            EventStreamError::Utf8(_) => self
-                .ctx
-                .base
-                .protocol("the stream is not valid UTF-8".into()),
-            EventStreamError::Parser(e) => self
-                .ctx
-                .base
-                .protocol(format!("the stream is not Server-Sent Events: {e}")),
-            EventStreamError::Transport(e) if e.is_timeout() => self
-                .ctx
-                .base
-                .transport("the stream timed out before the end of the answer".into()),
-            EventStreamError::Transport(e) => self
-                .ctx
-                .base
-                .transport(format!("the stream broke off: {}", describe(&e))),
-        }
-    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -719,19 +703,21 @@ mod tests {
             pieces
                 .into_iter()
                 .map(|p| Ok::<_, reqwest::Error>(bytes::Bytes::from_static(p))),
-        );
+        )
+        .boxed();
         let decoder = Decoder {
             ctx: Ctx {
                 base: http::Ctx {
                     provider: "Groq".into(),
                     base_url: "http://127.0.0.1:1/v1".into(),
                     http: reqwest::Client::new(),
+                    limits: WireLimits::default(),
                 },
                 kind: ProviderKind::OpenAiCompatible,
                 api_version: AZURE_API_VERSION.into(),
                 key: None,
             },
-            events: bytes.eventsource().boxed(),
+            events: SseReader::new(bytes, WireLimits::default()),
             finish_reason: None,
             usage: Usage::default(),
             finished: false,

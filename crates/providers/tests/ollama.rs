@@ -352,6 +352,27 @@ async fn error_status_surfaces_ollamas_own_message() {
 }
 
 #[tokio::test]
+async fn a_429_is_rate_limited_with_retry_after_like_every_other_kind() {
+    let server = OllamaServer::start(OllamaConfig::default().fault(Fault::RateLimited {
+        retry_after: Some("3".into()),
+    }));
+    let provider = client(server.base_url());
+    for stream in [true, false] {
+        let mut req = request("llama3.2", vec![user("x")], Params::default());
+        req.stream = stream;
+        let error = run(provider.as_ref(), req).await.error.expect("an error");
+        assert_eq!(
+            error,
+            ProviderError::RateLimited {
+                provider: "Ollama".into(),
+                message: "server busy, please try again.  maximum pending requests exceeded".into(),
+                retry_after_ms: Some(3000),
+            }
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_cut_stream_keeps_its_deltas_then_fails_with_transport() {
     let server = OllamaServer::start(
         OllamaConfig::default()

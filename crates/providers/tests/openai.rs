@@ -688,3 +688,59 @@ async fn vllm_error_bodies_and_missing_models_are_understood() {
         })
     );
 }
+
+/// A server that quotes a wrong key whole, and a reply that repeats the key in 5-byte
+/// chunks: the key appears in no error and no delta.
+#[tokio::test]
+async fn a_key_the_server_repeats_appears_nowhere() {
+    const SECRET: &str = "sk-proj-Zq8v1Lw3Xc7Rt5Yb9Nm2";
+    let server = OpenAiServer::start(
+        OpenAiConfig {
+            api_key: Some(SECRET.into()),
+            ..OpenAiConfig::default()
+        }
+        .echo_key(true),
+    );
+    let cfg = config(ProviderKind::OpenAi, Some(server.base_url()));
+    let wrong = format!("{SECRET}-old");
+    let client = connect(
+        &cfg,
+        Some(ApiKey::new(wrong.clone())),
+        reqwest::Client::new(),
+    )
+    .unwrap();
+    let out = run(
+        client.as_ref(),
+        chat_request("gpt-4o-mini", vec![user("hi")], Params::default(), true),
+    )
+    .await;
+    let error = out.error.expect("a 401").to_string();
+    assert!(
+        error.starts_with("P answered 401: Incorrect API key provided: [redacted]."),
+        "{error}"
+    );
+    assert!(
+        !error.contains(&SECRET[..8]) && !error.contains(&wrong[20..]),
+        "{error}"
+    );
+    let listed = client.list_models().await.unwrap_err().to_string();
+    assert!(
+        listed.contains("[redacted]") && !listed.contains(&SECRET[4..12]),
+        "{listed}"
+    );
+
+    let client = connect(&cfg, Some(ApiKey::new(SECRET)), reqwest::Client::new()).unwrap();
+    for stream in [true, false] {
+        let out = run(
+            client.as_ref(),
+            chat_request("gpt-4o-mini", vec![user("hi")], Params::default(), stream),
+        )
+        .await;
+        assert_eq!(out.error, None);
+        assert!(out.done.is_some());
+        assert_eq!(out.text(), "The key you sent is [redacted], I think.");
+        if stream {
+            assert!(out.deltas.len() > 2, "{:?}", out.deltas);
+        }
+    }
+}

@@ -4,6 +4,7 @@ use minijinja::{Error, ErrorKind};
 use whetstone_model::{TemplateError, TemplateErrorKind, Variables};
 
 use crate::roles::Marked;
+use crate::sandbox::LIMIT;
 use crate::scan::{self, Tok};
 use crate::{FUEL, MAX_OUTPUT_BYTES, RECURSION_LIMIT, VALUE_TOO_LARGE};
 
@@ -63,8 +64,6 @@ pub(crate) struct RenderContext<'a> {
     pub(crate) marked: &'a Marked,
     pub(crate) tokens: &'a [Tok<'a>],
     pub(crate) vars: &'a Variables,
-    /// The bounded writer refused output: the write failure is the output limit.
-    pub(crate) output_exceeded: bool,
 }
 
 /// An error raised while rendering.
@@ -80,17 +79,17 @@ pub(crate) fn render(err: &Error, ctx: &RenderContext<'_>) -> TemplateError {
     let detail = err.detail().unwrap_or_default();
     match err.kind() {
         ErrorKind::UndefinedError => undefined(err, ctx, line, column),
-        ErrorKind::WriteFailure | ErrorKind::InvalidOperation
-            if ctx.output_exceeded || detail == VALUE_TOO_LARGE =>
-        {
-            error(
-                TemplateErrorKind::Limit,
-                format!(
-                    "the rendered prompt is larger than the limit of {} KiB",
-                    MAX_OUTPUT_BYTES / 1024
-                ),
-            )
-        }
+        ErrorKind::InvalidOperation if detail.starts_with(LIMIT) => error(
+            TemplateErrorKind::Limit,
+            format!("limit exceeded: {}", &detail[LIMIT.len()..]),
+        ),
+        ErrorKind::InvalidOperation if detail == VALUE_TOO_LARGE => error(
+            TemplateErrorKind::Limit,
+            format!(
+                "the rendered prompt is larger than the limit of {} KiB",
+                MAX_OUTPUT_BYTES / 1024
+            ),
+        ),
         ErrorKind::OutOfFuel => error(
             TemplateErrorKind::Limit,
             format!(

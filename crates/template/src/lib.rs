@@ -13,17 +13,20 @@
 //!
 //! Rendering runs in a sandbox: strict undefined variables, no template loader (no
 //! `include`, `import`, `from` or `extends`), a work budget ([`FUEL`]), a recursion
-//! limit ([`RECURSION_LIMIT`]) and an output limit ([`MAX_OUTPUT_BYTES`]).
+//! limit ([`RECURSION_LIMIT`]), an output limit ([`MAX_OUTPUT_BYTES`]), and bounds on the
+//! size of every value it builds and on the bytes and time of the whole render
+//! ([`sandbox`]): a hostile template ends with a `limit` error, never with the process.
 
 mod errors;
 pub mod prompty;
 mod roles;
+pub mod sandbox;
 mod scan;
 
 use std::collections::HashSet;
-use std::io;
 use std::sync::OnceLock;
 
+use minijinja::machinery::{Vm, make_string_output};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use whetstone_model::{Message, TemplateAnalysis, TemplateError, Variables};
 
@@ -66,25 +69,29 @@ pub fn analyze(template: &str) -> TemplateAnalysis {
 pub fn render(template: &str, vars: &Variables) -> Result<Vec<Message>, TemplateError> {
     let nonce = roles::new_nonce();
     let marked = roles::mark_source(template, nonce);
-    let compiled =
-        compile(&marked.source).map_err(|e| errors::syntax(&e, template, Some(&marked)))?;
+    let compiled = sandbox::compile(&marked.source)
+        .map_err(|e| errors::syntax(&e, template, Some(&marked)))?;
     let tokens = scan::tokens(template);
     scan::check_sandbox(template, &tokens)?;
 
-    let mut out = BoundedWriter::default();
-    if let Err(e) = compiled.render_captured_to(Value::from_serialize(vars), &mut out) {
+    let _metering = sandbox::Metering::start();
+    let mut text = String::new();
+    let result = Vm::new(env()).eval(
+        &compiled.instructions,
+        Value::from_serialize(vars),
+        &compiled.blocks,
+        &mut make_string_output(&mut text),
+        AutoEscape::None,
+    );
+    if let Err(e) = result {
         let ctx = errors::RenderContext {
             template,
             marked: &marked,
             tokens: &tokens,
             vars,
-            output_exceeded: out.exceeded,
         };
         return Err(errors::render(&e, &ctx));
     }
-    // Only `str` data is ever written, so this is valid UTF-8; stay panic-free anyway.
-    let text = String::from_utf8(out.buf)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(roles::split(&text, nonce))
 }
 
@@ -128,43 +135,19 @@ fn env() -> &'static Environment<'static> {
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(RECURSION_LIMIT);
         env.set_debug(false);
-        // Each item or character prints at least one byte, so a longer value cannot
-        // fit the output; refusing it up front spares iterating a huge lazy sequence
-        // such as `(1,) * 100000000` only to overflow the writer at the end.
+        // Every byte of output, literal text included (see `sandbox`), passes here and is
+        // counted before it is written; a value longer than the room left is refused
+        // without printing it.
         env.set_formatter(|out, state, value| {
-            if value.len().is_some_and(|n| n > MAX_OUTPUT_BYTES) {
-                return Err(minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    VALUE_TOO_LARGE,
-                ));
-            }
+            let n = sandbox::text_len(value, MAX_OUTPUT_BYTES).ok_or_else(|| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, VALUE_TOO_LARGE)
+            })?;
+            sandbox::emit(n)?;
             minijinja::escape_formatter(out, state, value)
         });
-        // Python string/dict methods (`.upper()`, `.items()`, …) that Prompty
-        // templates written for Jinja2 commonly use.
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        // The checked operators and filters, and the Python string/dict methods
+        // (`.upper()`, `.items()`, …) that Prompty templates written for Jinja2 use.
+        sandbox::install(&mut env);
         env
     })
-}
-
-/// Collects the output and refuses to grow past [`MAX_OUTPUT_BYTES`].
-#[derive(Default)]
-struct BoundedWriter {
-    buf: Vec<u8>,
-    exceeded: bool,
-}
-
-impl io::Write for BoundedWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
-            self.exceeded = true;
-            return Err(io::Error::other("output limit exceeded"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

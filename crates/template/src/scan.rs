@@ -57,6 +57,22 @@ pub(crate) fn check_sandbox(source: &str, tokens: &[Tok<'_>]) -> Result<(), Temp
             });
         }
     }
+    // The sandbox's checked operators live under these names: a template that defined
+    // one could replace its check.
+    for tok in tokens {
+        if let Token::Ident(word) = tok.token
+            && word.starts_with(crate::sandbox::RESERVED)
+        {
+            let (line, column) = position(source, tok.start);
+            return Err(TemplateError {
+                kind: TemplateErrorKind::Syntax,
+                message: format!("`{word}` is a reserved name"),
+                line: Some(line),
+                column: Some(column),
+                variable: None,
+            });
+        }
+    }
     Ok(())
 }
 

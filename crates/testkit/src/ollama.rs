@@ -33,7 +33,7 @@ use serde_json::{Map, Value, json};
 
 pub use crate::server::RecordedRequest;
 use crate::server::{
-    LoopbackServer, Recorder, Sender, Sent, lock, reply_chunks, streamed_body, string_list,
+    LoopbackServer, Recorder, Sender, Sent, filler, lock, reply_chunks, streamed_body, string_list,
 };
 
 /// A model the server lists and accepts.
@@ -86,6 +86,9 @@ pub enum Fault {
     None,
     /// Answer with this status and `{"error": message}` (before any model check).
     Status { status: u16, message: String },
+    /// 429 with Ollama's `{"error": …}` body (the wording of its busy scheduler) and, if
+    /// given, this `Retry-After` value.
+    RateLimited { retry_after: Option<String> },
     /// Send this many content chunks, then drop the connection without the final chunk.
     CutAfter(usize),
     /// Send this many content chunks, then end the response cleanly, without the final chunk.
@@ -95,6 +98,9 @@ pub enum Fault {
     /// Send this many content chunks, then `{"error": message}` and end the response, as
     /// Ollama does when generation fails after the first byte.
     ErrorAfter { chunks: usize, message: String },
+    /// A hostile server: one NDJSON line (streamed) or one object (not streamed) whose text
+    /// is this many bytes of `x`, sent in 64 KiB pieces as fast as the client reads.
+    Huge(usize),
 }
 
 /// How an [`OllamaServer`] behaves.
@@ -337,6 +343,16 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return error_response(status, message);
     }
+    if let Fault::RateLimited { retry_after } = &fault {
+        let mut response = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "server busy, please try again.  maximum pending requests exceeded",
+        );
+        if let Some(v) = retry_after.as_ref().and_then(|v| v.parse().ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
 
     let wanted = with_tag(&request.model);
     if !config.models.iter().any(|m| m.name == wanted) {
@@ -388,6 +404,28 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         started,
     };
 
+    if let Fault::Huge(n) = fault {
+        let body = streamed_body(shared.recorder.clone(), move |tx| {
+            Box::pin(async move {
+                if !tx
+                    .raw(r#"{"message":{"role":"assistant","content":""#)
+                    .await
+                {
+                    return Sent::Abandoned;
+                }
+                for piece in filler(n) {
+                    if !tx.raw(piece).await {
+                        return Sent::Abandoned;
+                    }
+                }
+                if !tx.raw("\"},\"done\":true}\n").await {
+                    return Sent::Abandoned;
+                }
+                Sent::Whole
+            })
+        });
+        return (StatusCode::OK, body).into_response();
+    }
     if request.stream == Some(false) {
         let mut last = stats.final_object(started);
         last["message"]["content"] = Value::String(chunks.concat());
@@ -449,7 +487,7 @@ async fn stream_chat(
         | Fault::EndAfter(n)
         | Fault::MalformedLineAfter(n)
         | Fault::ErrorAfter { chunks: n, .. } => Some((*n).min(chunks.len())),
-        Fault::None | Fault::Status { .. } => None,
+        Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } | Fault::Huge(_) => None,
     };
     for i in 0..=chunks.len() {
         if fault_at == Some(i) {
@@ -468,7 +506,8 @@ async fn stream_chat(
                     let _ = tx.raw(ndjson_line(&json!({ "error": message }))).await;
                     return Sent::Faulted;
                 }
-                Fault::None | Fault::Status { .. } => {}
+                Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } | Fault::Huge(_) => {
+                }
             }
         }
         let Some(chunk) = chunks.get(i) else { break };

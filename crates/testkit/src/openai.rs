@@ -40,8 +40,8 @@ use serde_json::{Value, json};
 
 pub use crate::server::RecordedRequest;
 use crate::server::{
-    LoopbackServer, Recorder, Sender, Sent, json_response, lock, reply_chunks, sse_response,
-    string_list,
+    LoopbackServer, Recorder, Sender, Sent, filler, json_response, lock, reply_chunks,
+    sse_response, streamed_body, string_list,
 };
 
 /// A failure the server plays on chat requests.
@@ -74,6 +74,10 @@ pub enum Fault {
     /// Answer with this status and this body (JSON content type), e.g. another server's
     /// error shape.
     Raw { status: u16, body: String },
+    /// A hostile server: the reply's text is this many bytes of `x`, in one event when
+    /// streamed, in one completion (without `Content-Length`) when not, sent in 64 KiB
+    /// pieces as fast as the client reads.
+    Huge(usize),
 }
 
 /// How faithfully the server imitates OpenAI itself.
@@ -105,6 +109,10 @@ pub struct OpenAiConfig {
     pub chunk_delay: Duration,
     pub fault: Fault,
     pub quirks: Quirks,
+    /// A careless server: a wrong key is quoted whole in the 401 message (OpenAI shows only
+    /// its ends), and the reply repeats the expected key, streamed in 5-byte chunks so that
+    /// it arrives split across deltas.
+    pub echo_key: bool,
 }
 
 impl Default for OpenAiConfig {
@@ -118,6 +126,7 @@ impl Default for OpenAiConfig {
             chunk_delay: Duration::ZERO,
             fault: Fault::None,
             quirks: Quirks::OpenAi,
+            echo_key: false,
         }
     }
 }
@@ -155,6 +164,11 @@ impl OpenAiConfig {
 
     pub fn quirks(mut self, quirks: Quirks) -> Self {
         self.quirks = quirks;
+        self
+    }
+
+    pub fn echo_key(mut self, echo: bool) -> Self {
+        self.echo_key = echo;
         self
     }
 }
@@ -282,7 +296,9 @@ fn check_bearer(config: &OpenAiConfig, headers: &HeaderMap) -> Option<Response> 
         )),
         Some(k) => {
             // OpenAI shows only the key's ends.
-            let shown: String = if k.len() > 8 {
+            let shown: String = if config.echo_key {
+                k.to_string()
+            } else if k.len() > 8 {
                 format!("{}****{}", &k[..3.min(k.len())], &k[k.len() - 4..])
             } else {
                 "****".into()
@@ -530,6 +546,17 @@ fn answer(
         last_user.and_then(|m| m.content.as_deref()).unwrap_or(""),
         &string_list(request.stop.as_ref()),
     );
+    if config.echo_key {
+        let text = format!(
+            "The key you sent is {}, I think.",
+            config.api_key.as_deref().unwrap_or_default()
+        );
+        chunks = text
+            .as_bytes()
+            .chunks(5)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+    }
     let mut finish_reason = "stop";
     if let Some(limit) = request.max_completion_tokens.or(request.max_tokens)
         && (limit as usize) < chunks.len()
@@ -564,6 +591,29 @@ fn answer(
         quirks: config.quirks,
     };
 
+    if let Fault::Huge(n) = config.fault
+        && request.stream != Some(true)
+    {
+        let body = streamed_body(shared.recorder.clone(), move |tx| {
+            Box::pin(async move {
+                let head = r#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""#;
+                if !tx.raw(head).await {
+                    return Sent::Abandoned;
+                }
+                for piece in filler(n) {
+                    if !tx.raw(piece).await {
+                        return Sent::Abandoned;
+                    }
+                }
+                let tail = r#""},"finish_reason":"stop"}]}"#;
+                if !tx.raw(tail).await {
+                    return Sent::Abandoned;
+                }
+                Sent::Whole
+            })
+        });
+        return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
     if request.stream != Some(true) || config.quirks == Quirks::IgnoresStream {
         let body = json!({
             "id": reply.id,
@@ -621,6 +671,15 @@ async fn stream_chat(tx: Sender, reply: Reply, delay: Duration, fault: Fault) ->
     send!(data(&reply.chunk(json!([{
         "index": 0, "delta": first_delta, "logprobs": null, "finish_reason": null,
     }]))));
+    if let Fault::Huge(n) = fault {
+        send!(Bytes::from_static(
+            br#"data: {"choices":[{"index":0,"delta":{"content":""#
+        ));
+        for piece in filler(n) {
+            send!(piece);
+        }
+        send!(Bytes::from_static(b"\"}}]}\n\n"));
+    }
     let fault_at = match &fault {
         Fault::CutAfter(n)
         | Fault::MalformedAfter(n)

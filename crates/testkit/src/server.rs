@@ -245,6 +245,14 @@ where
     Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
+/// `n` bytes of `x`, as pieces of at most 64 KiB that share one buffer: a hostile
+/// answer of any size that costs the server no memory.
+pub(crate) fn filler(n: usize) -> impl Iterator<Item = Bytes> {
+    static PIECE: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+    let piece = Bytes::from_static(&PIECE);
+    (0..n.div_ceil(PIECE.len())).map(move |i| piece.slice(..(n - i * PIECE.len()).min(PIECE.len())))
+}
+
 /// An event stream fed by a producer task (see [`streamed_body`]).
 pub(crate) fn sse_response<F>(recorder: Arc<Recorder>, produce: F) -> Response
 where

@@ -8,3 +8,4 @@ mod library;
 mod render;
 mod run;
 mod score;
+mod terminal;

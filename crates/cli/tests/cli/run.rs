@@ -466,6 +466,20 @@ fn an_unknown_provider_is_not_found() {
 #[cfg(unix)]
 #[test]
 fn an_interrupt_cancels_the_run() {
+    cancelled_by("INT");
+}
+
+/// A terminated or hung-up `whet run` (a service manager stopping it, a closed terminal)
+/// ends as Ctrl-C does, its partial answer saved.
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_cancel_the_run_like_an_interrupt() {
+    cancelled_by("TERM");
+    cancelled_by("HUP");
+}
+
+#[cfg(unix)]
+fn cancelled_by(signal: &str) {
     use std::io::Read;
     use std::process::Stdio;
     use std::time::Duration;
@@ -498,7 +512,7 @@ fn an_interrupt_cancels_the_run() {
         .read_exact(&mut first)
         .expect("the answer starts streaming");
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
