@@ -199,7 +199,31 @@ enum Check {
         fact: Fact,
         max: f64,
     },
+    /// A reference metric: the score is the metric (0–1), passing at `threshold`.
+    Metric {
+        metric: Metric,
+        /// Given in the assertion's `value`; else the case's reference.
+        references: Option<Vec<String>>,
+        threshold: f64,
+    },
 }
+
+/// The reference metrics, each equal to its tool (see whetstone-metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Bleu,
+    Chrf {
+        plus_plus: bool,
+    },
+    Rouge {
+        kind: whetstone_metrics::RougeKind,
+        stem: bool,
+    },
+    Meteor,
+}
+
+/// A metric assertion's pass mark when it sets no `threshold`.
+pub const DEFAULT_METRIC_THRESHOLD: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Bounds {
@@ -243,9 +267,13 @@ fn compile(a: &Assertion) -> Result<Check, String> {
             | AssertionKind::TotalTokens
             | AssertionKind::Cost
     );
-    if !limit && let Some(t) = a.threshold {
+    if !limit
+        && !kind.is_metric()
+        && let Some(t) = a.threshold
+    {
         return Err(format!(
-            "takes no `threshold` (found {t}); thresholds are for limits such as latency or cost"
+            "takes no `threshold` (found {t}); thresholds are for limits such as latency or \
+             cost, and for reference metrics"
         ));
     }
     let value = a.value.as_ref();
@@ -310,7 +338,104 @@ fn compile(a: &Assertion) -> Result<Check, String> {
         AssertionKind::OutputTokens => limit_check(a, Fact::OutputTokens)?,
         AssertionKind::TotalTokens => limit_check(a, Fact::TotalTokens)?,
         AssertionKind::Cost => limit_check(a, Fact::Cost)?,
+        AssertionKind::Bleu => metric_check(a, Metric::Bleu)?,
+        AssertionKind::Chrf => metric_check(a, Metric::Chrf { plus_plus: false })?,
+        AssertionKind::ChrfPlusPlus => metric_check(a, Metric::Chrf { plus_plus: true })?,
+        AssertionKind::Rouge1 => rouge_check(a, whetstone_metrics::RougeKind::Rouge1)?,
+        AssertionKind::Rouge2 => rouge_check(a, whetstone_metrics::RougeKind::Rouge2)?,
+        AssertionKind::RougeL => rouge_check(a, whetstone_metrics::RougeKind::RougeL)?,
+        AssertionKind::RougeLsum => rouge_check(a, whetstone_metrics::RougeKind::RougeLsum)?,
+        AssertionKind::Meteor => metric_check(a, Metric::Meteor)?,
     })
+}
+
+/// A ROUGE assertion: `value` may be `{"stem": true}` (rouge-score's Porter stemmer),
+/// with `"references"` besides, or just the references.
+fn rouge_check(a: &Assertion, kind: whetstone_metrics::RougeKind) -> Result<Check, String> {
+    let stem = match &a.value {
+        Some(Value::Object(o)) => match o.get("stem") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                return Err(format!(
+                    "`stem` must be true or false, not {}",
+                    json_kind(v)
+                ));
+            }
+        },
+        _ => false,
+    };
+    metric_check(a, Metric::Rouge { kind, stem })
+}
+
+/// A reference metric: the references come from `value` (text, a list of texts, or
+/// an object with `references`), else from the case; the threshold is 0–1.
+fn metric_check(a: &Assertion, metric: Metric) -> Result<Check, String> {
+    let threshold = a.threshold.unwrap_or(DEFAULT_METRIC_THRESHOLD);
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(format!(
+            "`threshold` must be a score from 0 to 1, not {threshold}"
+        ));
+    }
+    let references = match &a.value {
+        None => None,
+        Some(Value::Object(o)) => {
+            for key in o.keys() {
+                if key != "references" && !(key == "stem" && matches!(metric, Metric::Rouge { .. }))
+                {
+                    return Err(format!("`value` has an unknown key `{key}`"));
+                }
+            }
+            o.get("references").map(references_value).transpose()?
+        }
+        Some(v) => Some(references_value(v)?),
+    };
+    Ok(Check::Metric {
+        metric,
+        references,
+        threshold,
+    })
+}
+
+fn references_value(v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!(
+                    "each reference must be text, not {}",
+                    json_kind(other)
+                )),
+            })
+            .collect(),
+        Value::Array(_) => Err("the list of references is empty".into()),
+        other => Err(format!(
+            "`value` must be the reference text or a list of them, not {}",
+            json_kind(other)
+        )),
+    }
+}
+
+impl Metric {
+    /// The score, 0–1, of `output` against `references`.
+    fn score(self, output: &str, references: &[&str]) -> Result<f64, String> {
+        let result = match self {
+            Metric::Bleu => {
+                whetstone_metrics::sentence_bleu(output, references).map(|b| b.score / 100.0)
+            }
+            Metric::Chrf { plus_plus } => {
+                whetstone_metrics::sentence_chrf(output, references, plus_plus).map(|c| c / 100.0)
+            }
+            Metric::Rouge { kind, stem } => {
+                whetstone_metrics::rouge(kind, output, references, stem).map(|r| r.fmeasure)
+            }
+            Metric::Meteor => whetstone_metrics::meteor(output, references),
+        };
+        // A score is 0–1; BLEU of an exact match comes out a rounding error above 100.
+        result.map(|v| v.clamp(0.0, 1.0)).map_err(|e| e.to_string())
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -784,6 +909,34 @@ impl Compiled {
                 let m = bounds.min.is_none_or(|lo| n >= lo) && bounds.max.is_none_or(|hi| n <= hi);
                 (m, format!("{n} {unit}; expected {}", bounds.describe()))
             }
+            Check::Metric {
+                metric,
+                references,
+                threshold,
+            } => {
+                let refs: Vec<&str> = match (references, answer.reference) {
+                    (Some(given), _) => given.iter().map(String::as_str).collect(),
+                    (None, Some(reference)) => vec![reference],
+                    (None, None) => {
+                        return self.finish(
+                            false,
+                            "the case has no reference answer to compare with".into(),
+                        );
+                    }
+                };
+                return match metric.score(out, &refs) {
+                    Ok(value) => self.finish_scored(
+                        if negated { 1.0 - value } else { value },
+                        (value >= *threshold) != negated,
+                        format!(
+                            "{} {value:.4}; passes {} {threshold}",
+                            self.kind.kind,
+                            if negated { "below" } else { "at" }
+                        ),
+                    ),
+                    Err(why) => self.finish(false, why),
+                };
+            }
             Check::Limit { fact, max } => {
                 let got = match answer.facts.get(*fact) {
                     Ok(v) => v,
@@ -818,7 +971,11 @@ impl Compiled {
     }
 
     fn finish(&self, pass: bool, reason: String) -> Outcome {
-        let value = if pass { 1.0 } else { 0.0 };
+        self.finish_scored(if pass { 1.0 } else { 0.0 }, pass, reason)
+    }
+
+    /// An outcome with a graded value (the reference metrics).
+    fn finish_scored(&self, value: f64, pass: bool, reason: String) -> Outcome {
         let mut reason = crate::text::cut(&reason, 300);
         // promptfoo: an assertion of weight 0 is informative and always passes.
         let pass = if self.weight == 0.0 {

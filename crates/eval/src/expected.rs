@@ -118,8 +118,9 @@ fn unsupported(t: &str) -> String {
         "javascript" | "python" | "ruby" | "webhook" => {
             "it runs code, and Whetstone runs no code from suite files"
         }
-        "bleu" | "gleu" | "meteor" | "rouge-n" | "levenshtein" => {
-            "Whetstone's reference metrics are not available as assertions yet"
+        "gleu" | "rouge-n" | "levenshtein" => {
+            "Whetstone's reference metrics are bleu, chrf, chrf++, rouge-1, rouge-2, rouge-l, \
+             rouge-lsum and meteor (each equal to its reference tool)"
         }
         "llm-rubric"
         | "g-eval"
@@ -256,6 +257,18 @@ pub fn parse_expected(cell: &str) -> Result<Option<Assertion>, ExpectedError> {
             // validation refuses it if none does (promptfoo would use 0.75).
             a.threshold = threshold;
         }
+        // `bleu(0.4):reference text`: the pass mark, then the reference (else the case's).
+        AssertionKind::Bleu
+        | AssertionKind::Chrf
+        | AssertionKind::ChrfPlusPlus
+        | AssertionKind::Rouge1
+        | AssertionKind::Rouge2
+        | AssertionKind::RougeL
+        | AssertionKind::RougeLsum
+        | AssertionKind::Meteor => {
+            a.threshold = threshold;
+            a.value = text().filter(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+        }
         // promptfoo keeps no threshold for these (or one that has no effect).
         AssertionKind::Equals
         | AssertionKind::Contains
@@ -290,6 +303,10 @@ pub fn print_expected(a: &Assertion) -> Result<String, ExpectedError> {
     }
     let mut head = t.to_string();
     match (a.threshold, is_limit(t.kind)) {
+        (Some(th), _) if t.kind.is_metric() && (0.0..=1.0).contains(&th) => {
+            head.push_str(&format!("({th})"))
+        }
+        (None, _) if t.kind.is_metric() => {}
         (Some(th), true) if th.is_finite() && th >= 0.0 => head.push_str(&format!("({th})")),
         (Some(th), _) => {
             return err(format!(
@@ -331,6 +348,22 @@ pub fn print_expected(a: &Assertion) -> Result<String, ExpectedError> {
         | AssertionKind::Icontains
         | AssertionKind::StartsWith
         | AssertionKind::Regex => value.map(text_of).transpose()?,
+        AssertionKind::Bleu
+        | AssertionKind::Chrf
+        | AssertionKind::ChrfPlusPlus
+        | AssertionKind::Rouge1
+        | AssertionKind::Rouge2
+        | AssertionKind::RougeL
+        | AssertionKind::RougeLsum
+        | AssertionKind::Meteor => match value {
+            None => None,
+            Some(Value::String(_)) => value.map(text_of).transpose()?,
+            Some(_) => {
+                return err(format!(
+                    "`{t}`: several references or options cannot be written in __expected"
+                ));
+            }
+        },
         AssertionKind::ContainsAny
         | AssertionKind::ContainsAll
         | AssertionKind::IcontainsAny

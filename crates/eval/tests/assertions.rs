@@ -437,7 +437,7 @@ fn validation_names_the_assertion_and_says_what_is_wrong() {
         ),
         (
             json!({"type": "contains", "value": "a", "threshold": 0.5}),
-            "case assertion 1 (`contains`): takes no `threshold` (found 0.5); thresholds are for limits such as latency or cost",
+            "case assertion 1 (`contains`): takes no `threshold` (found 0.5); thresholds are for limits such as latency or cost, and for reference metrics",
         ),
         (
             json!({"type": "contains", "value": "a", "weight": -1}),

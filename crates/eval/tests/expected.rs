@@ -155,7 +155,7 @@ fn refuses_what_whetstone_does_not_support() {
         ),
         (
             "rouge-n(0.5): the reference",
-            "promptfoo's `rouge-n` assertion is not supported: Whetstone's reference metrics are not available as assertions yet",
+            "promptfoo's `rouge-n` assertion is not supported: Whetstone's reference metrics are bleu, chrf, chrf++, rouge-1, rouge-2, rouge-l, rouge-lsum and meteor (each equal to its reference tool)",
         ),
         (
             "not-is-xml",

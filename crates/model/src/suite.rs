@@ -77,10 +77,32 @@ pub enum AssertionKind {
     TotalTokens,
     /// Cost of the request, at most `threshold` US dollars.
     Cost,
+    /// Sentence BLEU as sacreBLEU 2.x (`exp` smoothing, effective order) against the
+    /// case's reference, divided by 100; passes at `threshold` (default 0.5).
+    Bleu,
+    /// chrF as sacreBLEU (6 character orders, β = 2) / 100, against the reference.
+    Chrf,
+    /// chrF++ (chrF with word bigrams) / 100, against the reference.
+    #[serde(rename = "chrf++")]
+    ChrfPlusPlus,
+    /// ROUGE-1 F-measure as rouge-score 0.1.2 against the reference.
+    #[serde(rename = "rouge-1")]
+    Rouge1,
+    /// ROUGE-2 F-measure as rouge-score 0.1.2.
+    #[serde(rename = "rouge-2")]
+    Rouge2,
+    /// ROUGE-L F-measure as rouge-score 0.1.2.
+    #[serde(rename = "rouge-l")]
+    RougeL,
+    /// ROUGE-Lsum F-measure as rouge-score 0.1.2 (sentences split on newlines).
+    #[serde(rename = "rouge-lsum")]
+    RougeLsum,
+    /// METEOR as NLTK 3.10's `meteor_score` (whitespace tokens, WordNet 3.0).
+    Meteor,
 }
 
 impl AssertionKind {
-    pub const ALL: [AssertionKind; 19] = [
+    pub const ALL: [AssertionKind; 27] = [
         AssertionKind::Equals,
         AssertionKind::Contains,
         AssertionKind::Icontains,
@@ -100,6 +122,14 @@ impl AssertionKind {
         AssertionKind::OutputTokens,
         AssertionKind::TotalTokens,
         AssertionKind::Cost,
+        AssertionKind::Bleu,
+        AssertionKind::Chrf,
+        AssertionKind::ChrfPlusPlus,
+        AssertionKind::Rouge1,
+        AssertionKind::Rouge2,
+        AssertionKind::RougeL,
+        AssertionKind::RougeLsum,
+        AssertionKind::Meteor,
     ];
 
     /// The serde name, e.g. `contains-any`.
@@ -124,7 +154,30 @@ impl AssertionKind {
             AssertionKind::OutputTokens => "output-tokens",
             AssertionKind::TotalTokens => "total-tokens",
             AssertionKind::Cost => "cost",
+            AssertionKind::Bleu => "bleu",
+            AssertionKind::Chrf => "chrf",
+            AssertionKind::ChrfPlusPlus => "chrf++",
+            AssertionKind::Rouge1 => "rouge-1",
+            AssertionKind::Rouge2 => "rouge-2",
+            AssertionKind::RougeL => "rouge-l",
+            AssertionKind::RougeLsum => "rouge-lsum",
+            AssertionKind::Meteor => "meteor",
         }
+    }
+
+    /// A reference metric, scored against the case's reference answer.
+    pub fn is_metric(self) -> bool {
+        matches!(
+            self,
+            AssertionKind::Bleu
+                | AssertionKind::Chrf
+                | AssertionKind::ChrfPlusPlus
+                | AssertionKind::Rouge1
+                | AssertionKind::Rouge2
+                | AssertionKind::RougeL
+                | AssertionKind::RougeLsum
+                | AssertionKind::Meteor
+        )
     }
 
     pub fn parse(s: &str) -> Option<AssertionKind> {
