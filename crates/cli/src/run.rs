@@ -214,6 +214,8 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         }],
         samples: 1,
         use_cache: !args.no_cache,
+        assertions: vec![],
+        suite_hash: None,
     };
 
     let json = args.json;

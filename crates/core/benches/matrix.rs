@@ -47,6 +47,8 @@ fn spec(prompt: PromptId, cells: usize) -> RunSpec {
             .collect(),
         samples: 1,
         use_cache: false,
+        assertions: vec![],
+        suite_hash: None,
     }
 }
 

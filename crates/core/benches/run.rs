@@ -54,6 +54,8 @@ fn streaming(c: &mut Criterion) {
             samples: 1,
             // Every iteration must reach the server, not the response cache.
             use_cache: false,
+            assertions: vec![],
+            suite_hash: None,
         };
         group.throughput(Throughput::Elements(words as u64));
 

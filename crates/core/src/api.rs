@@ -117,6 +117,28 @@ commands! {
     /// A prompt's run history, newest first.
     sync fn list_runs(prompt_id: PromptId, limit: Option<u32>) -> Vec<RunSummary>;
     sync fn get_run(run_id: RunId) -> Run;
+
+    /// A prompt's suite: its test cases in order and its default assertions.
+    sync fn get_suite(prompt_id: PromptId) -> Suite;
+    /// Replaces a prompt's suite; cases without an id get one. A refusal names the
+    /// assertion at fault (`field` is its path, e.g. `cases.2.assertions.0`).
+    sync fn save_suite(prompt_id: PromptId, cases: Vec<TestCase>, assertions: Vec<Assertion>) -> Suite;
+    /// Reads a CSV or JSONL suite file: cases with a known id replace theirs, others
+    /// are appended (`replace`: the file's cases become the suite). All or nothing.
+    sync fn import_suite(prompt_id: PromptId, format: SuiteFormat, text: String, replace: bool) -> Suite;
+    sync fn export_suite(prompt_id: PromptId, format: SuiteFormat) -> String;
+    /// Runs the suite over variants; resolves with the run's id, events follow.
+    stream<RunEvent> fn run_suite(request: SuiteRun) -> RunId;
+    /// Runs cells of a finished run again in place (e.g. the failed ones).
+    stream<RunEvent> fn rerun_cells(run_id: RunId, cells: Vec<CellId>) -> RunId;
+    /// Scores a finished run again with the suite as it is now; no provider is called.
+    sync fn rescore_run(run_id: RunId) -> Vec<Score>;
+    /// Each column of a run in numbers.
+    sync fn run_stats(run_id: RunId) -> Vec<VariantStats>;
+    /// Two texts compared as typed hunks.
+    sync fn diff_texts(before: String, after: String, options: DiffOptions) -> TextDiff;
+    /// Two versions' templates compared.
+    sync fn diff_versions(before: VersionId, after: VersionId, options: DiffOptions) -> TextDiff;
 }
 
 /// Where a streaming command's events go, each as one JSON text.
@@ -265,8 +287,55 @@ struct TsCommand {
     event: Option<String>,
 }
 
+/// Words TypeScript reserves: no argument may be named one.
+const TS_RESERVED: &[&str] = &[
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+];
+
 impl TsCommand {
     fn params(&self) -> Vec<String> {
+        for (name, _) in &self.args {
+            assert!(
+                !TS_RESERVED.contains(&camel(name).as_str()),
+                "command `{}`: the argument `{name}` is a reserved word in TypeScript",
+                self.name
+            );
+        }
         let mut params: Vec<String> = (self.args.iter())
             .map(|(name, ty)| format!("{}: {ty}", camel(name)))
             .collect();

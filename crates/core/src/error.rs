@@ -16,10 +16,7 @@ pub enum Error {
     /// Like `Invalid`, and one input is at fault: `field` is its name in the request
     /// (`base_url`, `model` …), so a form can put the message next to it.
     #[error("{message}")]
-    InvalidField {
-        field: &'static str,
-        message: String,
-    },
+    InvalidField { field: String, message: String },
     /// The OS keyring is unavailable, locked or failed; the message says what to do.
     #[error("{0}")]
     Keyring(String),
@@ -69,15 +66,17 @@ impl Error {
                 _ => None,
             },
             field: match self {
-                Error::InvalidField { field, .. } => Some(field.to_string()),
+                Error::InvalidField { field, .. } => Some(field.clone()),
                 _ => None,
             },
         }
     }
 
-    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Error {
+    /// A refusal about one input; `field` names it in the request (`model`, or a
+    /// path into it such as `cases.2.assertions.0`).
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::InvalidField {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }

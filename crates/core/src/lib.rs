@@ -3,8 +3,8 @@
 //! knows about Tauri.
 //!
 //! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
-//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `services`, `run`,
-//! `workbench`, `api`, `ipc`.
+//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `scoring`, `services`,
+//! `run`, `workbench`, `api`, `ipc`.
 
 pub mod api;
 mod batch;
@@ -14,6 +14,7 @@ mod keys;
 mod limits;
 mod paths;
 mod run;
+mod scoring;
 mod services;
 mod workbench;
 

@@ -162,6 +162,8 @@ async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
         cases: vec![],
         samples: 1,
         use_cache: false,
+        assertions: vec![],
+        suite_hash: None,
     };
     let run = bench
         .start_run(spec, |_| {})
@@ -285,6 +287,8 @@ one two three four five six"
         cases: vec![],
         samples: 1,
         use_cache: false,
+        assertions: vec![],
+        suite_hash: None,
     };
     let (text_tx, mut text_rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = bench

@@ -70,6 +70,8 @@ fn spec(prompt: PromptId, panes: Vec<Variant>, topic: &str) -> RunSpec {
         }],
         samples: 1,
         use_cache: true,
+        assertions: vec![],
+        suite_hash: None,
     }
 }
 
@@ -885,6 +887,8 @@ async fn cells_of_many_cases_and_samples_get_their_own_messages() {
             .collect(),
         samples: 2,
         use_cache: false,
+        assertions: vec![],
+        suite_hash: None,
     };
     let run = run(&f.bench, spec).await.0;
     assert_eq!(run.cells.len(), 12);

@@ -5,12 +5,15 @@
 //!   scorer names, and the case verdict (weights, threshold).
 //! - [`expected`]: promptfoo's `__expected` string syntax, parsed and printed.
 //! - [`diff`]: two texts compared at line, word or character level, as typed hunks.
+//! - [`stats`]: the numbers of a run's columns (pass rate, scorer means, latency
+//!   percentiles, tokens, cost).
 //!
 //! Semantics, naming and where Whetstone differs from promptfoo: `docs/suites.md`.
 
 pub mod assertion;
 pub mod diff;
 pub mod expected;
+pub mod stats;
 mod text;
 
 pub use assertion::{

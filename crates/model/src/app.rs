@@ -56,7 +56,8 @@ pub struct ErrorReply {
     pub template: Option<Box<TemplateError>>,
     /// Present when `code` is `invalid` and one input is at fault: its field name in
     /// the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
-    /// `output_per_mtok`).
+    /// `output_per_mtok`), or a path into it for a suite (`cases.2.assertions.0`,
+    /// `assertions.1`, `cases.4.threshold`; indices from 0).
     pub field: Option<String>,
 }
 

@@ -40,6 +40,12 @@ pub struct RunSpec {
     pub variants: Vec<Variant>,
     /// The cases as they were when the run started (values and ids).
     pub cases: Vec<TestCase>,
+    /// The suite's default assertions, scored on every case besides its own.
+    #[serde(default)]
+    pub assertions: Vec<crate::Assertion>,
+    /// The hash of the suite the cases came from; `None` for the variables panel.
+    #[serde(default)]
+    pub suite_hash: Option<String>,
     /// Repetitions of each variant × case; at least 1.
     #[serde(default = "one")]
     pub samples: u32,
@@ -219,6 +225,8 @@ pub struct Run {
     pub spec: RunSpec,
     pub status: RunStatus,
     pub cells: Vec<Cell>,
+    /// Every score of the run's cells (by cell, then scorer).
+    pub scores: Vec<crate::Score>,
     pub created_at: String,
     pub finished_at: Option<String>,
 }
@@ -245,6 +253,12 @@ pub enum RunEvent {
     },
     /// A cell reached a final state; it is already saved.
     CellFinished { cell: Box<Cell> },
+    /// A finished cell's scores (its assertions and the case verdict), saved.
+    Scored {
+        #[ts(type = "number")]
+        cell_id: CellId,
+        scores: Vec<crate::Score>,
+    },
     /// After each finished cell: how far the run is, and a guess at the time left.
     Progress {
         #[ts(type = "number")]
@@ -258,4 +272,44 @@ pub enum RunEvent {
         run_id: RunId,
         status: RunStatus,
     },
+}
+
+/// One column of a run (a variant) in numbers: what the matrix footer and the
+/// `whet eval` table show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct VariantStats {
+    /// Index into `RunSpec::variants`.
+    pub variant: u32,
+    pub cells: u32,
+    /// Cells that reached a final state.
+    pub done: u32,
+    pub ok: u32,
+    /// `error` and `partial` cells.
+    pub failed: u32,
+    /// Cells with a case verdict, and how many of those passed.
+    pub scored: u32,
+    pub passed: u32,
+    /// `passed / scored`; `None` when nothing was scored.
+    pub pass_rate: Option<f64>,
+    /// The mean value of each scorer over the cells it scored, by scorer name.
+    pub scorers: Vec<ScorerStats>,
+    /// Total time of the answered cells (not cache hits), in milliseconds.
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    /// Known costs added up, in US dollars; `unpriced` cells had no price.
+    pub cost_usd: f64,
+    pub unpriced: u32,
+}
+
+/// One scorer's results over a column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ScorerStats {
+    pub scorer: String,
+    pub count: u32,
+    pub passed: u32,
+    pub mean: f64,
 }

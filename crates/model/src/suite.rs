@@ -356,3 +356,53 @@ mod tests {
         );
     }
 }
+
+/// A prompt's suite: its test cases in order, and the assertions every case gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Suite {
+    #[ts(type = "number")]
+    pub prompt_id: crate::PromptId,
+    pub cases: Vec<TestCase>,
+    /// Scored on every case, besides the case's own assertions.
+    pub assertions: Vec<Assertion>,
+    /// sha256 (hex) of the cases and assertions: a run records the suite it ran.
+    pub hash: String,
+    /// RFC 3339, UTC; `None` for a prompt whose suite was never saved.
+    pub updated_at: Option<String>,
+}
+
+/// A suite file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SuiteFormat {
+    /// A header of variable names, `__reference`, `__expected…` (promptfoo's).
+    Csv,
+    /// One promptfoo-shaped test object a line, with `id` and `reference`.
+    Jsonl,
+}
+
+/// What `run_suite` takes: the suite of `prompt_id` (or some of its cases) over
+/// these variants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SuiteRun {
+    #[ts(type = "number")]
+    pub prompt_id: crate::PromptId,
+    pub variants: Vec<crate::Variant>,
+    /// Only these cases, in the suite's order; all of them when absent.
+    #[serde(default)]
+    pub cases: Option<Vec<CaseId>>,
+    /// Repetitions of each variant × case; at least 1.
+    #[serde(default = "one")]
+    pub samples: u32,
+    /// As `RunSpec::use_cache`.
+    #[serde(default = "yes")]
+    pub use_cache: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn yes() -> bool {
+    true
+}

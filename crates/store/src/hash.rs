@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use whetstone_model::Target;
+use whetstone_model::{Assertion, Target, TestCase};
 
 /// The `content_hash` of a version: lowercase hex SHA-256 of one canonical JSON text.
 ///
@@ -21,6 +21,15 @@ pub fn content_hash(template: &str, default_target: Option<&Target>, inputs: &[S
         "default_target": default_target,
         "inputs": inputs,
     });
+    let mut text = String::new();
+    write_canonical(&document, &mut text);
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+/// The `hash` of a suite: lowercase hex SHA-256 of the canonical JSON (as for
+/// versions) of `{"assertions": [...], "cases": [...]}`, cases in order.
+pub fn suite_hash(cases: &[TestCase], assertions: &[Assertion]) -> String {
+    let document = serde_json::json!({ "cases": cases, "assertions": assertions });
     let mut text = String::new();
     write_canonical(&document, &mut text);
     format!("{:x}", Sha256::digest(text.as_bytes()))

@@ -18,10 +18,11 @@ mod prompts;
 mod providers;
 mod runs;
 mod schema;
+mod suites;
 mod util;
 mod versions;
 
-pub use hash::content_hash;
+pub use hash::{content_hash, suite_hash};
 pub use runs::INTERRUPTED;
 pub use util::now;
 
@@ -128,7 +129,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 6;
+    pub const SCHEMA_VERSION: u32 = 7;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -208,6 +208,17 @@ impl Store {
                     )?;
                 }
             }
+            // The suite goes with the copy; runs and their scores stay with the original.
+            tx.execute(
+                "INSERT INTO suites (prompt_id, assertions, updated_at) \
+                 SELECT ?1, assertions, updated_at FROM suites WHERE prompt_id = ?2",
+                params![copy, id],
+            )?;
+            tx.execute(
+                "INSERT INTO cases (prompt_id, id, position, body) \
+                 SELECT ?1, id, position, body FROM cases WHERE prompt_id = ?2",
+                params![copy, id],
+            )?;
             load_prompt(tx, copy)
         })
     }

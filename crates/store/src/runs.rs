@@ -74,7 +74,7 @@ fn load_cell(tx: &Connection, id: CellId) -> Result<Cell> {
     .ok_or_else(|| not_found(format!("cell {id}")))
 }
 
-fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
+pub(crate) fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
     let run = tx
         .query_row(
             "SELECT id, prompt_id, spec, status, created_at, finished_at FROM runs WHERE id = ?1",
@@ -86,6 +86,7 @@ fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
                     spec: json_col(r, "spec")?,
                     status: run_status(r)?,
                     cells: Vec::new(),
+                    scores: Vec::new(),
                     created_at: r.get("created_at")?,
                     finished_at: r.get("finished_at")?,
                 })
@@ -102,6 +103,7 @@ fn load_run(tx: &Connection, id: RunId) -> Result<Run> {
     run.cells = stmt
         .query_map([id], cell_row)?
         .collect::<rusqlite::Result<_>>()?;
+    run.scores = crate::suites::run_scores(tx, id)?;
     Ok(run)
 }
 
@@ -265,6 +267,7 @@ impl Store {
                 spec: spec.clone(),
                 status: RunStatus::Running,
                 cells: pending,
+                scores: Vec::new(),
                 created_at,
                 finished_at: None,
             })

@@ -57,6 +57,8 @@ fn the_store_connection_enforces_foreign_keys() {
                 cases: vec![],
                 samples: 1,
                 use_cache: true,
+                assertions: vec![],
+                suite_hash: None,
             },
             &[],
             &[],
@@ -75,6 +77,8 @@ fn the_store_connection_enforces_foreign_keys() {
         cases: vec![TestCase::default()],
         samples: 1,
         use_cache: true,
+        assertions: vec![],
+        suite_hash: None,
     };
     let cell = whetstone_store::CellPos {
         variant: 0,

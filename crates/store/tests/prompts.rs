@@ -187,6 +187,8 @@ fn duplicate_copies_draft_versions_and_labels_but_not_runs() {
             cases: vec![],
             samples: 1,
             use_cache: true,
+            assertions: vec![],
+            suite_hash: None,
         },
         &[],
         &[],
@@ -272,6 +274,8 @@ fn delete_cascades_to_versions_labels_runs_and_cells() {
         cases: vec![TestCase::default()],
         samples: 1,
         use_cache: true,
+        assertions: vec![],
+        suite_hash: None,
     };
     let cell = CellPos {
         variant: 0,

@@ -80,6 +80,8 @@ fn fixture() -> Fixture {
         ],
         samples: 1,
         use_cache: true,
+        assertions: vec![],
+        suite_hash: None,
     };
     Fixture {
         lib,

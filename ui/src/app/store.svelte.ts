@@ -543,6 +543,8 @@ export class AppStore {
       prompt_id: promptId,
       variants: this.panes.map((p) => toVariant($state.snapshot(p) as PaneConfig, promptId, this.draft)),
       cases: [{ id: "", vars: this.varsForRun(), assertions: [] }],
+      assertions: [],
+      suite_hash: null,
       samples: 1,
       use_cache: true,
     };

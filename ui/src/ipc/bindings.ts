@@ -162,7 +162,7 @@ assertions: Array<Assertion>,
  */
 threshold?: number, };
 
-export type AssertionKind = "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "icontains-any" | "icontains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "character-count" | "word-count" | "latency" | "ttft" | "input-tokens" | "output-tokens" | "total-tokens" | "cost";
+export type AssertionKind = "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "icontains-any" | "icontains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "character-count" | "word-count" | "latency" | "ttft" | "input-tokens" | "output-tokens" | "total-tokens" | "cost" | "bleu" | "chrf" | "chrf++" | "rouge-1" | "rouge-2" | "rouge-l" | "rouge-lsum" | "meteor";
 
 export type AssertionType = AssertionKind | `not-${AssertionKind}`;
 
@@ -194,6 +194,36 @@ value: number, pass: boolean,
  * Why, for people (what was expected and what was found).
  */
 reason: string, };
+
+export type Suite = { prompt_id: number, cases: Array<TestCase>, 
+/**
+ * Scored on every case, besides the case's own assertions.
+ */
+assertions: Array<Assertion>, 
+/**
+ * sha256 (hex) of the cases and assertions: a run records the suite it ran.
+ */
+hash: string, 
+/**
+ * RFC 3339, UTC; `None` for a prompt whose suite was never saved.
+ */
+updated_at: string | null, };
+
+export type SuiteFormat = "csv" | "jsonl";
+
+export type SuiteRun = { prompt_id: number, variants: Array<Variant>, 
+/**
+ * Only these cases, in the suite's order; all of them when absent.
+ */
+cases: Array<string> | null, 
+/**
+ * Repetitions of each variant × case; at least 1.
+ */
+samples: number, 
+/**
+ * As `RunSpec::use_cache`.
+ */
+use_cache: boolean, };
 
 export type DiffLevel = "line" | "word" | "char";
 
@@ -266,6 +296,14 @@ variants: Array<Variant>,
  * The cases as they were when the run started (values and ids).
  */
 cases: Array<TestCase>, 
+/**
+ * The suite's default assertions, scored on every case besides its own.
+ */
+assertions: Array<Assertion>, 
+/**
+ * The hash of the suite the cases came from; `None` for the variables panel.
+ */
+suite_hash: string | null, 
 /**
  * Repetitions of each variant × case; at least 1.
  */
@@ -374,13 +412,53 @@ export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cel
  */
 models: Array<string>, created_at: string, };
 
-export type Run = { id: number, prompt_id: number, spec: RunSpec, status: RunStatus, cells: Array<Cell>, created_at: string, finished_at: string | null, };
+export type Run = { id: number, prompt_id: number, spec: RunSpec, status: RunStatus, cells: Array<Cell>, 
+/**
+ * Every score of the run's cells (by cell, then scorer).
+ */
+scores: Array<Score>, created_at: string, finished_at: string | null, };
 
 export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_started", cell_id: number, messages: Array<Message>, } | { "event": "delta", cell_id: number, text: string, 
 /**
  * Milliseconds since the cell started at the first token, for live tokens/s.
  */
-elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
+elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "scored", cell_id: number, scores: Array<Score>, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
+
+export type VariantStats = { 
+/**
+ * Index into `RunSpec::variants`.
+ */
+variant: number, cells: number, 
+/**
+ * Cells that reached a final state.
+ */
+done: number, ok: number, 
+/**
+ * `error` and `partial` cells.
+ */
+failed: number, 
+/**
+ * Cells with a case verdict, and how many of those passed.
+ */
+scored: number, passed: number, 
+/**
+ * `passed / scored`; `None` when nothing was scored.
+ */
+pass_rate: number | null, 
+/**
+ * The mean value of each scorer over the cells it scored, by scorer name.
+ */
+scorers: Array<ScorerStats>, 
+/**
+ * Total time of the answered cells (not cache hits), in milliseconds.
+ */
+latency_p50_ms: number | null, latency_p95_ms: number | null, input_tokens: number, output_tokens: number, 
+/**
+ * Known costs added up, in US dollars; `unpriced` cells had no price.
+ */
+cost_usd: number, unpriced: number, };
+
+export type ScorerStats = { scorer: string, count: number, passed: number, mean: number, };
 
 export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
 
@@ -396,7 +474,8 @@ template: TemplateError | null,
 /**
  * Present when `code` is `invalid` and one input is at fault: its field name in
  * the request (`id`, `name`, `base_url`, `key`, `model`, `input_per_mtok`,
- * `output_per_mtok`).
+ * `output_per_mtok`), or a path into it for a suite (`cases.2.assertions.0`,
+ * `assertions.1`, `cases.4.threshold`; indices from 0).
  */
 field: string | null, };
 
@@ -517,6 +596,31 @@ export interface Backend {
   /** A prompt's run history, newest first. */
   listRuns(promptId: number, limit: number | null): Promise<Array<RunSummary>>;
   getRun(runId: number): Promise<Run>;
+  /** A prompt's suite: its test cases in order and its default assertions. */
+  getSuite(promptId: number): Promise<Suite>;
+  /**
+   * Replaces a prompt's suite; cases without an id get one. A refusal names the
+   * assertion at fault (`field` is its path, e.g. `cases.2.assertions.0`).
+   */
+  saveSuite(promptId: number, cases: Array<TestCase>, assertions: Array<Assertion>): Promise<Suite>;
+  /**
+   * Reads a CSV or JSONL suite file: cases with a known id replace theirs, others
+   * are appended (`replace`: the file's cases become the suite). All or nothing.
+   */
+  importSuite(promptId: number, format: SuiteFormat, text: string, replace: boolean): Promise<Suite>;
+  exportSuite(promptId: number, format: SuiteFormat): Promise<string>;
+  /** Runs the suite over variants; resolves with the run's id, events follow. */
+  runSuite(request: SuiteRun, onEvent: (event: RunEvent) => void): Promise<number>;
+  /** Runs cells of a finished run again in place (e.g. the failed ones). */
+  rerunCells(runId: number, cells: Array<number>, onEvent: (event: RunEvent) => void): Promise<number>;
+  /** Scores a finished run again with the suite as it is now; no provider is called. */
+  rescoreRun(runId: number): Promise<Array<Score>>;
+  /** Each column of a run in numbers. */
+  runStats(runId: number): Promise<Array<VariantStats>>;
+  /** Two texts compared as typed hunks. */
+  diffTexts(before: string, after: string, options: DiffOptions): Promise<TextDiff>;
+  /** Two versions' templates compared. */
+  diffVersions(before: number, after: number, options: DiffOptions): Promise<TextDiff>;
 }
 
 /** A `Backend` whose every method calls `invoke`. */
@@ -554,5 +658,15 @@ export function backendOver(invoke: Invoke): Backend {
     cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
     listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),
     getRun: (runId) => invoke<Run>("get_run", { run_id: runId }),
+    getSuite: (promptId) => invoke<Suite>("get_suite", { prompt_id: promptId }),
+    saveSuite: (promptId, cases, assertions) => invoke<Suite>("save_suite", { prompt_id: promptId, cases, assertions }),
+    importSuite: (promptId, format, text, replace) => invoke<Suite>("import_suite", { prompt_id: promptId, format, text, replace }),
+    exportSuite: (promptId, format) => invoke<string>("export_suite", { prompt_id: promptId, format }),
+    runSuite: (request, onEvent) => invoke<number>("run_suite", { request }, onEvent),
+    rerunCells: (runId, cells, onEvent) => invoke<number>("rerun_cells", { run_id: runId, cells }, onEvent),
+    rescoreRun: (runId) => invoke<Array<Score>>("rescore_run", { run_id: runId }),
+    runStats: (runId) => invoke<Array<VariantStats>>("run_stats", { run_id: runId }),
+    diffTexts: (before, after, options) => invoke<TextDiff>("diff_texts", { before, after, options }),
+    diffVersions: (before, after, options) => invoke<TextDiff>("diff_versions", { before, after, options }),
   };
 }

@@ -15,7 +15,7 @@ function cell(id: number, variant: number, over: Partial<Cell> = {}): Cell {
 
 function run(cells: Cell[]): Run {
   const variants = [0, 1].map(() => ({ source: { kind: "draft" as const, prompt_id: 1, template: "t" }, target }));
-  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, variants, cases: [{ id: "case-1", vars: {}, assertions: [] }], samples: 1, use_cache: true }, status: "running", cells, created_at: "2026-01-01T00:00:00Z", finished_at: null };
+  return { id: 7, prompt_id: 1, spec: { prompt_id: 1, variants, cases: [{ id: "case-1", vars: {}, assertions: [] }], assertions: [], suite_hash: null, samples: 1, use_cache: true }, status: "running", cells, scores: [], created_at: "2026-01-01T00:00:00Z", finished_at: null };
 }
 
 function play(events: RunEvent[]): RunView {

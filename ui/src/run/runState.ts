@@ -131,6 +131,9 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
     case "finished":
       if (!view || view.runId !== event.run_id) return view;
       return { ...view, status: event.status };
+    case "scored":
+      // The panes show answers; scores are the matrix's.
+      return view;
   }
 }
 

@@ -86,12 +86,19 @@ pub(super) async fn run_cell(cx: &RunContext, job: Job) {
     cx.emit(cx.progress.advance());
 }
 
-/// The step after a cell is saved: the window hears of it, and scorers plug in
-/// here (they read the cell as saved, never a copy of it in flight).
+/// The step after a cell is saved: the window hears of it, then the scorers judge
+/// the cell as saved (never a copy of it in flight) and their scores are saved and
+/// sent.
 fn cell_saved(cx: &RunContext, cell: Cell) {
+    let scores = cx.scoring.score(&cx.spec, &cell);
+    let cell_id = cell.plan.id;
     cx.emit(RunEvent::CellFinished {
         cell: Box::new(cell),
     });
+    if let Some(scores) = scores {
+        cx.saver.save_scores(scores.clone());
+        cx.emit(RunEvent::Scored { cell_id, scores });
+    }
 }
 
 /// How the cell ended: a template error, a cache hit, or the provider's answer.

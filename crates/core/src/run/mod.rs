@@ -1,8 +1,8 @@
 //! The run engine. A spec becomes a [`plan::Plan`] of cells (variant × case ×
 //! sample), written as pending rows in one transaction; the cells then run
 //! concurrently under each provider's gate ([`send`]), each is saved the moment it
-//! ends ([`writer`]), and handed to the step after the save ([`cell`]). Events reach
-//! the caller with deltas batched per frame.
+//! ends ([`writer`]), and handed to the step after the save, where the scorers judge
+//! it ([`cell`]). Events reach the caller with deltas batched per frame.
 
 mod cell;
 mod plan;
@@ -11,6 +11,7 @@ mod writer;
 
 use crate::batch;
 use crate::error::Error;
+use crate::scoring::Scoring;
 use crate::services::Services;
 use cell::{Job, Pricing};
 use std::collections::HashMap;
@@ -56,6 +57,8 @@ type Connection = Arc<Result<(ProviderConfig, Arc<dyn Provider>), String>>;
 /// What a run's cells share.
 struct RunContext {
     services: Arc<Services>,
+    spec: RunSpec,
+    scoring: Scoring,
     cancel: CancellationToken,
     events: mpsc::UnboundedSender<RunEvent>,
     saver: writer::Saver,
@@ -69,21 +72,70 @@ impl RunContext {
     }
 }
 
+/// Starts a new run of `spec`: every cell of its plan.
 pub(crate) fn start(
     services: &Arc<Services>,
     spec: RunSpec,
     sink: impl FnMut(RunEvent) + Send + 'static,
 ) -> Result<RunHandle, Error> {
     let spec = plan::complete(spec)?;
+    let scoring = Scoring::compile(&spec)?;
     let plan = plan::Plan::new(&services.store(), &spec)?;
     let run = services
         .store()
         .create_run(&spec, &plan.versions(), &plan.cells)?;
     // `create_run` returns the cells in the order of `plan.cells`.
     let ids: Vec<CellId> = run.cells.iter().map(|c| c.plan.id).collect();
+    launch(services, run, plan, ids, scoring, sink)
+}
+
+/// Runs some cells of a finished run again, in place: they become pending, lose
+/// their outcome and scores, and are sent anew; the others keep theirs.
+pub(crate) fn rerun(
+    services: &Arc<Services>,
+    run_id: RunId,
+    cells: Vec<CellId>,
+    sink: impl FnMut(RunEvent) + Send + 'static,
+) -> Result<RunHandle, Error> {
+    if cells.is_empty() {
+        return Err(Error::Invalid("no cells to run again".into()));
+    }
+    let spec = services.store().get_run(run_id)?.spec;
+    let scoring = Scoring::compile(&spec)?;
+    // Resolved before anything changes, so a version deleted since fails the rerun
+    // without touching the run.
+    let mut plan = plan::Plan::new(&services.store(), &spec)?;
+    let run = services.store().reopen_cells(run_id, &cells)?;
+    plan.cells = (cells.iter())
+        .map(|id| {
+            let cell = run
+                .cells
+                .iter()
+                .find(|c| c.plan.id == *id)
+                .expect("reopened");
+            whetstone_store::CellPos {
+                variant: cell.plan.variant,
+                case: cell.plan.case_index,
+                sample: cell.plan.sample,
+            }
+        })
+        .collect();
+    launch(services, run, plan, cells, scoring, sink)
+}
+
+/// Runs the cells `ids` (in the order of `plan.cells`) of `run` in the background.
+fn launch(
+    services: &Arc<Services>,
+    run: Run,
+    plan: plan::Plan,
+    ids: Vec<CellId>,
+    scoring: Scoring,
+    sink: impl FnMut(RunEvent) + Send + 'static,
+) -> Result<RunHandle, Error> {
     let (events, rx) = mpsc::unbounded_channel();
     let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
     let id = run.id;
+    let spec = run.spec.clone();
     let _ = events.send(RunEvent::Started { run });
 
     let cancel = CancellationToken::new();
@@ -91,6 +143,8 @@ pub(crate) fn start(
     let writer = writer::Writer::spawn(services.clone());
     let cx = Arc::new(RunContext {
         services: services.clone(),
+        spec,
+        scoring,
         cancel,
         events,
         saver: writer.saver(),
@@ -102,7 +156,7 @@ pub(crate) fn start(
         },
     });
     let task = tokio::spawn(async move {
-        schedule(&cx, &spec, &plan, ids).await;
+        schedule(&cx, &plan, ids).await;
         let status = if cx.cancel.is_cancelled() {
             RunStatus::Cancelled
         } else {
@@ -129,8 +183,8 @@ pub(crate) fn start(
 }
 
 /// Starts every cell of the plan, a bounded number at a time, and waits for all.
-async fn schedule(cx: &Arc<RunContext>, spec: &RunSpec, plan: &plan::Plan, ids: Vec<CellId>) {
-    let mut jobs = Jobs::new(cx, spec, plan);
+async fn schedule(cx: &Arc<RunContext>, plan: &plan::Plan, ids: Vec<CellId>) {
+    let mut jobs = Jobs::new(cx, plan);
     let mut cells = JoinSet::new();
     for (pos, cell_id) in plan.cells.iter().zip(ids) {
         let job = jobs.job(pos, cell_id);
@@ -173,10 +227,10 @@ struct Rendered {
 }
 
 impl<'a> Jobs<'a> {
-    fn new(cx: &'a RunContext, spec: &'a RunSpec, plan: &'a plan::Plan) -> Jobs<'a> {
+    fn new(cx: &'a RunContext, plan: &'a plan::Plan) -> Jobs<'a> {
         Jobs {
             cx,
-            spec,
+            spec: &cx.spec,
             plan,
             connections: HashMap::new(),
             prices: HashMap::new(),

@@ -6,17 +6,22 @@ use crate::services::Services;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use whetstone_model::Cell;
+use whetstone_model::{Cell, Score};
 use whetstone_store::FinishedCell;
 
 /// Finished cells saved in one transaction at most: bounds how long the store
 /// stays locked by one commit.
 const MAX_SAVE_BATCH: usize = 64;
 
-/// A finished cell on its way to SQLite, and where to say how the save went.
-struct Save {
-    cell: FinishedCell,
-    saved: oneshot::Sender<Result<Cell, String>>,
+/// What goes to SQLite: a finished cell, and where to say how its save went; or the
+/// scores of a saved cell.
+enum Save {
+    Cell {
+        // Boxed: a finished cell is large, and scores are small.
+        cell: Box<FinishedCell>,
+        saved: oneshot::Sender<Result<Cell, String>>,
+    },
+    Scores(Vec<Score>),
 }
 
 pub(super) struct Writer {
@@ -53,11 +58,21 @@ impl Saver {
     pub(super) async fn save(&self, cell: FinishedCell) -> Result<Cell, String> {
         let (saved, result) = oneshot::channel();
         self.0
-            .send(Save { cell, saved })
+            .send(Save::Cell {
+                cell: Box::new(cell),
+                saved,
+            })
             .map_err(|_| "the cell writer stopped".to_string())?;
         result
             .await
             .unwrap_or_else(|_| Err("the cell writer stopped".into()))
+    }
+
+    /// Queues a saved cell's scores; they are written before the writer closes.
+    pub(super) fn save_scores(&self, scores: Vec<Score>) {
+        if self.0.send(Save::Scores(scores)).is_err() {
+            tracing::error!("the cell writer stopped before scores could be saved");
+        }
     }
 }
 
@@ -70,8 +85,24 @@ fn write_all(services: &Services, mut queue: mpsc::UnboundedReceiver<Save>) {
                 Err(_) => break,
             }
         }
-        let (cells, replies): (Vec<FinishedCell>, Vec<_>) =
-            batch.into_iter().map(|s| (s.cell, s.saved)).unzip();
+        let (mut cells, mut replies, mut scores) = (Vec::new(), Vec::new(), Vec::new());
+        for save in batch {
+            match save {
+                Save::Cell { cell, saved } => {
+                    cells.push(*cell);
+                    replies.push(saved);
+                }
+                Save::Scores(s) => scores.extend(s),
+            }
+        }
+        if !scores.is_empty()
+            && let Err(e) = services.store().put_scores(&scores)
+        {
+            tracing::error!("could not save {} scores: {e}", scores.len());
+        }
+        if cells.is_empty() {
+            continue;
+        }
         match services.store().finish_cells(&cells) {
             Ok(saved) => {
                 for (cell, reply) in saved.into_iter().zip(replies) {

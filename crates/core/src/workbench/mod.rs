@@ -6,6 +6,7 @@ mod prices;
 mod prompts;
 pub(crate) mod providers;
 mod runs;
+mod suites;
 mod versions;
 
 use crate::error::Error;
