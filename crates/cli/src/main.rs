@@ -1,12 +1,14 @@
 //! `whet`: Whetstone on the command line. The same core as the window; what it
 //! prints with `--json` is a public interface, documented in docs/cli.md.
 
+mod eval;
 mod keys;
 mod output;
 mod prices;
 mod providers;
 mod run;
 mod score;
+mod suite;
 mod terminal;
 
 use anyhow::{Context, Result, bail};
@@ -64,6 +66,11 @@ enum Command {
     Prices(prices::PricesCommand),
     /// Score answers against references: BLEU, chrF, ROUGE, METEOR (see docs/metrics.md)
     Score(score::ScoreArgs),
+    /// A prompt's test cases: show them, import or export CSV / JSONL (docs/suites.md)
+    #[command(subcommand)]
+    Suite(suite::SuiteCommand),
+    /// Run a prompt's suite over versions × targets; exits 1 when a case fails
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -285,6 +292,8 @@ impl Command {
             Command::Providers(command) => command.json(),
             Command::Prices(command) => command.json(),
             Command::Score(args) => args.json,
+            Command::Suite(command) => command.json(),
+            Command::Eval(args) => args.json_to_stdout(),
         }
     }
 }
@@ -311,6 +320,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Providers(command) => providers::providers(command, data_dir).await?,
         Command::Prices(command) => prices::prices(command, data_dir)?,
         Command::Score(args) => score::score(args)?,
+        Command::Suite(command) => suite::suite(command, data_dir)?,
+        Command::Eval(args) => return eval::eval(args, data_dir).await,
     }
     Ok(ExitCode::SUCCESS)
 }

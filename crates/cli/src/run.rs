@@ -282,7 +282,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
 /// Ctrl-C, and on Unix also SIGTERM (a service manager, `kill`) and SIGHUP (the terminal
 /// closed): each stops the run the same way, keeping what arrived. The handlers are in place
 /// when this returns, so a signal sent once the answer shows is never missed.
-fn stop_requested() -> Result<impl std::future::Future<Output = ()>> {
+pub(crate) fn stop_requested() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -339,7 +339,7 @@ fn stats(cell: &Cell) -> String {
 
 /// A library prompt; when there is none, says that there is no such file either, since
 /// the argument may have been meant as one.
-fn find_prompt(bench: &Workbench, name: &str) -> Result<Prompt> {
+pub(crate) fn find_prompt(bench: &Workbench, name: &str) -> Result<Prompt> {
     match bench.find_prompt(name) {
         Err(whetstone_core::Error::Store(StoreError::NotFound { .. })) => Err(Failure {
             code: "not_found",

@@ -26,6 +26,7 @@ pub use run::RunHandle;
 pub use workbench::Workbench;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
 
+pub use whetstone_eval as eval;
 pub use whetstone_model as model;
 pub use whetstone_providers as providers;
 pub use whetstone_store as store;
