@@ -1,7 +1,7 @@
 import "./app/theme.css";
 import { mount } from "svelte";
 import App from "./app/App.svelte";
-import { AppStore } from "./app/store.svelte";
+import { AppState } from "./app/state.svelte";
 import type { Backend } from "./platform/backend";
 
 // The browser preview talks to the real core through the development bridge:
@@ -21,6 +21,6 @@ async function loadBackend(): Promise<Backend> {
   return tauriBackend;
 }
 
-const store = new AppStore(await loadBackend());
-mount(App, { target: document.getElementById("app") as HTMLElement, props: { store } });
-void store.init();
+const app = new AppState(await loadBackend());
+mount(App, { target: document.getElementById("app") as HTMLElement, props: { app } });
+void app.init();

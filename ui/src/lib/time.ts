@@ -36,3 +36,10 @@ export function shortDateTime(iso: string, now: Date = new Date()): string {
   const date = d.toLocaleDateString(undefined, sameYear ? { month: "short", day: "numeric" } : { year: "numeric", month: "short", day: "numeric" });
   return `${date}, ${time}`;
 }
+
+/** "312 ms", "2.35 s", "12.3 s": latencies and durations; "–" when unknown. */
+export function formatMs(ms: number | null): string {
+  if (ms === null) return "–";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}

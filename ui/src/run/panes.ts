@@ -1,4 +1,5 @@
 import type { Params, ProviderConfig, Target, TemplateSource, Variant, Version } from "../ipc/bindings";
+import { defaultParams } from "../providers/state.svelte";
 
 export const MAX_PANES = 4;
 
@@ -9,10 +10,6 @@ export interface PaneConfig {
   /** "draft", or the id of a saved version. */
   source: "draft" | number;
   target: Target;
-}
-
-export function defaultParams(): Params {
-  return { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] };
 }
 
 let nextKey = 1;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { configFromForm, fieldForError, formFromConfig, kindInfo, limitDefaults, newForm } from "./kinds";
+import { configFromForm, fieldForError, formFromConfig, limitDefaults, newForm } from "./kinds";
+import { kindInfo } from "../providers/state.svelte";
 import type { KindInfo, ProviderConfig, ProviderKind } from "../ipc/bindings";
 import { freshBackend } from "../test/bridge";
 

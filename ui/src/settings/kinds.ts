@@ -4,13 +4,6 @@
 // backend stays the judge of what is valid.
 import type { ErrorReply, KeySource, KeyStatus, KindInfo, Limits, ProviderConfig, ProviderKind } from "../ipc/bindings";
 
-/** The kind's entry; every kind has one (the core lists them all). */
-export function kindInfo(kinds: KindInfo[], kind: ProviderKind): KindInfo {
-  const info = kinds.find((k) => k.kind === kind);
-  if (!info) throw new Error(`unknown provider kind ${kind}`);
-  return info;
-}
-
 /** The key source a new provider of this kind starts with. */
 export function defaultKeySource(info: KindInfo): KeySource["kind"] {
   return info.needs_key ? "keyring" : "none";

@@ -55,3 +55,9 @@ export async function ownBridge(args: string[] = [], env: Record<string, string>
 export function ollamaServer(...args: string[]): Promise<string> {
   return listening(binary("whet-testkit"), ["ollama", ...args]);
 }
+
+/** Points the library's Ollama at a port where nothing listens. */
+export async function ollamaDown(backend: Backend): Promise<void> {
+  const ollama = (await backend.listProviders()).find((p) => p.id === "ollama")!;
+  await backend.updateProvider({ ...ollama, base_url: "http://127.0.0.1:9" });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Cell, Run, RunEvent } from "../ipc/bindings";
-import { applyRunEvent, estimateTokens, formatMs, paneCost, paneStats, runCost, viewFromRun, type RunView } from "./runState";
+import { applyRunEvent, estimateTokens, paneCost, paneStats, runCost, viewFromRun, type RunView } from "./runView";
 
 const target = { provider: "ollama", model: "m", params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } };
 
@@ -160,13 +160,7 @@ describe("paneStats", () => {
   });
 });
 
-describe("formatting", () => {
-  it("formats milliseconds for the stats line", () => {
-    expect(formatMs(null)).toBe("–");
-    expect(formatMs(312.4)).toBe("312 ms");
-    expect(formatMs(2345)).toBe("2.35 s");
-    expect(formatMs(12_345)).toBe("12.3 s");
-  });
+describe("token estimate", () => {
   it("estimates about four characters a token", () => {
     expect(estimateTokens("")).toBe(0);
     expect(estimateTokens("x".repeat(41))).toBe(10);

@@ -172,12 +172,6 @@ export function paneStats(p: PaneResult): PaneStats {
   };
 }
 
-export function formatMs(ms: number | null): string {
-  if (ms === null) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}
-
 /** What the cell costs as the pane shows it; `unpriced` when it used tokens of a model without a price. */
 export type PaneCost = { kind: "usd"; usd: number; estimated: boolean } | { kind: "unpriced" } | null;
 
