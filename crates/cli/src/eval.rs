@@ -1,7 +1,7 @@
 //! `whet eval`: a prompt's suite over versions × targets, a table per column, a
 //! versioned JSON report, and an exit code CI can act on (docs/cli.md).
 
-use crate::run::{find_prompt, stop_requested};
+use crate::run::{find_prompt, finish_unless_stopped, stop_requested};
 use crate::{core_error, find_version, open, output};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -136,14 +136,7 @@ pub async fn eval(args: EvalArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             },
         )
         .map_err(core_error)?;
-    let run_id = handle.id;
-    let cancel = bench.clone();
-    let interrupt = tokio::spawn(async move {
-        stop.await;
-        let _ = cancel.cancel_run(run_id);
-    });
-    let run = handle.finish().await.map_err(core_error)?;
-    interrupt.abort();
+    let run = finish_unless_stopped(&bench, handle, stop).await?;
     if progress {
         eprint!("\r");
     }

@@ -238,14 +238,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
         })
         .map_err(core_error)?;
-    let run_id = handle.id;
-    let cancel = bench.clone();
-    let interrupt = tokio::spawn(async move {
-        stop.await;
-        let _ = cancel.cancel_run(run_id);
-    });
-    let run = handle.finish().await.map_err(core_error)?;
-    interrupt.abort();
+    let run = finish_unless_stopped(&bench, handle, stop).await?;
     let cell = run
         .cells
         .into_iter()
@@ -277,6 +270,23 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Waits for the run to end; `stop` (a signal) cancels it first, keeping what arrived.
+pub(crate) async fn finish_unless_stopped(
+    bench: &Workbench,
+    handle: whetstone_core::RunHandle,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Run> {
+    let run_id = handle.id;
+    let cancel = bench.clone();
+    let interrupt = tokio::spawn(async move {
+        stop.await;
+        let _ = cancel.cancel_run(run_id);
+    });
+    let run = handle.finish().await.map_err(core_error);
+    interrupt.abort();
+    run
 }
 
 /// Ctrl-C, and on Unix also SIGTERM (a service manager, `kill`) and SIGHUP (the terminal
