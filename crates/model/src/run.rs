@@ -173,6 +173,10 @@ pub enum RunStatus {
     /// Every cell reached a final state (some may be errors).
     Done,
     Cancelled,
+    /// The process running it stopped before it ended (killed, crashed, powered off),
+    /// found so by the next process that opened the library: cells saved before keep
+    /// their state, the others are `error`.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -181,6 +185,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Done => "done",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 
@@ -189,6 +194,7 @@ impl RunStatus {
             "running" => RunStatus::Running,
             "done" => RunStatus::Done,
             "cancelled" => RunStatus::Cancelled,
+            "interrupted" => RunStatus::Interrupted,
             _ => return None,
         })
     }

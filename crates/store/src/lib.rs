@@ -125,6 +125,8 @@ pub struct Store {
     path: PathBuf,
     /// Opened for reading only (the file, folder or disk cannot be written).
     read_only: bool,
+    /// Written into every run this store creates (see [`Store::set_run_owner`]).
+    run_owner: Option<String>,
 }
 
 // Callers move the store into a mutex shared across threads.
@@ -152,7 +154,14 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             read_only,
+            run_owner: None,
         })
+    }
+
+    /// What every run created from now on records as its owner: a JSON description of
+    /// the process running it, read back by [`Store::running_runs`].
+    pub fn set_run_owner(&mut self, owner: Option<String>) {
+        self.run_owner = owner;
     }
 
     /// Whether the library was opened for reading only.
@@ -166,7 +175,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 6;
+    pub const SCHEMA_VERSION: u32 = 7;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

@@ -366,7 +366,7 @@ cached: boolean,
  */
 cost_usd: number | null, started_at: string | null, finished_at: string | null, };
 
-export type RunStatus = "running" | "done" | "cancelled";
+export type RunStatus = "running" | "done" | "cancelled" | "interrupted";
 
 export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cell_count: number, ok_count: number, 
 /**

@@ -3,6 +3,7 @@
 mod common;
 mod damaged;
 mod help;
+mod interrupted;
 mod kinds;
 mod library;
 mod render;
