@@ -122,8 +122,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             // prices: CI runs leave the user's library alone.
             let file = read_template(&path)?;
             let vars = args.vars.collect(file.sample.clone())?;
-            let bench = Workbench::scratch_like(&whetstone_core::resolve_data_dir(data_dir))
-                .map_err(core_error)?;
+            let library = whetstone_core::resolve_data_dir(data_dir);
+            if library.join(whetstone_core::LIBRARY_FILE).is_file() {
+                crate::start_log(&library);
+            }
+            let bench = Workbench::scratch_like(&library).map_err(core_error)?;
             let prompt = bench.create_prompt("whet run".into()).map_err(core_error)?;
             let source = TemplateSource::Draft {
                 prompt_id: prompt.id,
@@ -258,6 +261,12 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     if args.stats {
         crate::terminal::eprint_line(&stats(&cell));
     }
+    tracing::info!(
+        run = run_id,
+        status = cell.outcome.status.as_str(),
+        error = cell.outcome.error.as_deref(),
+        "whet run ended"
+    );
     match cell.outcome.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
         _ => {

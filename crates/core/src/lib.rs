@@ -3,7 +3,7 @@
 //! knows about Tauri.
 //!
 //! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
-//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `owner`, `services`, `run`,
+//! checks it): `paths`, `logging`, `error`, `batch`, `limits`, `keys`, `owner`, `services`, `run`,
 //! `workbench`, `api`, `ipc`.
 
 pub mod api;
@@ -12,6 +12,7 @@ mod error;
 pub mod ipc;
 mod keys;
 mod limits;
+pub mod logging;
 mod owner;
 mod paths;
 mod run;
