@@ -221,9 +221,29 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
 
     let json = args.json;
     let guard = crate::terminal::guard_stdout();
+    let not_saved = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noted = not_saved.clone();
     let stop = stop_requested().context("could not listen for Ctrl-C and stop signals")?;
     let handle = bench
         .start_run(spec, move |event| {
+            if let RunEvent::CellNotSaved {
+                reason,
+                recovery_file,
+                ..
+            } = &event
+            {
+                noted.store(true, std::sync::atomic::Ordering::Relaxed);
+                let kept = match recovery_file {
+                    Some(file) => format!(
+                        "it was kept in {file}, which the next whet or window to open the library puts back"
+                    ),
+                    None => "it could not be kept in a file either: what is shown is all there is"
+                        .into(),
+                };
+                crate::terminal::eprint_line(&format!(
+                    "whet: the answer could not be saved: {reason}; {kept}"
+                ));
+            }
             if json {
                 return;
             }
@@ -267,6 +287,9 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         error = cell.outcome.error.as_deref(),
         "whet run ended"
     );
+    if not_saved.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(ExitCode::FAILURE);
+    }
     match cell.outcome.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),
         _ => {

@@ -251,6 +251,18 @@ pub enum RunEvent {
     },
     /// A cell reached a final state; it is already saved.
     CellFinished { cell: Box<Cell> },
+    /// A cell reached a final state but could not be saved, even after retries:
+    /// `reason` says why in words (disk full, library locked by another process,
+    /// read-only). Its outcome was written to `recovery_file` instead, which the next
+    /// process to open the library puts back; with no file, it is kept only in memory
+    /// and comes back with the run.
+    CellNotSaved {
+        #[ts(type = "number")]
+        cell_id: CellId,
+        outcome: Box<CellOutcome>,
+        reason: String,
+        recovery_file: Option<String>,
+    },
     /// After each finished cell: how far the run is, and a guess at the time left.
     Progress {
         #[ts(type = "number")]

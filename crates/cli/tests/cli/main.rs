@@ -6,6 +6,7 @@ mod help;
 mod interrupted;
 mod kinds;
 mod library;
+mod limits;
 mod logs;
 mod render;
 mod run;

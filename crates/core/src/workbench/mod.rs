@@ -90,7 +90,8 @@ impl Workbench {
 
     /// Marks `interrupted` every run left `running` by a process that is gone (killed,
     /// crashed, powered off; a run saved before owners were recorded counts as gone),
-    /// keeping what its cells saved. A run whose process is still alive, in this process
+    /// keeping what its cells saved, and putting back the cells its process wrote to
+    /// recovery files when the library could not take them. A run whose process is still alive, in this process
     /// or another, is never touched. Returns the number of runs closed.
     pub fn close_interrupted_runs(&self) -> Result<usize, Error> {
         let running = self.store().running_runs()?;
@@ -103,7 +104,15 @@ impl Workbench {
             })
             .map(|(id, _)| id)
             .collect();
-        Ok(self.store().close_runs(&orphaned)?)
+        let store = self.store();
+        for run in &orphaned {
+            // Answers that could not be saved at the time go back first.
+            let restored = crate::run::recovery::restore(&store, self.data_dir(), *run);
+            if restored > 0 {
+                tracing::info!(run, "put back {restored} cell(s) from recovery files");
+            }
+        }
+        Ok(store.close_runs(&orphaned)?)
     }
 
     pub fn data_dir(&self) -> &Path {
