@@ -73,14 +73,11 @@ fn channel(args: &mut serde_json::Value, invoke: &Invoke) -> Result<Option<Event
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WHETSTONE_LOG")
-                .unwrap_or_else(|_| "warn,whetstone=info".into()),
-        )
-        .init();
-
     let data_dir = whetstone_core::resolve_data_dir(data_dir_flag().as_deref());
+    // The same log set-up as `whet`: whetstone.DATE.log in the data directory's logs/.
+    if let Err(e) = whetstone_core::logging::init(&data_dir, "whetstone") {
+        eprintln!("whetstone: {e}");
+    }
     // A library that cannot be opened (newer schema, corrupt file) still gets a
     // window, which says what is wrong; the file itself is left untouched.
     let library = Arc::new(Library::open(&data_dir));

@@ -259,7 +259,16 @@ pub fn find_version(bench: &Workbench, prompt: &Prompt, reference: &str) -> Resu
 
 pub fn open(data_dir: Option<&Path>) -> Result<Workbench> {
     let dir = whetstone_core::resolve_data_dir(data_dir);
+    start_log(&dir);
     Workbench::open(&dir).map_err(|e| output::Failure::from_core(&e).into())
+}
+
+/// Logs to `whet.DATE.log` in the library's `logs/` folder (docs/cli.md): commands that
+/// use a library log there, the others (render, score, a file run without a library)
+/// write nothing. A folder that cannot be written leaves the command without a log.
+pub fn start_log(data_dir: &Path) {
+    // Not worth failing a command for, nor cluttering its output with.
+    let _ = whetstone_core::logging::init(data_dir, "whet");
 }
 
 fn main() -> ExitCode {
@@ -273,7 +282,10 @@ fn main() -> ExitCode {
         .and_then(|rt| rt.block_on(dispatch(cli)));
     match result {
         Ok(code) => code,
-        Err(e) => output::report_error(&e, json),
+        Err(e) => {
+            tracing::error!("{e:#}");
+            output::report_error(&e, json)
+        }
     }
 }
 

@@ -111,6 +111,12 @@ pub struct Fields {
     /// Retries on 429, 5xx and connection errors
     #[arg(long, value_name = "N")]
     max_retries: Option<u32>,
+    /// The most output one cell keeps, in bytes (more ends it partial) [default: 4 MiB]
+    #[arg(long, value_name = "BYTES")]
+    max_output_bytes: Option<u32>,
+    /// Seconds a streamed answer may send nothing before it is given up; 0: no limit [default: 60]
+    #[arg(long, value_name = "SECS")]
+    idle_timeout_secs: Option<u32>,
 }
 
 impl Fields {
@@ -149,6 +155,8 @@ impl Fields {
             (self.tpm, &mut l.tokens_per_minute),
             (self.timeout_secs, &mut l.timeout_secs),
             (self.max_retries, &mut l.max_retries),
+            (self.max_output_bytes, &mut l.max_output_bytes),
+            (self.idle_timeout_secs, &mut l.idle_timeout_secs),
         ] {
             if given.is_some() {
                 *slot = given;

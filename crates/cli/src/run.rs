@@ -122,8 +122,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             // prices: CI runs leave the user's library alone.
             let file = read_template(&path)?;
             let vars = args.vars.collect(file.sample.clone())?;
-            let bench = Workbench::scratch_like(&whetstone_core::resolve_data_dir(data_dir))
-                .map_err(core_error)?;
+            let library = whetstone_core::resolve_data_dir(data_dir);
+            if library.join(whetstone_core::LIBRARY_FILE).is_file() {
+                crate::start_log(&library);
+            }
+            let bench = Workbench::scratch_like(&library).map_err(core_error)?;
             let prompt = bench.create_prompt("whet run".into()).map_err(core_error)?;
             let source = TemplateSource::Draft {
                 prompt_id: prompt.id,
@@ -220,9 +223,29 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
 
     let json = args.json;
     let guard = crate::terminal::guard_stdout();
+    let not_saved = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noted = not_saved.clone();
     let stop = stop_requested().context("could not listen for Ctrl-C and stop signals")?;
     let handle = bench
         .start_run(spec, move |event| {
+            if let RunEvent::CellNotSaved {
+                reason,
+                recovery_file,
+                ..
+            } = &event
+            {
+                noted.store(true, std::sync::atomic::Ordering::Relaxed);
+                let kept = match recovery_file {
+                    Some(file) => format!(
+                        "it was kept in {file}, which the next whet or window to open the library puts back"
+                    ),
+                    None => "it could not be kept in a file either: what is shown is all there is"
+                        .into(),
+                };
+                crate::terminal::eprint_line(&format!(
+                    "whet: the answer could not be saved: {reason}; {kept}"
+                ));
+            }
             if json {
                 return;
             }
@@ -239,6 +262,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         })
         .map_err(core_error)?;
     let run = finish_unless_stopped(&bench, handle, stop).await?;
+    let run_id = run.id;
     let cell = run
         .cells
         .into_iter()
@@ -252,6 +276,15 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     }
     if args.stats {
         crate::terminal::eprint_line(&stats(&cell));
+    }
+    tracing::info!(
+        run = run_id,
+        status = cell.outcome.status.as_str(),
+        error = cell.outcome.error.as_deref(),
+        "whet run ended"
+    );
+    if not_saved.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(ExitCode::FAILURE);
     }
     match cell.outcome.status {
         CellStatus::Ok => Ok(ExitCode::SUCCESS),

@@ -152,16 +152,11 @@ pub enum Library {
 }
 
 impl Library {
-    /// Opens the library of the window's process, closing runs an earlier session
-    /// left unfinished.
+    /// Opens the library of the window's process; runs whose process is gone are
+    /// marked interrupted on the way ([`Workbench::open`]).
     pub fn open(data_dir: &Path) -> Library {
         match Workbench::open(data_dir) {
-            Ok(bench) => {
-                if let Err(e) = bench.close_interrupted_runs() {
-                    tracing::warn!("could not close runs interrupted earlier: {e}");
-                }
-                Library::Open(bench)
-            }
+            Ok(bench) => Library::Open(bench),
             Err(e) => {
                 tracing::error!("{e}");
                 Library::Failed {

@@ -46,6 +46,9 @@ impl Error {
                 StoreError::NewerSchema { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Sqlite(_)
+                | StoreError::ReadOnly { .. }
+                | StoreError::Full { .. }
+                | StoreError::Locked { .. }
                 | StoreError::Io { .. } => ErrorCode::Library,
             },
             Error::Template(_) => ErrorCode::Template,

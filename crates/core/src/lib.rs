@@ -3,8 +3,8 @@
 //! knows about Tauri.
 //!
 //! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
-//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `scoring`, `services`,
-//! `run`, `workbench`, `api`, `ipc`.
+//! checks it): `paths`, `logging`, `error`, `batch`, `limits`, `keys`, `owner`, `scoring`,
+//! `services`, `run`, `workbench`, `api`, `ipc`.
 
 pub mod api;
 mod batch;
@@ -12,6 +12,8 @@ mod error;
 pub mod ipc;
 mod keys;
 mod limits;
+pub mod logging;
+mod owner;
 mod paths;
 mod run;
 mod scoring;

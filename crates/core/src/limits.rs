@@ -11,13 +11,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use whetstone_model::{Limits, Message, ProviderConfig, ProviderKind};
-use whetstone_providers::ProviderError;
+use whetstone_providers::{ProviderError, WireLimits};
 
 /// Requests in flight per provider when it sets no limit. Ollama serves a few
 /// requests in parallel by default; more would only queue on its side.
 pub const DEFAULT_CONCURRENCY: u32 = 4;
 /// Whole-request timeout when a provider sets none; local models can be slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The most output a cell keeps when a provider sets no `max_output_bytes`: far above
+/// any real answer, far below what an endless stream would fill memory with.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
+/// How long a streamed answer may send nothing when a provider sets no
+/// `idle_timeout_secs`: room for a local model to load, far less than the whole timeout.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retries for cloud providers that set none. Local servers (Ollama, echo) get
 /// none by default: a refused connection there means "not started", not "flaky".
 pub const DEFAULT_CLOUD_RETRIES: u32 = 3;
@@ -40,6 +46,10 @@ pub(crate) struct Gate {
     requests: Option<DefaultDirectRateLimiter>,
     tokens: Option<DefaultDirectRateLimiter>,
     pub(crate) timeout: Duration,
+    /// The most output one cell keeps, in bytes.
+    pub(crate) max_output: usize,
+    /// How long a streamed answer may send nothing; `None`: no limit.
+    pub(crate) idle_timeout: Option<Duration>,
     max_retries: u32,
 }
 
@@ -60,6 +70,12 @@ impl Gate {
             timeout: limits
                 .timeout_secs
                 .map_or(DEFAULT_TIMEOUT, |s| Duration::from_secs(s.into())),
+            max_output: max_output_bytes(&limits),
+            idle_timeout: match limits.idle_timeout_secs {
+                None => Some(DEFAULT_IDLE_TIMEOUT),
+                Some(0) => None,
+                Some(s) => Some(Duration::from_secs(s.into())),
+            },
             max_retries: limits.max_retries.unwrap_or(default_retries(config.kind)),
             built_from: (limits, config.kind),
         }
@@ -96,6 +112,27 @@ impl Gate {
             .with_jitter()
             .with_max_times(self.max_retries as usize)
             .build()
+    }
+}
+
+fn max_output_bytes(limits: &Limits) -> usize {
+    limits
+        .max_output_bytes
+        .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES)
+        .max(1) as usize
+}
+
+/// What a provider's client may hold of one answer while reading it: the defaults, raised
+/// where a provider's output cap is larger, so the wire never refuses an answer the cap
+/// would keep (a non-streamed answer arrives as one body, JSON-escaped).
+pub(crate) fn wire_limits(limits: &Limits) -> WireLimits {
+    let cap = max_output_bytes(limits);
+    let defaults = WireLimits::default();
+    WireLimits {
+        max_event_bytes: defaults.max_event_bytes.max(cap.saturating_add(64 * 1024)),
+        max_body_bytes: defaults
+            .max_body_bytes
+            .max(cap.saturating_mul(2).saturating_add(64 * 1024)),
     }
 }
 
@@ -231,6 +268,26 @@ mod tests {
         let started = std::time::Instant::now();
         gate.pace(0).await;
         assert!(started.elapsed() >= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn output_and_idle_limits_have_defaults_and_follow_the_provider() {
+        let gate = Gate::new(&config(ProviderKind::Ollama, Limits::default()));
+        assert_eq!(gate.max_output, DEFAULT_MAX_OUTPUT_BYTES as usize);
+        assert_eq!(gate.idle_timeout, Some(DEFAULT_IDLE_TIMEOUT));
+        let set = Limits {
+            max_output_bytes: Some(100 * 1024 * 1024),
+            idle_timeout_secs: Some(0),
+            ..Limits::default()
+        };
+        let gate = Gate::new(&config(ProviderKind::Ollama, set.clone()));
+        assert_eq!(gate.max_output, 100 * 1024 * 1024);
+        assert_eq!(gate.idle_timeout, None, "0 turns the idle limit off");
+        // A cap above the wire's defaults raises them; below, they stay.
+        let wire = wire_limits(&set);
+        assert!(wire.max_event_bytes > 100 * 1024 * 1024);
+        assert!(wire.max_body_bytes > 200 * 1024 * 1024);
+        assert_eq!(wire_limits(&Limits::default()), WireLimits::default());
     }
 
     #[test]

@@ -52,7 +52,8 @@ impl Services {
     pub(crate) fn connect(&self, id: &str) -> Result<(ProviderConfig, Box<dyn Provider>), Error> {
         let config = self.store().get_provider(id)?;
         let key = crate::keys::resolve(&config)?;
-        let client = whetstone_providers::connect(&config, key, self.http.clone())?;
+        let wire = crate::limits::wire_limits(&config.limits);
+        let client = whetstone_providers::connect_with(&config, key, self.http.clone(), wire)?;
         Ok((config, client))
     }
 }

@@ -120,10 +120,12 @@ fn the_layers_are_the_documented_ones() {
     // Each module may use only those listed before it (see lib.rs).
     let order = [
         "paths",
+        "logging",
         "error",
         "batch",
         "limits",
         "keys",
+        "owner",
         "scoring",
         "services",
         "run",

@@ -87,6 +87,16 @@ pub struct Limits {
     pub timeout_secs: Option<u32>,
     /// Retries on 429, 5xx and connection errors.
     pub max_retries: Option<u32>,
+    /// The most output one cell keeps, in bytes; an answer that goes on past it ends
+    /// the cell `partial` with "output limit reached".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_output_bytes: Option<u32>,
+    /// Seconds a streamed answer may go without sending anything (before its first
+    /// chunk too) before the request is given up; 0: no idle limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub idle_timeout_secs: Option<u32>,
 }
 
 /// A configured API endpoint. Holds at most a key *reference*, never a key.

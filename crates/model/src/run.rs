@@ -179,6 +179,10 @@ pub enum RunStatus {
     /// Every cell reached a final state (some may be errors).
     Done,
     Cancelled,
+    /// The process running it stopped before it ended (killed, crashed, powered off),
+    /// found so by the next process that opened the library: cells saved before keep
+    /// their state, the others are `error`.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -187,6 +191,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Done => "done",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 
@@ -195,6 +200,7 @@ impl RunStatus {
             "running" => RunStatus::Running,
             "done" => RunStatus::Done,
             "cancelled" => RunStatus::Cancelled,
+            "interrupted" => RunStatus::Interrupted,
             _ => return None,
         })
     }
@@ -258,6 +264,18 @@ pub enum RunEvent {
         #[ts(type = "number")]
         cell_id: CellId,
         scores: Vec<crate::Score>,
+    },
+    /// A cell reached a final state but could not be saved, even after retries:
+    /// `reason` says why in words (disk full, library locked by another process,
+    /// read-only). Its outcome was written to `recovery_file` instead, which the next
+    /// process to open the library puts back; with no file, it is kept only in memory
+    /// and comes back with the run.
+    CellNotSaved {
+        #[ts(type = "number")]
+        cell_id: CellId,
+        outcome: Box<CellOutcome>,
+        reason: String,
+        recovery_file: Option<String>,
     },
     /// After each finished cell: how far the run is, and a guess at the time left.
     Progress {

@@ -14,7 +14,7 @@ pub mod openai;
 pub mod redact;
 mod wire;
 
-pub use wire::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, WireLimits};
+pub use wire::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, WireLimits, human_bytes};
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;

@@ -62,6 +62,22 @@ pub enum StoreError {
     /// A request the store cannot carry out as asked (a caller's bug, not bad data).
     #[error("{0}")]
     Invalid(String),
+    /// The library can be read but not written: the file, its folder or the disk is
+    /// read-only. A library opened this way still lists and shows everything.
+    #[error(
+        "the library at {path} is read-only ({cause}): it can be read, but nothing can be saved — give Whetstone write access to the file and its folder, or copy the library somewhere writable"
+    )]
+    ReadOnly { path: PathBuf, cause: String },
+    /// The disk holding the library has no room left.
+    #[error(
+        "the disk holding the library at {path} is full: nothing more can be saved until some space is freed"
+    )]
+    Full { path: PathBuf },
+    /// Another process held the library's write lock for longer than the store waits.
+    #[error(
+        "the library at {path} is locked by another process (it kept writing for more than {waited_secs} s): close other Whetstone windows or `whet` commands using it, or try again"
+    )]
+    Locked { path: PathBuf, waited_secs: u64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -107,6 +123,11 @@ impl CachedResponse {
 
 pub struct Store {
     conn: rusqlite::Connection,
+    path: PathBuf,
+    /// Opened for reading only (the file, folder or disk cannot be written).
+    read_only: bool,
+    /// Written into every run this store creates (see [`Store::set_run_owner`]).
+    run_owner: Option<String>,
 }
 
 // Callers move the store into a mutex shared across threads.
@@ -123,13 +144,39 @@ impl Store {
     /// ([`StoreError::Corrupt`]), an SQLite file that belongs to another application
     /// ([`StoreError::Corrupt`]), and a library from a newer Whetstone
     /// ([`StoreError::NewerSchema`]).
+    ///
+    /// A library that cannot be written (read-only file, folder or disk) is opened for
+    /// reading: every read works, every write fails with [`StoreError::ReadOnly`]. A new
+    /// library is built under a temporary name and linked into place whole, so processes
+    /// that create it at once all open the same complete file.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = schema::open(path)?;
-        Ok(Store { conn })
+        let (conn, read_only) = schema::open(path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only,
+            run_owner: None,
+        })
+    }
+
+    /// What every run created from now on records as its owner: a JSON description of
+    /// the process running it, read back by [`Store::running_runs`].
+    pub fn set_run_owner(&mut self, owner: Option<String>) {
+        self.run_owner = owner;
+    }
+
+    /// Whether the library was opened for reading only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The library's file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 7;
+    pub const SCHEMA_VERSION: u32 = 8;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

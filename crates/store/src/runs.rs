@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use whetstone_model::*;
 
 /// Why a cell left unfinished by a process that stopped is marked as an error.
-pub const INTERRUPTED: &str = "interrupted: Whetstone stopped before this cell finished";
+pub const INTERRUPTED: &str = "interrupted: the process running this cell stopped before it finished (killed, crashed or powered off); nothing of its answer was saved";
 
 const CELL_COLUMNS: &str = "c.id, c.run_id, c.variant, c.case_index, c.case_id, c.sample, \
      c.version_id, v.number AS version_number, c.target, c.vars, c.messages, c.output, c.status, \
@@ -200,12 +200,14 @@ impl Store {
             require_prompt(tx, spec.prompt_id)?;
             let created_at = now();
             tx.execute(
-                "INSERT INTO runs (prompt_id, spec, status, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO runs (prompt_id, spec, status, created_at, owner) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     spec.prompt_id,
                     spec_json,
                     RunStatus::Running.as_str(),
-                    created_at
+                    created_at,
+                    self.run_owner,
                 ],
             )?;
             let run_id = tx.last_insert_rowid();
@@ -363,34 +365,61 @@ impl Store {
         self.read(|tx| load_run(tx, id))
     }
 
-    /// Closes runs left `running` by a process that stopped (crash, kill, power
-    /// loss): their unfinished cells become `error` ([`INTERRUPTED`]) and the runs
-    /// `cancelled`. Call it once at startup, when no run of this library is going.
-    /// Returns the number of runs closed.
-    pub fn close_interrupted_runs(&self) -> Result<usize> {
+    /// The runs marked `running`, with the owner each recorded (`None`: saved before
+    /// owners were recorded).
+    pub fn running_runs(&self) -> Result<Vec<(RunId, Option<String>)>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached("SELECT id, owner FROM runs WHERE status = ?1")?;
+            let runs = stmt
+                .query_map([RunStatus::Running.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(runs)
+        })
+    }
+
+    /// Closes runs whose process stopped before they ended (killed, crashed, powered
+    /// off): those of `runs` still `running` become `interrupted`, and their unfinished
+    /// cells `error` ([`INTERRUPTED`]); finished cells keep what was saved. Returns the
+    /// number of runs closed. The caller decides which runs are orphaned: a run whose
+    /// process is alive must not be passed.
+    pub fn close_runs(&self, runs: &[RunId]) -> Result<usize> {
+        if runs.is_empty() {
+            return Ok(0);
+        }
         self.write(|tx| {
             let at = now();
-            tx.execute(
-                "UPDATE cells SET status = ?1, error = ?2, finished_at = ?3 \
-                 WHERE status IN (?4, ?5) AND run_id IN (SELECT id FROM runs WHERE status = ?6)",
-                params![
+            let mut closed = 0;
+            for run in runs {
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE runs SET status = ?1, finished_at = ?2 WHERE id = ?3 AND status = ?4",
+                    )?
+                    .execute(params![
+                        RunStatus::Interrupted.as_str(),
+                        at,
+                        run,
+                        RunStatus::Running.as_str()
+                    ])?;
+                if changed == 0 {
+                    continue;
+                }
+                closed += 1;
+                tx.prepare_cached(
+                    "UPDATE cells SET status = ?1, error = ?2, finished_at = ?3 \
+                     WHERE run_id = ?4 AND status IN (?5, ?6)",
+                )?
+                .execute(params![
                     CellStatus::Error.as_str(),
                     INTERRUPTED,
                     at,
+                    run,
                     CellStatus::Pending.as_str(),
                     CellStatus::Running.as_str(),
-                    RunStatus::Running.as_str(),
-                ],
-            )?;
-            let runs = tx.execute(
-                "UPDATE runs SET status = ?1, finished_at = ?2 WHERE status = ?3",
-                params![
-                    RunStatus::Cancelled.as_str(),
-                    at,
-                    RunStatus::Running.as_str()
-                ],
-            )?;
-            Ok(runs)
+                ])?;
+            }
+            Ok(closed)
         })
     }
 }

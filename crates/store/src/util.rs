@@ -1,6 +1,6 @@
 //! Small helpers shared by the table modules.
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row, RowIndex};
 use serde::Serialize;
@@ -125,18 +125,42 @@ impl Drop for Open<'_> {
 impl Store {
     /// Runs `f` in an IMMEDIATE transaction: writers take the lock up front, so a
     /// second process waits (busy_timeout) instead of failing on lock upgrade.
+    /// A library opened read-only refuses at once; a lock held past the busy timeout, a
+    /// full disk or a read-only file come back as [`StoreError::Locked`],
+    /// [`StoreError::Full`] and [`StoreError::ReadOnly`].
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let open = Open::begin(&self.conn, "BEGIN IMMEDIATE")?;
-        let value = f(&self.conn)?;
-        open.commit()?;
-        Ok(value)
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                cause: "it was opened for reading only".into(),
+            });
+        }
+        let attempt = || {
+            let open = Open::begin(&self.conn, "BEGIN IMMEDIATE")?;
+            let value = f(&self.conn)?;
+            open.commit()?;
+            Ok(value)
+        };
+        attempt().map_err(|e| self.explain(e))
     }
 
     /// Runs `f` in a read transaction, so multi-query reads see one snapshot.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let open = Open::begin(&self.conn, "BEGIN DEFERRED")?;
-        let value = f(&self.conn)?;
-        open.commit()?;
-        Ok(value)
+        let attempt = || {
+            let open = Open::begin(&self.conn, "BEGIN DEFERRED")?;
+            let value = f(&self.conn)?;
+            open.commit()?;
+            Ok(value)
+        };
+        attempt().map_err(|e| self.explain(e))
+    }
+
+    /// An SQLite failure in words when it is about the library's file (see
+    /// [`crate::schema::explain`]).
+    fn explain(&self, e: StoreError) -> StoreError {
+        match e {
+            StoreError::Sqlite(e) => crate::schema::explain(Some(&self.conn), &self.path, e),
+            other => other,
+        }
     }
 }

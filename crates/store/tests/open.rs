@@ -410,6 +410,8 @@ fn provider_settings_round_trip_and_hold_only_a_key_reference() {
             tokens_per_minute: Some(90_000),
             timeout_secs: Some(120),
             max_retries: Some(5),
+            max_output_bytes: Some(1_000_000),
+            idle_timeout_secs: Some(30),
         },
     };
     lib.store.upsert_provider(&cloud).unwrap();

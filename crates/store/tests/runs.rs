@@ -444,10 +444,14 @@ fn interrupted_runs_are_closed() {
     .unwrap();
     let done_run = create(s, &f.spec, &[]).unwrap();
     s.finish_run(done_run.id, RunStatus::Done).unwrap();
+    let other = create(s, &f.spec, &cells_of(&f.spec)).unwrap();
 
-    assert_eq!(s.close_interrupted_runs().unwrap(), 1);
+    let running: Vec<RunId> = s.running_runs().unwrap().iter().map(|r| r.0).collect();
+    assert_eq!(running, [run.id, other.id]);
+    // Only the runs named are closed, and a finished run named is left as it is.
+    assert_eq!(s.close_runs(&[run.id, done_run.id]).unwrap(), 1);
     let got = s.get_run(run.id).unwrap();
-    assert_eq!(got.status, RunStatus::Cancelled);
+    assert_eq!(got.status, RunStatus::Interrupted);
     assert!(got.finished_at.is_some());
     assert_eq!(
         got.cells[1], finished,
@@ -459,7 +463,28 @@ fn interrupted_runs_are_closed() {
         assert!(got.cells[i].outcome.finished_at.is_some());
     }
     assert_eq!(s.get_run(done_run.id).unwrap().status, RunStatus::Done);
-    assert_eq!(s.close_interrupted_runs().unwrap(), 0);
+    let untouched = s.get_run(other.id).unwrap();
+    assert_eq!(untouched.status, RunStatus::Running);
+    assert!(
+        (untouched.cells.iter()).all(|c| c.outcome.status == CellStatus::Pending),
+        "a run not named keeps its pending cells"
+    );
+    assert_eq!(s.close_runs(&[run.id]).unwrap(), 0);
+}
+
+#[test]
+fn a_run_records_the_owner_its_store_was_given() {
+    let mut f = fixture();
+    let first = create(&f.lib.store, &f.spec, &[]).unwrap();
+    f.lib.store.set_run_owner(Some(r#"{"pid":7}"#.into()));
+    let second = create(&f.lib.store, &f.spec, &[]).unwrap();
+    assert_eq!(
+        f.lib.store.running_runs().unwrap(),
+        [
+            (first.id, None),
+            (second.id, Some(r#"{"pid":7}"#.to_string()))
+        ]
+    );
 }
 
 #[test]

@@ -101,6 +101,10 @@ pub enum Fault {
     /// A hostile server: one NDJSON line (streamed) or one object (not streamed) whose text
     /// is this many bytes of `x`, sent in 64 KiB pieces as fast as the client reads.
     Huge(usize),
+    /// A flood of ordinary streamed chunks, each with 64 KiB of `x`, as fast as the client
+    /// reads, until this many bytes of text were sent, then the final chunk; `usize::MAX`:
+    /// an endless answer.
+    Flood(usize),
 }
 
 /// How an [`OllamaServer`] behaves.
@@ -426,6 +430,37 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         });
         return (StatusCode::OK, body).into_response();
     }
+    if let Fault::Flood(n) = fault {
+        let body = streamed_body(shared.recorder.clone(), move |tx| {
+            Box::pin(async move {
+                let chunk = json!({
+                    "model": stats.model,
+                    "created_at": now(),
+                    "message": { "role": "assistant", "content": "x".repeat(64 * 1024) },
+                    "done": false,
+                });
+                let line = ndjson_line(&chunk);
+                let mut sent = 0usize;
+                while sent < n {
+                    if !tx.raw(line.clone()).await {
+                        return Sent::Abandoned;
+                    }
+                    sent = sent.saturating_add(64 * 1024);
+                }
+                if tx.raw(ndjson_line(&stats.final_object(started))).await {
+                    Sent::Whole
+                } else {
+                    Sent::Abandoned
+                }
+            })
+        });
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            body,
+        )
+            .into_response();
+    }
     if request.stream == Some(false) {
         let mut last = stats.final_object(started);
         last["message"]["content"] = Value::String(chunks.concat());
@@ -487,7 +522,11 @@ async fn stream_chat(
         | Fault::EndAfter(n)
         | Fault::MalformedLineAfter(n)
         | Fault::ErrorAfter { chunks: n, .. } => Some((*n).min(chunks.len())),
-        Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } | Fault::Huge(_) => None,
+        Fault::None
+        | Fault::Status { .. }
+        | Fault::RateLimited { .. }
+        | Fault::Huge(_)
+        | Fault::Flood(_) => None,
     };
     for i in 0..=chunks.len() {
         if fault_at == Some(i) {
@@ -506,8 +545,11 @@ async fn stream_chat(
                     let _ = tx.raw(ndjson_line(&json!({ "error": message }))).await;
                     return Sent::Faulted;
                 }
-                Fault::None | Fault::Status { .. } | Fault::RateLimited { .. } | Fault::Huge(_) => {
-                }
+                Fault::None
+                | Fault::Status { .. }
+                | Fault::RateLimited { .. }
+                | Fault::Huge(_)
+                | Fault::Flood(_) => {}
             }
         }
         let Some(chunk) = chunks.get(i) else { break };

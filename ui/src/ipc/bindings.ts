@@ -44,7 +44,17 @@ timeout_secs: number | null,
 /**
  * Retries on 429, 5xx and connection errors.
  */
-max_retries: number | null, };
+max_retries: number | null, 
+/**
+ * The most output one cell keeps, in bytes; an answer that goes on past it ends
+ * the cell `partial` with "output limit reached".
+ */
+max_output_bytes?: number, 
+/**
+ * Seconds a streamed answer may go without sending anything (before its first
+ * chunk too) before the request is given up; 0: no idle limit.
+ */
+idle_timeout_secs?: number, };
 
 export type ProviderConfig = { 
 /**
@@ -404,7 +414,7 @@ cached: boolean,
  */
 cost_usd: number | null, started_at: string | null, finished_at: string | null, };
 
-export type RunStatus = "running" | "done" | "cancelled";
+export type RunStatus = "running" | "done" | "cancelled" | "interrupted";
 
 export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cell_count: number, ok_count: number, 
 /**
@@ -422,7 +432,7 @@ export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_star
 /**
  * Milliseconds since the cell started at the first token, for live tokens/s.
  */
-elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "scored", cell_id: number, scores: Array<Score>, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
+elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "scored", cell_id: number, scores: Array<Score>, } | { "event": "cell_not_saved", cell_id: number, outcome: CellOutcome, reason: string, recovery_file: string | null, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
 
 export type VariantStats = { 
 /**

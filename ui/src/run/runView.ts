@@ -125,6 +125,17 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
         return next;
       });
     }
+    case "cell_not_saved": {
+      if (!view) return view;
+      const kept = event.recovery_file ? ` Its answer was kept in ${event.recovery_file}.` : "";
+      return updateCell(view, event.cell_id, (p) => ({
+        ...p,
+        status: event.outcome.status,
+        output: event.outcome.output || p.output,
+        error: `${event.outcome.error ? `${event.outcome.error}. ` : ""}Not saved: ${event.reason}.${kept}`,
+        final: isFinal(event.outcome.status),
+      }));
+    }
     case "progress":
       if (!view || view.runId !== event.run_id) return view;
       return { ...view, progress: { done: event.done, total: event.total, etaMs: event.eta_ms } };

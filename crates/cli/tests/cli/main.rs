@@ -3,8 +3,11 @@
 mod common;
 mod damaged;
 mod help;
+mod interrupted;
 mod kinds;
 mod library;
+mod limits;
+mod logs;
 mod render;
 mod run;
 mod score;

@@ -81,7 +81,7 @@ pub(super) async fn run_cell(cx: &RunContext, job: Job) {
     };
     match cx.saver.save(finished).await {
         Ok(cell) => cell_saved(cx, cell),
-        Err(e) => tracing::error!(cell_id, "could not save a finished cell: {e}"),
+        Err(unsaved) => cx.not_saved(unsaved),
     }
     cx.emit(cx.progress.advance());
 }

@@ -6,6 +6,7 @@
 
 mod cell;
 mod plan;
+pub(crate) mod recovery;
 mod send;
 mod writer;
 
@@ -15,8 +16,8 @@ use crate::scoring::Scoring;
 use crate::services::Services;
 use cell::{Job, Pricing};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
@@ -63,12 +64,28 @@ struct RunContext {
     events: mpsc::UnboundedSender<RunEvent>,
     saver: writer::Saver,
     progress: Progress,
+    /// Cells that ended but could not be saved: kept here until they can be.
+    unsaved: Mutex<Vec<writer::Unsaved>>,
 }
 
 impl RunContext {
     fn emit(&self, event: RunEvent) {
         // The receiver is gone only when the caller stopped listening.
         let _ = self.events.send(event);
+    }
+
+    /// A cell that could not be saved: the caller hears why, and the run keeps it.
+    fn not_saved(&self, unsaved: Box<writer::Unsaved>) {
+        self.emit(RunEvent::CellNotSaved {
+            cell_id: unsaved.cell.id,
+            outcome: Box::new(unsaved.cell.outcome.clone()),
+            reason: unsaved.reason.clone(),
+            recovery_file: (unsaved.recovery_file.as_ref()).map(|p| p.display().to_string()),
+        });
+        self.unsaved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(*unsaved);
     }
 }
 
@@ -140,7 +157,7 @@ fn launch(
 
     let cancel = CancellationToken::new();
     services.live_runs.insert(id, cancel.clone());
-    let writer = writer::Writer::spawn(services.clone());
+    let writer = writer::Writer::spawn(services.clone(), id);
     let cx = Arc::new(RunContext {
         services: services.clone(),
         spec,
@@ -154,32 +171,103 @@ fn launch(
             done: AtomicU32::new(0),
             started: Instant::now(),
         },
+        unsaved: Mutex::new(Vec::new()),
     });
     let task = tokio::spawn(async move {
         schedule(&cx, &plan, ids).await;
-        let status = if cx.cancel.is_cancelled() {
-            RunStatus::Cancelled
-        } else {
-            RunStatus::Done
-        };
+        let cancelled = cx.cancel.is_cancelled();
         let RunContext {
-            services, events, ..
+            services,
+            spec,
+            scoring,
+            events,
+            unsaved,
+            ..
         } = Arc::into_inner(cx).expect("every cell task has ended");
         // The saver went with the context: the writer drains and stops.
         writer.close().await;
         services.live_runs.remove(id);
-        let saved = {
-            let store = services.store();
-            store
-                .finish_run(id, status)
-                .and_then(|()| store.get_run(id))
+        let unsaved = save_late(
+            &services,
+            id,
+            unsaved.into_inner().unwrap_or_else(|p| p.into_inner()),
+            &events,
+            |cell| scoring.score(&spec, cell),
+        )
+        .await;
+        // A run with cells its library does not hold is not `done`: it stays `running`
+        // in the library, and the next process to open it after this one puts back the
+        // recovery files and closes it as interrupted.
+        let status = if !unsaved.is_empty() {
+            RunStatus::Interrupted
+        } else if cancelled {
+            RunStatus::Cancelled
+        } else {
+            RunStatus::Done
         };
+        if unsaved.is_empty()
+            && let Err(e) = services.store().finish_run(id, status)
+        {
+            tracing::error!(
+                run_id = id,
+                "could not mark the run {}: {e}",
+                status.as_str()
+            );
+        }
+        let saved = services.store().get_run(id).map(|mut run| {
+            run.status = status;
+            for u in &unsaved {
+                if let Some(cell) = run.cells.iter_mut().find(|c| c.plan.id == u.cell.id) {
+                    cell.outcome = u.cell.outcome.clone();
+                }
+            }
+            run
+        });
         let _ = events.send(RunEvent::Finished { run_id: id, status });
         drop(events);
         let _ = forwarder.await;
         Ok(saved?)
     });
     Ok(RunHandle { id, task })
+}
+
+/// Tries once more to save the cells that could not be saved, now that the others are
+/// written; those saved are scored and announced as finished. Returns the ones still
+/// unsaved.
+async fn save_late(
+    services: &Arc<Services>,
+    run_id: RunId,
+    unsaved: Vec<writer::Unsaved>,
+    events: &mpsc::UnboundedSender<RunEvent>,
+    score: impl Fn(&Cell) -> Option<Vec<Score>>,
+) -> Vec<writer::Unsaved> {
+    if unsaved.is_empty() {
+        return unsaved;
+    }
+    // One try: each cell was tried several times already.
+    let cells: Vec<_> = unsaved.iter().map(|u| u.cell.clone()).collect();
+    let saver = services.clone();
+    let saved = tokio::task::spawn_blocking(move || saver.store().finish_cells(&cells)).await;
+    match saved {
+        Ok(Ok(saved)) => {
+            for cell in saved {
+                recovery::forget(&services.data_dir, run_id, cell.plan.id);
+                let scores = score(&cell);
+                let cell_id = cell.plan.id;
+                let _ = events.send(RunEvent::CellFinished {
+                    cell: Box::new(cell),
+                });
+                if let Some(scores) = scores {
+                    if let Err(e) = services.store().put_scores(&scores) {
+                        tracing::error!(run_id, cell_id, "could not save its scores: {e}");
+                    }
+                    let _ = events.send(RunEvent::Scored { cell_id, scores });
+                }
+            }
+            Vec::new()
+        }
+        _ => unsaved,
+    }
 }
 
 /// Starts every cell of the plan, a bounded number at a time, and waits for all.

@@ -125,13 +125,27 @@ impl Exchange<'_> {
     async fn attempt(&self, answer: &mut Answer, listener: &mut impl Listener) -> Attempt {
         // Dropping the stream (on every return) aborts the HTTP request.
         let mut stream = self.provider.chat(self.request.clone());
+        // A streamed answer that goes silent is given up long before the whole timeout;
+        // a non-streamed one sends nothing until it is done, so only that applies.
+        let idle = self.gate.idle_timeout.filter(|_| self.request.stream);
         loop {
-            let next = tokio::time::timeout_at(self.deadline, stream.next());
+            let until = match idle {
+                Some(idle) => self.deadline.min(tokio::time::Instant::now() + idle),
+                None => self.deadline,
+            };
+            let next = tokio::time::timeout_at(until, stream.next());
             let Some(item) = unless_cancelled(self.cancel, next).await else {
                 answer.status = CellStatus::Cancelled;
                 return Attempt::Ended;
             };
             match item {
+                Err(_) if until < self.deadline => {
+                    let secs = idle.map(|d| d.as_secs()).unwrap_or_default();
+                    answer.fail(format!(
+                        "the provider sent nothing for {secs} s (the provider's idle timeout): it accepted the request, then went silent"
+                    ));
+                    return Attempt::Ended;
+                }
                 Err(_) => {
                     answer.fail(format!(
                         "no complete answer within {} s (the provider's timeout)",
@@ -145,6 +159,24 @@ impl Exchange<'_> {
                     }
                     let now = ms_since(self.started);
                     answer.timing.ttft_ms.get_or_insert(now);
+                    let room = self.gate.max_output.saturating_sub(answer.output.len());
+                    if text.len() > room {
+                        // Keep what fits, cut at a character boundary, and stop reading.
+                        let mut cut = room;
+                        while !text.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        if cut > 0 {
+                            answer.output.push_str(&text[..cut]);
+                            listener.delta(text[..cut].to_string(), now);
+                        }
+                        answer.status = CellStatus::Partial;
+                        answer.error = Some(format!(
+                            "output limit reached: the answer was cut at {} (the provider's max_output_bytes)",
+                            whetstone_providers::human_bytes(self.gate.max_output)
+                        ));
+                        return Attempt::Ended;
+                    }
                     answer.output.push_str(&text);
                     listener.delta(text, now);
                 }

@@ -10,6 +10,7 @@ mod suites;
 mod versions;
 
 use crate::error::Error;
+use crate::owner::{Liveness, Owner};
 use crate::paths::LIBRARY_FILE;
 use crate::services::Services;
 use std::path::Path;
@@ -26,9 +27,17 @@ pub struct Workbench {
 }
 
 impl Workbench {
-    /// Opens the library in `data_dir`, creating the directory and the database.
+    /// Opens the library in `data_dir`, creating the directory and the database, and
+    /// closes the runs whose process is gone ([`Workbench::close_interrupted_runs`]).
     pub fn open(data_dir: &Path) -> Result<Workbench, Error> {
-        Self::open_with(data_dir, None)
+        let bench = Self::open_with(data_dir, None)?;
+        match bench.close_interrupted_runs() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("marked {n} run(s) interrupted: their process is gone"),
+            // A library that cannot be written still opens; its runs stay as they are.
+            Err(e) => tracing::warn!("could not close runs interrupted earlier: {e}"),
+        }
+        Ok(bench)
     }
 
     /// A throw-away library in a temporary folder, for one-off runs of files.
@@ -67,7 +76,10 @@ impl Workbench {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let store = Store::open(&data_dir.join(LIBRARY_FILE))?;
+        let mut store = Store::open(&data_dir.join(LIBRARY_FILE))?;
+        // Every run this process starts names it, so other processes can tell whether
+        // the run is still going.
+        store.set_run_owner(Some(Owner::current(data_dir).to_json()));
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
@@ -77,11 +89,31 @@ impl Workbench {
         })
     }
 
-    /// Marks runs left `running` by a previous session that ended abruptly as
-    /// cancelled. Only for the process that owns the library (the window).
-    pub fn close_interrupted_runs(&self) -> Result<(), Error> {
-        self.store().close_interrupted_runs()?;
-        Ok(())
+    /// Marks `interrupted` every run left `running` by a process that is gone (killed,
+    /// crashed, powered off; a run saved before owners were recorded counts as gone),
+    /// keeping what its cells saved, and putting back the cells its process wrote to
+    /// recovery files when the library could not take them. A run whose process is still alive, in this process
+    /// or another, is never touched. Returns the number of runs closed.
+    pub fn close_interrupted_runs(&self) -> Result<usize, Error> {
+        let running = self.store().running_runs()?;
+        let orphaned: Vec<_> = (running.into_iter())
+            .filter(|(_, owner)| {
+                owner
+                    .as_deref()
+                    .and_then(Owner::from_json)
+                    .is_none_or(|o| o.liveness() == Liveness::Gone)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let store = self.store();
+        for run in &orphaned {
+            // Answers that could not be saved at the time go back first.
+            let restored = crate::run::recovery::restore(&store, self.data_dir(), *run);
+            if restored > 0 {
+                tracing::info!(run, "put back {restored} cell(s) from recovery files");
+            }
+        }
+        Ok(store.close_runs(&orphaned)?)
     }
 
     pub fn data_dir(&self) -> &Path {
