@@ -107,19 +107,24 @@ enum LibraryCommand {
     },
 }
 
-/// Variable values: `--var name=value`, `--vars file.json`.
+/// Variable values: `--var name=value`, `--var-json name=JSON`, `--vars file.json`.
 #[derive(Args, Default)]
 pub struct VarArgs {
-    /// A variable value, `NAME=VALUE` (repeatable; wins over --vars)
+    /// A variable's value as text, `NAME=VALUE` (repeatable; wins over --vars)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     var: Vec<String>,
+    /// A variable's value as JSON (an object, a list, a number …), `NAME=JSON`
+    /// (repeatable; wins over --var and --vars)
+    #[arg(long = "var-json", value_name = "NAME=JSON")]
+    var_json: Vec<String>,
     /// A JSON object of variable values
     #[arg(long = "vars", value_name = "FILE")]
     vars_file: Option<PathBuf>,
 }
 
 impl VarArgs {
-    /// `base` (e.g. a .prompty sample), then the file, then each `--var`.
+    /// `base` (e.g. a .prompty sample), then the file, then each `--var`, then each
+    /// `--var-json`.
     pub fn collect(&self, mut base: Variables) -> Result<Variables> {
         if let Some(path) = &self.vars_file {
             let text = read_text(path)?;
@@ -139,6 +144,15 @@ impl VarArgs {
                 name.trim().to_string(),
                 serde_json::Value::String(value.to_string()),
             );
+        }
+        for pair in &self.var_json {
+            let Some((name, text)) = pair.split_once('=') else {
+                bail!("--var-json takes NAME=JSON, got `{pair}`");
+            };
+            let name = name.trim();
+            let value = whetstone_core::parse_value(text)
+                .map_err(|e| anyhow::anyhow!("--var-json {name}: {e}"))?;
+            base.insert(name.to_string(), value);
         }
         Ok(base)
     }

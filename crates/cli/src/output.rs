@@ -160,6 +160,15 @@ pub fn print_history(w: &mut dyn Write, prompt: &str, versions: &[Version]) -> i
     Ok(())
 }
 
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// US dollars with enough digits to tell small costs apart: `0.00042`, `0.013`, `1.27`.
 pub fn dollars(amount: f64) -> String {
     if amount == 0.0 {

@@ -121,7 +121,10 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             // A file runs in a scratch library that borrows the library's providers and
             // prices: CI runs leave the user's library alone.
             let file = read_template(&path)?;
-            let vars = args.vars.collect(file.sample.clone())?;
+            let vars = Given {
+                given: args.vars.collect(file.sample.clone())?,
+                saved: Variables::new(),
+            };
             let bench = Workbench::scratch_like(&whetstone_core::resolve_data_dir(data_dir))
                 .map_err(core_error)?;
             let prompt = bench.create_prompt("whet run".into()).map_err(core_error)?;
@@ -143,7 +146,10 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         } else {
             let bench = open(data_dir)?;
             let prompt = find_prompt(&bench, &args.prompt)?;
-            let vars = args.vars.collect(Variables::new())?;
+            // Values given here win over the ones saved in the library (the window's).
+            let given = args.vars.collect(Variables::new())?;
+            let saved = bench.get_run_setup(prompt.id).map_err(core_error)?.vars;
+            let vars = Given { given, saved };
             match args.version.as_deref().unwrap_or("latest") {
                 "draft" => {
                     let source = TemplateSource::Draft {
@@ -179,6 +185,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 }
             }
         };
+    let vars = vars.for_template(&template);
     // Render up front so a template error is reported at its place in the file.
     let messages = whetstone_core::template::render(&template, &vars)
         .map_err(|e| template_error(&label, line_offset, e))?;
@@ -274,6 +281,42 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// Variable values given on the command line (or by a file's sample), and the ones
+/// saved in the library for the prompt.
+struct Given {
+    given: Variables,
+    saved: Variables,
+}
+
+impl Given {
+    /// The values to run `template` with: the given ones, and the saved ones of the
+    /// variables it reads that were not given, which is said on stderr.
+    fn for_template(self, template: &str) -> Variables {
+        let Given { mut given, saved } = self;
+        let mut taken = Vec::new();
+        for name in whetstone_core::template::analyze(template).variables {
+            if given.contains_key(&name) {
+                continue;
+            }
+            if let Some(value) = saved.get(&name) {
+                given.insert(name.clone(), value.clone());
+                taken.push(format!("`{name}`"));
+            }
+        }
+        if !taken.is_empty() {
+            let (values, them) = match taken.len() {
+                1 => ("value", "it"),
+                _ => ("values", "them"),
+            };
+            crate::terminal::eprint_line(&format!(
+                "whet: using the library's saved {values} of {} (--var NAME=VALUE overrides {them})",
+                crate::output::and_list(&taken)
+            ));
+        }
+        given
     }
 }
 

@@ -117,6 +117,22 @@ commands! {
     /// A prompt's run history, newest first.
     sync fn list_runs(prompt_id: PromptId, limit: Option<u32>) -> Vec<RunSummary>;
     sync fn get_run(run_id: RunId) -> Run;
+
+    /// A prompt's run setup: its variables' values (text or any JSON) and its variants
+    /// (the panes), as saved in the library, else the defaults (`saved` is false).
+    sync fn get_run_setup(prompt_id: PromptId) -> RunSetup;
+    /// Saves the values, the variants, or both (a part left `null` stays as it is);
+    /// `whet run` reads the same values. Replies with the setup as saved.
+    sync fn save_run_setup(
+        prompt_id: PromptId,
+        vars: Option<Variables>,
+        variants: Option<Vec<SetupVariant>>,
+    ) -> RunSetup;
+    /// The prompt's newest run with its cells (to reopen the panes), `null` before the first.
+    sync fn last_run(prompt_id: PromptId) -> Option<Run>;
+    /// A variable value typed as JSON, or an `invalid` error (field `value`) naming the
+    /// line and column where it stops being JSON.
+    sync fn parse_value(text: String) -> serde_json::Value;
 }
 
 /// Where a streaming command's events go, each as one JSON text.

@@ -24,6 +24,7 @@ pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
+pub use workbench::setups::parse_value;
 
 pub use whetstone_model as model;
 pub use whetstone_providers as providers;

@@ -11,6 +11,7 @@ mod diff;
 mod library;
 mod provider;
 mod run;
+mod setup;
 mod suite;
 mod template;
 
@@ -19,6 +20,7 @@ pub use diff::*;
 pub use library::*;
 pub use provider::*;
 pub use run::*;
+pub use setup::*;
 pub use suite::*;
 pub use template::*;
 
@@ -79,6 +81,9 @@ macro_rules! for_each_ipc_type {
             RunSummary,
             Run,
             RunEvent,
+            SetupSource,
+            SetupVariant,
+            RunSetup,
             ErrorCode,
             ErrorReply,
             AppStatus,

@@ -18,11 +18,13 @@ mod prompts;
 mod providers;
 mod runs;
 mod schema;
+mod setups;
 mod util;
 mod versions;
 
 pub use hash::content_hash;
 pub use runs::INTERRUPTED;
+pub use setups::SavedSetup;
 pub use util::now;
 
 pub use versions::LATEST;
@@ -128,7 +130,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 6;
+    pub const SCHEMA_VERSION: u32 = 7;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

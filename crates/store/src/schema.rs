@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_app_settings.sql"),
     include_str!("migrations/0005_prices.sql"),
     include_str!("migrations/0006_variants.sql"),
+    include_str!("migrations/0007_run_setups.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == Store::SCHEMA_VERSION as usize);

@@ -382,6 +382,16 @@ export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_star
  */
 elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
 
+export type SetupSource = { "kind": "draft" } | { "kind": "version", version_id: number, };
+
+export type SetupVariant = { source: SetupSource, target: Target, };
+
+export type RunSetup = { vars: Record<string, unknown>, variants: Array<SetupVariant>, 
+/**
+ * False when nothing was saved for the prompt yet and these are the defaults.
+ */
+saved: boolean, };
+
 export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
 
 export type ErrorReply = { code: ErrorCode, 
@@ -517,6 +527,23 @@ export interface Backend {
   /** A prompt's run history, newest first. */
   listRuns(promptId: number, limit: number | null): Promise<Array<RunSummary>>;
   getRun(runId: number): Promise<Run>;
+  /**
+   * A prompt's run setup: its variables' values (text or any JSON) and its variants
+   * (the panes), as saved in the library, else the defaults (`saved` is false).
+   */
+  getRunSetup(promptId: number): Promise<RunSetup>;
+  /**
+   * Saves the values, the variants, or both (a part left `null` stays as it is);
+   * `whet run` reads the same values. Replies with the setup as saved.
+   */
+  saveRunSetup(promptId: number, vars: { [key in string]?: JsonValue } | null, variants: Array<SetupVariant> | null): Promise<RunSetup>;
+  /** The prompt's newest run with its cells (to reopen the panes), `null` before the first. */
+  lastRun(promptId: number): Promise<Run | null>;
+  /**
+   * A variable value typed as JSON, or an `invalid` error (field `value`) naming the
+   * line and column where it stops being JSON.
+   */
+  parseValue(text: string): Promise<JsonValue>;
 }
 
 /** A `Backend` whose every method calls `invoke`. */
@@ -554,5 +581,9 @@ export function backendOver(invoke: Invoke): Backend {
     cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
     listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),
     getRun: (runId) => invoke<Run>("get_run", { run_id: runId }),
+    getRunSetup: (promptId) => invoke<RunSetup>("get_run_setup", { prompt_id: promptId }),
+    saveRunSetup: (promptId, vars, variants) => invoke<RunSetup>("save_run_setup", { prompt_id: promptId, vars, variants }),
+    lastRun: (promptId) => invoke<Run | null>("last_run", { prompt_id: promptId }),
+    parseValue: (text) => invoke<JsonValue>("parse_value", { text }),
   };
 }

@@ -8,4 +8,5 @@ mod library;
 mod render;
 mod run;
 mod score;
+mod setups;
 mod terminal;

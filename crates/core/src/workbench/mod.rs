@@ -6,6 +6,7 @@ mod prices;
 mod prompts;
 pub(crate) mod providers;
 mod runs;
+pub(crate) mod setups;
 mod versions;
 
 use crate::error::Error;
