@@ -92,6 +92,12 @@ enum LibraryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add the sample prompts (variables, roles, few-shot examples, two versions) whose
+    /// names are free
+    Samples {
+        #[arg(long)]
+        json: bool,
+    },
     /// Save a template file as a new version of a prompt (creating the prompt if needed)
     Save {
         /// Prompt name
@@ -293,6 +299,7 @@ impl Command {
                 LibraryCommand::List { json, .. }
                 | LibraryCommand::Show { json, .. }
                 | LibraryCommand::History { json, .. }
+                | LibraryCommand::Samples { json }
                 | LibraryCommand::Save { json, .. },
             ) => *json,
             Command::Keys(command) => command.json(),
@@ -360,6 +367,21 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::json(&versions)?;
             } else {
                 output::stdout(|w| output::print_history(w, &prompt.name, &versions))?;
+            }
+        }
+        LibraryCommand::Samples { json } => {
+            let added = bench.add_samples().map_err(core_error)?;
+            if json {
+                output::json(&added)?;
+            } else if added.is_empty() {
+                output::stdout(|w| writeln!(w, "the sample prompts are all there already"))?;
+            } else {
+                output::stdout(|w| {
+                    for p in &added {
+                        writeln!(w, "added {}", p.name)?;
+                    }
+                    Ok(())
+                })?;
             }
         }
         LibraryCommand::Save {

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::Path;
 use whetstone_core::model::KeyStatus;
-use whetstone_core::model::{KeySource, Limits, ProviderConfig, ProviderKind};
+use whetstone_core::model::{KeySource, Limits, ProviderConfig, ProviderKind, ProviderStatus};
 use whetstone_core::status_of;
 
 #[derive(Subcommand)]
@@ -57,6 +57,12 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Which local providers answer and with which models, or how to start them
+    /// (cloud providers are not asked, only their keys looked at)
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl ProvidersCommand {
@@ -67,7 +73,8 @@ impl ProvidersCommand {
             | ProvidersCommand::Edit { json, .. }
             | ProvidersCommand::Remove { json, .. }
             | ProvidersCommand::Models { json, .. }
-            | ProvidersCommand::Test { json, .. } => *json,
+            | ProvidersCommand::Test { json, .. }
+            | ProvidersCommand::Status { json } => *json,
         }
     }
 }
@@ -280,8 +287,41 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
                 })?;
             }
         }
+        ProvidersCommand::Status { json } => {
+            let status = bench.provider_status().await.map_err(core_error)?;
+            if json {
+                output::json(&status)?;
+            } else {
+                output::stdout(|w| print_status(w, &status))?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The summary, then one line per provider: id, state, message.
+fn print_status(w: &mut dyn std::io::Write, status: &ProviderStatus) -> std::io::Result<()> {
+    writeln!(w, "{}", status.summary)?;
+    writeln!(w)?;
+    let id_width = status
+        .providers
+        .iter()
+        .map(|p| p.id.len())
+        .max()
+        .unwrap_or(0);
+    for p in &status.providers {
+        let state = serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+            .replace('_', " ");
+        writeln!(w, "{:<id_width$}  {state:<11}  {}", p.id, p.message)?;
+    }
+    writeln!(
+        w,
+        "\nnew panes use {}/{}",
+        status.suggested.provider, status.suggested.model
+    )
 }
 
 fn print_saved(config: &ProviderConfig, json: bool, verb: &str) -> Result<()> {

@@ -72,6 +72,9 @@ commands! {
 
     /// The library's prompts, most recently changed first; `search` filters by name.
     sync fn list_prompts(search: Option<String>) -> Vec<PromptSummary>;
+    /// Adds the sample prompts whose names are free (a new library has them already);
+    /// the prompts added.
+    sync fn add_samples() -> Vec<PromptSummary>;
     sync fn create_prompt(name: String) -> Prompt;
     sync fn get_prompt(id: PromptId) -> Prompt;
     sync fn rename_prompt(id: PromptId, name: String) -> Prompt;
@@ -101,6 +104,11 @@ commands! {
     /// Write-only: the key goes to the OS keyring and is never sent back.
     sync fn set_key(provider_id: String, secret: String) -> ProviderEntry;
     sync fn delete_key(provider_id: String) -> ProviderEntry;
+    /// Which local providers answer (with their models), how to start one that does
+    /// not, and the target a new pane should use; echo always answers. Asks local
+    /// providers only, within 2 s; what it learns also tells `check_run` which are
+    /// unreachable.
+    async fn provider_status() -> ProviderStatus;
     sync fn default_target() -> Option<Target>;
     sync fn set_default_target(target: Option<Target>) -> ();
 
@@ -147,12 +155,24 @@ pub enum Library {
 
 impl Library {
     /// Opens the library of the window's process, closing runs an earlier session
-    /// left unfinished.
+    /// left unfinished; a library this call creates gets the sample prompts.
     pub fn open(data_dir: &Path) -> Library {
+        Self::open_with(data_dir, true)
+    }
+
+    /// [`Library::open`] that leaves a new library empty (for tests).
+    pub fn open_empty(data_dir: &Path) -> Library {
+        Self::open_with(data_dir, false)
+    }
+
+    fn open_with(data_dir: &Path, samples: bool) -> Library {
         match Workbench::open(data_dir) {
             Ok(bench) => {
                 if let Err(e) = bench.close_interrupted_runs() {
                     tracing::warn!("could not close runs interrupted earlier: {e}");
+                }
+                if samples && let Err(e) = bench.seed_if_new() {
+                    tracing::warn!("could not add the sample prompts: {e}");
                 }
                 Library::Open(bench)
             }

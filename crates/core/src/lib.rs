@@ -3,12 +3,13 @@
 //! knows about Tauri.
 //!
 //! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
-//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `services`, `run`,
+//! checks it): `paths`, `error`, `batch`, `limits`, `keys`, `health`, `services`, `run`,
 //! `workbench`, `api`, `ipc`.
 
 pub mod api;
 mod batch;
 mod error;
+mod health;
 pub mod ipc;
 mod keys;
 mod limits;
@@ -24,6 +25,7 @@ pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
+pub use workbench::samples;
 pub use workbench::setups::parse_value;
 
 pub use whetstone_model as model;

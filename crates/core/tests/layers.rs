@@ -124,6 +124,7 @@ fn the_layers_are_the_documented_ones() {
         "batch",
         "limits",
         "keys",
+        "health",
         "services",
         "run",
         "workbench",

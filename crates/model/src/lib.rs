@@ -90,7 +90,10 @@ macro_rules! for_each_ipc_type {
             KeyStatus,
             ProviderEntry,
             ConnectionTest,
-            KindInfo
+            KindInfo,
+            ProviderState,
+            ProviderHealth,
+            ProviderStatus
         );
     };
 }

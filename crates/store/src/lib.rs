@@ -108,6 +108,8 @@ impl CachedResponse {
 
 pub struct Store {
     conn: rusqlite::Connection,
+    /// This process created the library when it opened it.
+    created: bool,
 }
 
 // Callers move the store into a mutex shared across threads.
@@ -125,8 +127,14 @@ impl Store {
     /// ([`StoreError::Corrupt`]), and a library from a newer Whetstone
     /// ([`StoreError::NewerSchema`]).
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = schema::open(path)?;
-        Ok(Store { conn })
+        let (conn, created) = schema::open(path)?;
+        Ok(Store { conn, created })
+    }
+
+    /// Whether opening this store created the library (a new file, or one that had no
+    /// schema yet): the moment to seed a first library.
+    pub fn is_new(&self) -> bool {
+        self.created
     }
 
     /// The schema version this build writes.

@@ -29,7 +29,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-pub(crate) fn open(path: &Path) -> Result<Connection> {
+/// The connection, and whether this call created the library (applied its first
+/// migration).
+pub(crate) fn open(path: &Path) -> Result<(Connection, bool)> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
             path: parent.to_path_buf(),
@@ -90,8 +92,8 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     // NORMAL is durable in WAL mode except for the last commits on power loss.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    migrate(&conn)?;
-    Ok(conn)
+    let created = migrate(&conn)?;
+    Ok((conn, created))
 }
 
 struct Found {
@@ -150,7 +152,9 @@ fn check_header(path: &Path) -> Result<()> {
     })
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
+/// Applies the migrations not applied yet; whether the first one was among them.
+fn migrate(conn: &Connection) -> Result<bool> {
+    let mut created = false;
     for (i, script) in MIGRATIONS.iter().enumerate() {
         let number = i as u32 + 1;
         let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
@@ -161,9 +165,10 @@ fn migrate(conn: &Connection) -> Result<()> {
         tx.execute_batch(script)?;
         if number == 1 {
             tx.pragma_update(None, "application_id", Store::APPLICATION_ID)?;
+            created = true;
         }
         tx.pragma_update(None, "user_version", number)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(created)
 }

@@ -59,6 +59,7 @@ fn values_of_any_json_type_and_variants_round_trip_and_persist() {
     // Another process opening the file sees the same.
     drop(lib.store);
     let store = Store::open(&lib.path).unwrap();
+    assert!(!store.is_new(), "an existing library is not new");
     let read = store.run_setup(prompt.id).unwrap().unwrap();
     assert_eq!(read.vars, values);
     assert_eq!(read.variants, Some(variants));
@@ -150,4 +151,12 @@ fn the_schema_refuses_values_that_are_not_an_object() {
         [prompt.id],
     );
     assert!(refused.is_err(), "a JSON list is not a set of values");
+}
+
+#[test]
+fn only_the_process_that_creates_a_library_sees_it_new() {
+    let lib = library();
+    assert!(lib.store.is_new());
+    let again = Store::open(&lib.path).unwrap();
+    assert!(!again.is_new());
 }

@@ -478,6 +478,28 @@ local: boolean,
  */
 default_concurrency: number, default_timeout_secs: number, default_max_retries: number, };
 
+export type ProviderState = "ready" | "no_models" | "unreachable" | "needs_key" | "failed" | "not_checked";
+
+export type ProviderHealth = { id: string, name: string, kind: ProviderKind, state: ProviderState, 
+/**
+ * Its models, when it was asked and answered.
+ */
+models: Array<ModelInfo>, 
+/**
+ * A sentence for people: what was found, or what to do.
+ */
+message: string, };
+
+export type ProviderStatus = { providers: Array<ProviderHealth>, 
+/**
+ * One or two sentences for the first screen.
+ */
+summary: string, 
+/**
+ * The first model of a local provider that answers, else echo.
+ */
+suggested: Target, };
+
 /** Sends one command; a streaming command's events go to `onEvent`. */
 export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent?: (event: never) => void) => Promise<T>;
 
@@ -487,6 +509,11 @@ export interface Backend {
   appStatus(): Promise<AppStatus>;
   /** The library's prompts, most recently changed first; `search` filters by name. */
   listPrompts(search: string | null): Promise<Array<PromptSummary>>;
+  /**
+   * Adds the sample prompts whose names are free (a new library has them already);
+   * the prompts added.
+   */
+  addSamples(): Promise<Array<PromptSummary>>;
   createPrompt(name: string): Promise<Prompt>;
   getPrompt(id: number): Promise<Prompt>;
   renamePrompt(id: number, name: string): Promise<Prompt>;
@@ -513,6 +540,13 @@ export interface Backend {
   /** Write-only: the key goes to the OS keyring and is never sent back. */
   setKey(providerId: string, secret: string): Promise<ProviderEntry>;
   deleteKey(providerId: string): Promise<ProviderEntry>;
+  /**
+   * Which local providers answer (with their models), how to start one that does
+   * not, and the target a new pane should use; echo always answers. Asks local
+   * providers only, within 2 s; what it learns also tells `check_run` which are
+   * unreachable.
+   */
+  providerStatus(): Promise<ProviderStatus>;
   defaultTarget(): Promise<Target | null>;
   setDefaultTarget(target: Target | null): Promise<null>;
   /** The price table (US dollars per million tokens), by provider then model. */
@@ -551,6 +585,7 @@ export function backendOver(invoke: Invoke): Backend {
   return {
     appStatus: () => invoke<AppStatus>("app_status", {}),
     listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),
+    addSamples: () => invoke<Array<PromptSummary>>("add_samples", {}),
     createPrompt: (name) => invoke<Prompt>("create_prompt", { name }),
     getPrompt: (id) => invoke<Prompt>("get_prompt", { id }),
     renamePrompt: (id, name) => invoke<Prompt>("rename_prompt", { id, name }),
@@ -572,6 +607,7 @@ export function backendOver(invoke: Invoke): Backend {
     testConnection: (id) => invoke<ConnectionTest>("test_connection", { id }),
     setKey: (providerId, secret) => invoke<ProviderEntry>("set_key", { provider_id: providerId, secret }),
     deleteKey: (providerId) => invoke<ProviderEntry>("delete_key", { provider_id: providerId }),
+    providerStatus: () => invoke<ProviderStatus>("provider_status", {}),
     defaultTarget: () => invoke<Target | null>("default_target", {}),
     setDefaultTarget: (target) => invoke<null>("set_default_target", { target }),
     listPrices: () => invoke<Array<Price>>("list_prices", {}),

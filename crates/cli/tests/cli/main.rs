@@ -2,6 +2,7 @@
 
 mod common;
 mod damaged;
+mod first_run;
 mod help;
 mod kinds;
 mod library;

@@ -6,7 +6,9 @@ mod prices;
 mod prompts;
 pub(crate) mod providers;
 mod runs;
+pub mod samples;
 pub(crate) mod setups;
+mod status;
 mod versions;
 
 use crate::error::Error;

@@ -87,7 +87,8 @@ impl Workbench {
     }
 
     /// The target of a prompt that names none: the library's default target, else the
-    /// latest version's, else echo, which always answers.
+    /// latest version's, else the provider status's suggestion (a local model that
+    /// answered), else echo, which always answers.
     fn fallback_target(&self, latest: Option<&Version>) -> Result<Target, Error> {
         if let Some(t) = self.default_target()? {
             return Ok(t);
@@ -95,7 +96,7 @@ impl Workbench {
         if let Some(t) = latest.and_then(|v| v.default_target.clone()) {
             return Ok(t);
         }
-        Ok(echo_target())
+        Ok(self.services.health.suggested().unwrap_or_else(echo_target))
     }
 }
 
