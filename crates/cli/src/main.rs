@@ -1,6 +1,7 @@
 //! `whet`: Whetstone on the command line. The same core as the window; what it
 //! prints with `--json` is a public interface, documented in docs/cli.md.
 
+mod check;
 mod keys;
 mod output;
 mod prices;
@@ -235,6 +236,7 @@ pub fn template_error(source: &str, offset: u32, mut e: TemplateError) -> anyhow
         code: "template",
         message: format!("{source}: {e}"),
         template: Some(e),
+        problems: Vec::new(),
     })
 }
 
@@ -263,6 +265,7 @@ pub fn find_version(bench: &Workbench, prompt: &Prompt, reference: &str) -> Resu
                 code: "not_found",
                 message,
                 template: None,
+                problems: Vec::new(),
             }
             .into())
         }
@@ -316,6 +319,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Render { file, vars, json } => {
             let template = read_template(&file)?;
             let values = vars.collect(template.sample.clone())?;
+            // Refused as a run would be, in the same words.
+            check::apply(
+                &source_name(&file),
+                template.line_offset,
+                &whetstone_core::check_template(&template.body, &values),
+            )?;
             let messages = whetstone_core::template::render(&template.body, &values)
                 .map_err(|e| template_error(&source_name(&file), template.line_offset, e))?;
             if json {

@@ -13,6 +13,9 @@ pub struct Failure {
     pub code: &'static str,
     pub message: String,
     pub template: Option<TemplateError>,
+    /// Why a run was refused before anything was sent (the core's run check).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<RunProblem>,
 }
 
 impl std::fmt::Display for Failure {
@@ -30,6 +33,10 @@ impl Failure {
             code: e.code().as_str(),
             message: reply.message,
             template: reply.template.map(|t| *t),
+            problems: match e {
+                whetstone_core::Error::Refused(check) => check.blocking().cloned().collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -40,11 +47,13 @@ pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
             code: f.code,
             message: f.message.clone(),
             template: f.template.clone(),
+            problems: f.problems.clone(),
         },
         None => Failure {
             code: "invalid",
             message: format!("{e:#}"),
             template: None,
+            problems: Vec::new(),
         },
     };
     if json {

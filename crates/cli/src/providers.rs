@@ -174,6 +174,7 @@ fn parse_kind(kind: &str) -> Result<ProviderKind> {
                 valid.join(", ")
             ),
             template: None,
+            problems: Vec::new(),
         })
     })
 }

@@ -1,7 +1,7 @@
 //! `whet run`: one template on one target, streamed to stdout.
 
 use crate::output::{self, Failure};
-use crate::{VarArgs, core_error, find_version, open, read_template, source_name, template_error};
+use crate::{VarArgs, core_error, find_version, open, read_template, source_name};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Write;
@@ -186,12 +186,13 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             }
         };
     let vars = vars.for_template(&template);
-    // Render up front so a template error is reported at its place in the file.
-    let messages = whetstone_core::template::render(&template, &vars)
-        .map_err(|e| template_error(&label, line_offset, e))?;
-    if messages.is_empty() {
-        bail!("{label} renders to no messages: there is nothing to send");
-    }
+    // The template first, so its problems are reported at their place in the file
+    // before anything is said about the target.
+    crate::check::apply(
+        &label,
+        line_offset,
+        &whetstone_core::check_template(&template, &vars),
+    )?;
     // Then the library's default target (set in the window's settings).
     let default_target = match default_target {
         Some(t) => Some(t),
@@ -222,6 +223,21 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         samples: 1,
         use_cache: !args.no_cache,
     };
+
+    // Then the target: a provider with no model, no key, or known not to answer.
+    let check = bench.check_run(spec.clone()).await.map_err(core_error)?;
+    let target_problems: Vec<RunProblem> = (check.problems.into_iter())
+        .filter(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::NoModel
+                    | ProblemKind::UnknownProvider
+                    | ProblemKind::MissingKey
+                    | ProblemKind::ProviderUnreachable
+            )
+        })
+        .collect();
+    crate::check::apply(&label, line_offset, &target_problems)?;
 
     let json = args.json;
     let guard = crate::terminal::guard_stdout();
@@ -389,6 +405,7 @@ fn find_prompt(bench: &Workbench, name: &str) -> Result<Prompt> {
                 bench.data_dir().display()
             ),
             template: None,
+            problems: Vec::new(),
         }
         .into()),
         other => other.map_err(core_error),

@@ -118,7 +118,12 @@ commands! {
     sync fn set_price(price: Price) -> ();
     sync fn delete_price(provider: String, model: String) -> ();
 
-    /// Starts a run; resolves with its id, and its events arrive in order.
+    /// Every reason the run would fail (blocking) and the warnings the user may
+    /// override, each with its kind, before anything is sent; call it as panes and
+    /// values change. Local providers not asked lately are asked first (within 2 s).
+    async fn check_run(spec: RunSpec) -> RunCheck;
+    /// Starts a run; resolves with its id, and its events arrive in order. A run with a
+    /// blocking problem (see `check_run`) is refused and nothing is filed.
     stream<RunEvent> fn start_run(spec: RunSpec) -> RunId;
     /// Stops a live run; false when it is not live.
     sync fn cancel_run(run_id: RunId) -> bool;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use whetstone_model::Target;
 use whetstone_providers::ProviderError;
 
@@ -40,6 +40,19 @@ impl Health {
     /// Forgets what was learned of `provider` (its settings changed).
     pub(crate) fn forget(&self, provider: &str) {
         self.lock().seen.remove(provider);
+    }
+
+    /// Why `provider` is known to be unreachable, and how long ago that was found.
+    pub(crate) fn unreachable(&self, provider: &str) -> Option<(String, Duration)> {
+        match self.lock().seen.get(provider) {
+            Some((Some(why), at)) => Some((why.clone(), at.elapsed())),
+            _ => None,
+        }
+    }
+
+    /// How long ago `provider` was last asked, if ever.
+    pub(crate) fn age(&self, provider: &str) -> Option<Duration> {
+        self.lock().seen.get(provider).map(|(_, at)| at.elapsed())
     }
 
     pub(crate) fn set_suggested(&self, target: Target) {

@@ -19,11 +19,12 @@ mod services;
 mod workbench;
 
 pub use batch::DeltaBatcher;
-pub use error::Error;
+pub use error::{Error, refusal_code};
 pub use keys::{KEYRING_SERVICE, keyring_problem, status_of};
 pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
+pub use workbench::check::check_template;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
 pub use workbench::samples;
 pub use workbench::setups::parse_value;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 mod app;
+mod check;
 mod diff;
 mod library;
 mod provider;
@@ -16,6 +17,7 @@ mod suite;
 mod template;
 
 pub use app::*;
+pub use check::*;
 pub use diff::*;
 pub use library::*;
 pub use provider::*;
@@ -84,6 +86,9 @@ macro_rules! for_each_ipc_type {
             SetupSource,
             SetupVariant,
             RunSetup,
+            ProblemKind,
+            RunProblem,
+            RunCheck,
             ErrorCode,
             ErrorReply,
             AppStatus,

@@ -392,6 +392,44 @@ export type RunSetup = { vars: Record<string, unknown>, variants: Array<SetupVar
  */
 saved: boolean, };
 
+export type ProblemKind = "no_variants" | "syntax" | "missing_variables" | "empty_variables" | "template" | "no_messages" | "no_user_message" | "no_model" | "unknown_provider" | "missing_key" | "provider_unreachable";
+
+export type RunProblem = { kind: ProblemKind, 
+/**
+ * The run cannot start; when false, a warning the user may override ("run anyway").
+ */
+blocking: boolean, 
+/**
+ * A sentence for people: what is wrong and what to do.
+ */
+message: string, 
+/**
+ * The variants (panes) it concerns, by index; empty when it is the whole run's.
+ */
+variants: Array<number>, 
+/**
+ * The test case it concerns, when the run has several.
+ */
+case_id: string | null, 
+/**
+ * The variables concerned (missing or empty ones), in the template's order.
+ */
+variables: Array<string>, 
+/**
+ * Where in the template, for template problems.
+ */
+template: TemplateError | null, 
+/**
+ * The whole template with the problem fixed (e.g. a `user:` line added).
+ */
+suggestion: string | null, };
+
+export type RunCheck = { problems: Array<RunProblem>, 
+/**
+ * No problem is blocking: the run may start (after the warnings, if any).
+ */
+runnable: boolean, };
+
 export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
 
 export type ErrorReply = { code: ErrorCode, 
@@ -554,7 +592,16 @@ export interface Backend {
   /** Adds a price, or replaces the one of the same provider and model. */
   setPrice(price: Price): Promise<null>;
   deletePrice(provider: string, model: string): Promise<null>;
-  /** Starts a run; resolves with its id, and its events arrive in order. */
+  /**
+   * Every reason the run would fail (blocking) and the warnings the user may
+   * override, each with its kind, before anything is sent; call it as panes and
+   * values change. Local providers not asked lately are asked first (within 2 s).
+   */
+  checkRun(spec: RunSpec): Promise<RunCheck>;
+  /**
+   * Starts a run; resolves with its id, and its events arrive in order. A run with a
+   * blocking problem (see `check_run`) is refused and nothing is filed.
+   */
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
   /** Stops a live run; false when it is not live. */
   cancelRun(runId: number): Promise<boolean>;
@@ -613,6 +660,7 @@ export function backendOver(invoke: Invoke): Backend {
     listPrices: () => invoke<Array<Price>>("list_prices", {}),
     setPrice: (price) => invoke<null>("set_price", { price }),
     deletePrice: (provider, model) => invoke<null>("delete_price", { provider, model }),
+    checkRun: (spec) => invoke<RunCheck>("check_run", { spec }),
     startRun: (spec, onEvent) => invoke<number>("start_run", { spec }, onEvent),
     cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
     listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),

@@ -1,5 +1,6 @@
 //! Integration tests of the real `whet` binary (docs/cli.md is the interface).
 
+mod check;
 mod common;
 mod damaged;
 mod first_run;

@@ -400,7 +400,10 @@ fn a_template_with_no_messages_is_not_sent() {
         .ollama(ollama.base_url())
         .run()
         .fails();
-    assert!(out.stderr.contains("no messages"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "whet: error: empty.txt: the template renders no message: there is nothing to send\n"
+    );
     assert!(ollama.chat_bodies().is_empty());
 }
 

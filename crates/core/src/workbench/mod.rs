@@ -2,6 +2,7 @@
 //! library, like the store's modules. Methods that are window commands take their
 //! arguments by value, as they arrive over IPC (see `api.rs`).
 
+pub(crate) mod check;
 mod prices;
 mod prompts;
 pub(crate) mod providers;

@@ -5,9 +5,15 @@ use crate::error::Error;
 use whetstone_model::*;
 
 impl Workbench {
-    /// Saves a new version. A template that does not parse is refused, so every
-    /// version can be run.
+    /// Saves a new version. An empty template, or one that does not parse, is
+    /// refused, so every version can be run.
     pub fn save_version(&self, prompt_id: PromptId, version: NewVersion) -> Result<Version, Error> {
+        if version.template.trim().is_empty() {
+            return Err(Error::field(
+                "template",
+                "an empty template cannot be saved as a version: there would be nothing to run",
+            ));
+        }
         let analysis = whetstone_template::analyze(&version.template);
         if let Some(error) = analysis.error {
             return Err(Error::Template(error));
