@@ -38,9 +38,15 @@ pub struct RunArgs {
     stop: Vec<String>,
     #[command(flatten)]
     vars: VarArgs,
-    /// Ask the provider even when an identical request was answered before
-    #[arg(long)]
+    /// A fresh answer: ask the provider even when an identical request was answered
+    /// before (by default the cache answers only requests that cannot vary:
+    /// temperature 0 or a fixed seed)
+    #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
+    /// Answer from the cache when an identical request was answered before, even at a
+    /// temperature above 0 without a seed
+    #[arg(long)]
+    cache: bool,
     /// Ask for the whole answer in one response instead of a stream
     #[arg(long)]
     no_stream: bool,
@@ -221,7 +227,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             ..TestCase::default()
         }],
         samples: 1,
-        use_cache: !args.no_cache,
+        use_cache: match (args.cache, args.no_cache) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
 
     // Then the target: a provider with no model, no key, or known not to answer.

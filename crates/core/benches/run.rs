@@ -53,7 +53,7 @@ fn streaming(c: &mut Criterion) {
             }],
             samples: 1,
             // Every iteration must reach the server, not the response cache.
-            use_cache: false,
+            use_cache: Some(false),
         };
         group.throughput(Throughput::Elements(words as u64));
 

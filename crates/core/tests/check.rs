@@ -50,7 +50,7 @@ fn spec(f: &Fixture, variants: &[(&str, Target)], vars: serde_json::Value) -> Ru
             ..TestCase::default()
         }],
         samples: 1,
-        use_cache: true,
+        use_cache: None,
     }
 }
 

@@ -161,7 +161,7 @@ async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
         }],
         cases: vec![],
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
     };
     let run = bench
         .start_run(spec, |_| {})
@@ -284,7 +284,7 @@ one two three four five six"
         }],
         cases: vec![],
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
     };
     let (text_tx, mut text_rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = bench

@@ -90,7 +90,7 @@ async fn a_new_window_library_has_the_samples_ready_to_run_on_echo() {
                 ..TestCase::default()
             }],
             samples: 1,
-            use_cache: true,
+            use_cache: None,
         };
         let run = bench
             .start_run(spec, |_| {})

@@ -172,7 +172,7 @@ async fn the_last_run_reopens_with_its_outputs() {
                 ..TestCase::default()
             }],
             samples: 1,
-            use_cache: true,
+            use_cache: None,
         };
         let run = bench
             .start_run(spec, |_| {})

@@ -69,7 +69,7 @@ fn spec(prompt: PromptId, panes: Vec<Variant>, topic: &str) -> RunSpec {
             ..TestCase::default()
         }],
         samples: 1,
-        use_cache: true,
+        use_cache: None,
     }
 }
 
@@ -619,22 +619,19 @@ async fn the_concurrency_limit_holds_across_panes() {
 }
 
 #[tokio::test]
-async fn an_identical_request_is_answered_from_the_cache() {
+async fn an_identical_request_that_cannot_vary_is_answered_from_the_cache() {
     let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
     let f = fixture(Some(&server));
     let prompt = f.bench.create_prompt("cache".into()).unwrap();
-    let first = run(
-        &f.bench,
-        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
-    )
-    .await
-    .0;
+    // Temperature 0: the answer would not vary, so the cache cannot hide anything.
+    let pane = || {
+        let mut pane = draft_pane(prompt.id, TEMPLATE, "a");
+        pane.target.params.temperature = Some(0.0);
+        pane
+    };
+    let first = run(&f.bench, spec(prompt.id, vec![pane()], "x")).await.0;
     assert!(!first.cells[0].outcome.cached);
-    let (second, events) = run(
-        &f.bench,
-        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x"),
-    )
-    .await;
+    let (second, events) = run(&f.bench, spec(prompt.id, vec![pane()], "x")).await;
     let cell = &second.cells[0];
     assert!(
         cell.outcome.cached,
@@ -653,18 +650,51 @@ async fn an_identical_request_is_answered_from_the_cache() {
             .any(|e| matches!(e, RunEvent::Delta { text, .. } if *text == cell.outcome.output))
     );
 
-    // Other variables are another request; a run with the cache off asks again.
-    run(
-        &f.bench,
-        spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "y"),
-    )
-    .await;
+    // Other variables are another request; a run that asks for fresh answers asks
+    // again, and its answer replaces the kept one.
+    run(&f.bench, spec(prompt.id, vec![pane()], "y")).await;
     assert_eq!(server.chat_bodies().len(), 2);
-    let mut uncached = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
-    uncached.use_cache = false;
-    let third = run(&f.bench, uncached).await.0;
+    let mut fresh = spec(prompt.id, vec![pane()], "x");
+    fresh.use_cache = Some(false);
+    let third = run(&f.bench, fresh).await.0;
     assert!(!third.cells[0].outcome.cached);
     assert_eq!(server.chat_bodies().len(), 3);
+}
+
+#[tokio::test]
+async fn sampled_requests_get_fresh_answers_unless_the_run_asks_for_the_cache() {
+    let server = OllamaServer::start(OllamaConfig::default().models(["a"]));
+    let f = fixture(Some(&server));
+    let prompt = f.bench.create_prompt("fresh".into()).unwrap();
+    let pane = |seed: Option<i64>| {
+        let mut pane = draft_pane(prompt.id, TEMPLATE, "a");
+        pane.target.params.seed = seed;
+        pane
+    };
+    // The default temperature, no seed: every run, and every pane of a run on the same
+    // target (a second sample), asks the provider.
+    for _ in 0..2 {
+        let run = run(&f.bench, spec(prompt.id, vec![pane(None), pane(None)], "x"))
+            .await
+            .0;
+        assert!(run.cells.iter().all(|c| !c.outcome.cached), "{run:?}");
+    }
+    assert_eq!(server.chat_bodies().len(), 4);
+
+    // A fixed seed cannot vary: the second identical run is a cache hit.
+    run(&f.bench, spec(prompt.id, vec![pane(Some(7))], "x")).await;
+    let seeded = run(&f.bench, spec(prompt.id, vec![pane(Some(7))], "x"))
+        .await
+        .0;
+    assert!(seeded.cells[0].outcome.cached);
+    assert_eq!(server.chat_bodies().len(), 5);
+
+    // Asked for, the cache answers a sampled request with the answer kept earlier.
+    let mut asked = spec(prompt.id, vec![pane(None)], "x");
+    asked.use_cache = Some(true);
+    let hit = run(&f.bench, asked).await.0;
+    assert!(hit.cells[0].outcome.cached);
+    assert_eq!(server.chat_bodies().len(), 5);
 }
 
 #[tokio::test]
@@ -694,7 +724,7 @@ async fn progress_counts_every_cell_and_estimates_the_rest() {
     let prompt = f.bench.create_prompt("progress".into()).unwrap();
     let mut three = spec(prompt.id, vec![draft_pane(prompt.id, TEMPLATE, "a")], "x");
     three.samples = 3;
-    three.use_cache = false;
+    three.use_cache = Some(false);
     let (run, events) = run(&f.bench, three).await;
     let progress: Vec<(u32, u32, bool)> = events
         .iter()
@@ -741,7 +771,7 @@ async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
         ],
         "x",
     );
-    four.use_cache = false;
+    four.use_cache = Some(false);
     let first = run(&f.bench, four.clone()).await.0;
     let [priced, local, echoed] = &first.cells[..] else {
         panic!("three cells: {:?}", first.cells);
@@ -781,7 +811,7 @@ async fn each_cell_costs_what_the_price_table_says_when_it_ends() {
     );
 
     // A cache hit cost nothing this time.
-    four.use_cache = true;
+    four.use_cache = Some(true);
     run(&f.bench, four.clone()).await;
     let hit = run(&f.bench, four).await.0;
     assert!(hit.cells[0].outcome.cached);
@@ -855,6 +885,7 @@ async fn a_target_can_ask_for_the_whole_answer_at_once() {
 
     // Streamed or not, the answer is the same request for the cache.
     whole.variants[0].target.params.stream = None;
+    whole.use_cache = Some(true);
     let streamed = run(&f.bench, whole).await.0;
     assert!(streamed.cells[0].outcome.cached);
 }
@@ -878,7 +909,7 @@ async fn cells_of_many_cases_and_samples_get_their_own_messages() {
             })
             .collect(),
         samples: 2,
-        use_cache: false,
+        use_cache: Some(false),
     };
     let run = run(&f.bench, spec).await.0;
     assert_eq!(run.cells.len(), 12);

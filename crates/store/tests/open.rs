@@ -56,7 +56,7 @@ fn the_store_connection_enforces_foreign_keys() {
                 variants: vec![],
                 cases: vec![],
                 samples: 1,
-                use_cache: true,
+                use_cache: Some(true),
             },
             &[],
             &[],
@@ -74,7 +74,7 @@ fn the_store_connection_enforces_foreign_keys() {
         }],
         cases: vec![TestCase::default()],
         samples: 1,
-        use_cache: true,
+        use_cache: Some(true),
     };
     let cell = whetstone_store::CellPos {
         variant: 0,

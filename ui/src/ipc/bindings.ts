@@ -271,10 +271,14 @@ cases: Array<TestCase>,
  */
 samples: number, 
 /**
- * Answer from the response cache where an identical request succeeded before.
- * Never used when samples > 1 unless the temperature is 0: samples want variety.
+ * Whether an identical request that succeeded before is answered from the
+ * response cache. `None` (the default): only where that cannot hide variation —
+ * temperature 0 or a fixed seed. `true`: the run asks for cached answers of sampled
+ * requests too (not for its extra samples, which want variety). `false`: every
+ * request goes to the provider (fresh answers). Answers are kept in the cache
+ * either way. Runs saved before this rule read `true`.
  */
-use_cache: boolean, };
+use_cache: boolean | null, };
 
 export type CellStatus = "pending" | "running" | "ok" | "partial" | "error" | "cancelled";
 

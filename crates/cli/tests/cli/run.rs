@@ -605,7 +605,7 @@ fn target_flags_keep_the_file_parameters() {
 }
 
 #[test]
-fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
+fn the_cache_answers_only_requests_that_cannot_vary_unless_told_otherwise() {
     let sb = Sandbox::new();
     let ollama = server();
     library_with_greet(&sb);
@@ -615,15 +615,27 @@ fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
         let out = sb.whet(args).ollama(ollama.base_url()).run().ok();
         serde_json::from_str::<Value>(&out.stdout).unwrap()
     };
+    // No temperature, no seed: the request samples, so each run is fresh.
     let first = run(&[]);
     assert_eq!(first["cached"], false);
-    let second = run(&[]);
-    assert_eq!(second["cached"], true);
-    assert_eq!(second["output"], first["output"]);
-    assert_eq!(ollama.chat_bodies().len(), 1);
-    let fresh = run(&["--no-cache"]);
-    assert_eq!(fresh["cached"], false);
+    assert_eq!(run(&[])["cached"], false);
     assert_eq!(ollama.chat_bodies().len(), 2);
+    // --cache asks for the kept answer anyway.
+    let asked = run(&["--cache"]);
+    assert_eq!(asked["cached"], true);
+    assert_eq!(asked["output"], first["output"]);
+    assert_eq!(ollama.chat_bodies().len(), 2);
+    // Temperature 0 cannot vary: the second run is a hit; --no-cache asks again.
+    assert_eq!(run(&["--temperature", "0"])["cached"], false);
+    assert_eq!(run(&["--temperature", "0"])["cached"], true);
+    assert_eq!(run(&["--temperature", "0", "--no-cache"])["cached"], false);
+    assert_eq!(ollama.chat_bodies().len(), 4);
+    // The two ask opposite things.
+    let out = sb
+        .whet(["run", "greet", "--cache", "--no-cache"])
+        .ollama(ollama.base_url())
+        .run();
+    assert_eq!(out.code, Some(2), "{out:#?}");
 }
 
 #[test]
