@@ -130,6 +130,10 @@ commands! {
     /// A prompt's run history, newest first.
     sync fn list_runs(prompt_id: PromptId, limit: Option<u32>) -> Vec<RunSummary>;
     sync fn get_run(run_id: RunId) -> Run;
+    /// Everything that produced a cell, live or from history (values, template,
+    /// messages, parameters, timings, usage, cost), and "copy as request": the HTTP
+    /// request its provider client sends, as curl and as JSON, with `${VAR}` for the key.
+    sync fn cell_details(cell_id: CellId) -> CellDetails;
 
     /// A prompt's run setup: its variables' values (text or any JSON) and its variants
     /// (the panes), as saved in the library, else the defaults (`saved` is false).

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 mod app;
 mod check;
+mod details;
 mod diff;
 mod library;
 mod provider;
@@ -18,6 +19,7 @@ mod template;
 
 pub use app::*;
 pub use check::*;
+pub use details::*;
 pub use diff::*;
 pub use library::*;
 pub use provider::*;
@@ -89,6 +91,10 @@ macro_rules! for_each_ipc_type {
             ProblemKind,
             RunProblem,
             RunCheck,
+            HttpHeader,
+            HttpRequest,
+            RequestCopy,
+            CellDetails,
             ErrorCode,
             ErrorReply,
             AppStatus,

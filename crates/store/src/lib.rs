@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use whetstone_model::*;
 
+mod cells;
 mod hash;
 mod prices;
 mod prompts;
@@ -22,6 +23,7 @@ mod setups;
 mod util;
 mod versions;
 
+pub use cells::RunInfo;
 pub use hash::content_hash;
 pub use runs::INTERRUPTED;
 pub use setups::SavedSetup;

@@ -434,6 +434,67 @@ export type RunCheck = { problems: Array<RunProblem>,
  */
 runnable: boolean, };
 
+export type HttpHeader = { name: string, value: string, };
+
+export type HttpRequest = { method: string, url: string, 
+/**
+ * The headers the client sets, in order (the HTTP library adds `host`,
+ * `content-length` and `accept` when it sends).
+ */
+headers: Array<HttpHeader>, 
+/**
+ * The body as sent (JSON text).
+ */
+body: string, };
+
+export type RequestCopy = { request: HttpRequest, 
+/**
+ * A `curl` command that sends it (POSIX shell quoting; the key from the
+ * environment variable).
+ */
+curl: string, 
+/**
+ * `{"method", "url", "headers": {name: value}, "body": <the JSON body>}`, indented.
+ */
+json: string, 
+/**
+ * The environment variable the key placeholder names, if the provider takes a key.
+ */
+key_var: string | null, 
+/**
+ * What to know before sending it (where the key comes from, signing …).
+ */
+note: string | null, };
+
+export type CellDetails = { 
+/**
+ * The cell with its plan (variables, target, version) and outcome (output,
+ * timings, usage, cost).
+ */
+cell: Cell, prompt_id: number, prompt_name: string, 
+/**
+ * The template the cell was rendered from: its version's, or the draft as it was
+ * when the run started.
+ */
+template: string, 
+/**
+ * The messages sent; for a cell that has not ended, rendered now from the
+ * template and its values.
+ */
+messages: Array<Message>, run_status: RunStatus, run_created_at: string, 
+/**
+ * The provider's display name, `None` when it was removed since.
+ */
+provider_name: string | null, 
+/**
+ * The request the provider client sends for this cell, as it is configured now.
+ */
+request: RequestCopy | null, 
+/**
+ * Why there is no request to show (echo sends none, the provider was removed …).
+ */
+request_unavailable: string | null, };
+
 export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
 
 export type ErrorReply = { code: ErrorCode, 
@@ -613,6 +674,12 @@ export interface Backend {
   listRuns(promptId: number, limit: number | null): Promise<Array<RunSummary>>;
   getRun(runId: number): Promise<Run>;
   /**
+   * Everything that produced a cell, live or from history (values, template,
+   * messages, parameters, timings, usage, cost), and "copy as request": the HTTP
+   * request its provider client sends, as curl and as JSON, with `${VAR}` for the key.
+   */
+  cellDetails(cellId: number): Promise<CellDetails>;
+  /**
    * A prompt's run setup: its variables' values (text or any JSON) and its variants
    * (the panes), as saved in the library, else the defaults (`saved` is false).
    */
@@ -669,6 +736,7 @@ export function backendOver(invoke: Invoke): Backend {
     cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
     listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),
     getRun: (runId) => invoke<Run>("get_run", { run_id: runId }),
+    cellDetails: (cellId) => invoke<CellDetails>("cell_details", { cell_id: cellId }),
     getRunSetup: (promptId) => invoke<RunSetup>("get_run_setup", { prompt_id: promptId }),
     saveRunSetup: (promptId, vars, variants) => invoke<RunSetup>("save_run_setup", { prompt_id: promptId, vars, variants }),
     lastRun: (promptId) => invoke<Run | null>("last_run", { prompt_id: promptId }),

@@ -3,6 +3,7 @@
 //! arguments by value, as they arrive over IPC (see `api.rs`).
 
 pub(crate) mod check;
+mod details;
 mod prices;
 mod prompts;
 pub(crate) mod providers;

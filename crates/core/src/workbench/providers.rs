@@ -282,7 +282,7 @@ fn entry(config: ProviderConfig) -> ProviderEntry {
 
 /// The settings form's view of a kind: the same defaults the clients and the
 /// engine use, so the window never keeps its own copy.
-fn kind_info(kind: ProviderKind) -> KindInfo {
+pub(crate) fn kind_info(kind: ProviderKind) -> KindInfo {
     use ProviderKind as K;
     let (label, id, name, base_url_default, env_var) = match kind {
         K::Ollama => (
