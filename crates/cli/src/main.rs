@@ -7,6 +7,7 @@ mod output;
 mod prices;
 mod providers;
 mod run;
+mod runs;
 mod score;
 mod terminal;
 
@@ -65,6 +66,9 @@ enum Command {
     Prices(prices::PricesCommand),
     /// Score answers against references: BLEU, chrF, ROUGE, METEOR (see docs/metrics.md)
     Score(score::ScoreArgs),
+    /// Run history: list a prompt's runs, show one, export their cells
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +78,7 @@ enum LibraryCommand {
         /// Only prompts whose name contains this (case-insensitive)
         #[arg(long)]
         search: Option<String>,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -81,27 +86,31 @@ enum LibraryCommand {
     Show {
         /// Prompt name (or id)
         prompt: String,
-        /// `latest`, a label, or a version number (`v3` or `3`)
-        #[arg(long, short = 'v', default_value = "latest")]
-        version: String,
+        /// The version: `latest`, a label, or a version number (`v3` or `3`)
+        #[arg(long, value_name = "REF", default_value = "latest")]
+        at: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// List a prompt's versions, newest first
     History {
+        /// Prompt name (or id)
         prompt: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Add the sample prompts (variables, roles, few-shot examples, two versions) whose
     /// names are free
     Samples {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Save a template file as a new version of a prompt (creating the prompt if needed)
     Save {
-        /// Prompt name
+        /// Prompt name (created if no prompt has it)
         prompt: String,
         /// Template file, or - for stdin
         #[arg(long, short)]
@@ -109,6 +118,7 @@ enum LibraryCommand {
         /// What changed
         #[arg(long, short)]
         message: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -309,6 +319,7 @@ impl Command {
             Command::Providers(command) => command.json(),
             Command::Prices(command) => command.json(),
             Command::Score(args) => args.json,
+            Command::Runs(command) => command.json(),
         }
     }
 }
@@ -341,6 +352,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Providers(command) => providers::providers(command, data_dir).await?,
         Command::Prices(command) => prices::prices(command, data_dir)?,
         Command::Score(args) => score::score(args)?,
+        Command::Runs(command) => runs::runs(command, data_dir)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -356,13 +368,9 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::stdout(|w| output::print_prompts(w, &prompts))?;
             }
         }
-        LibraryCommand::Show {
-            prompt,
-            version,
-            json,
-        } => {
+        LibraryCommand::Show { prompt, at, json } => {
             let prompt = bench.find_prompt(&prompt).map_err(core_error)?;
-            let version = find_version(&bench, &prompt, &version)?;
+            let version = find_version(&bench, &prompt, &at)?;
             if json {
                 output::json(&version)?;
             } else {
@@ -403,10 +411,7 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
             if json {
                 output::json(&version)?;
             } else {
-                let hash = version
-                    .content_hash
-                    .get(..12)
-                    .unwrap_or(&version.content_hash);
+                let hash = whetstone_core::short_hash(&version.content_hash);
                 output::stdout(|w| writeln!(w, "saved {name} v{} ({hash})", version.number))?;
             }
         }
@@ -464,5 +469,44 @@ fn save(bench: &Workbench, name: &str, file: &Path, message: String) -> Result<(
                 e => core_error(e),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "whet", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -14,6 +14,7 @@ use whetstone_core::status_of;
 pub enum ProvidersCommand {
     /// List providers
     List {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -26,40 +27,52 @@ pub enum ProvidersCommand {
         kind: String,
         #[command(flatten)]
         fields: Fields,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Change the given settings of a provider; the others stay as they are
     Edit {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Change its kind: ollama, openai, openai-compatible, anthropic, gemini,
+        /// azure-openai, bedrock, echo
         #[arg(long)]
         kind: Option<String>,
         #[command(flatten)]
         fields: Fields,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Remove a provider (and its key in the OS keyring)
     Remove {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// List the models the provider offers (from its list endpoint)
     Models {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Check that the provider answers with this key: latency and model count
     Test {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Which local providers answer and with which models, or how to start them
     /// (cloud providers are not asked, only their keys looked at)
     Status {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },

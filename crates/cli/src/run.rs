@@ -16,22 +16,27 @@ use whetstone_core::template::prompty::PromptyFile;
 pub struct RunArgs {
     /// A library prompt (name or id), or a template / .prompty file
     prompt: String,
-    /// With a library prompt: `latest` (the default), a label, `vN`/`N`, or `draft`
-    #[arg(long, short = 'v')]
-    version: Option<String>,
+    /// With a library prompt, the version to run: `latest` (the default), a label,
+    /// `vN`/`N`, or `draft`
+    #[arg(long, value_name = "REF")]
+    at: Option<String>,
     /// Provider id (see the window's settings): `ollama`, `echo`, …
     #[arg(long, short = 'p')]
     provider: Option<String>,
     /// Model name, e.g. `llama3.2`
     #[arg(long, short = 'm')]
     model: Option<String>,
+    /// Sampling temperature, e.g. 0 for the most likely answer [default: the target's]
     #[arg(long)]
     temperature: Option<f64>,
+    /// Nucleus sampling: keep the most likely tokens up to this total probability
     #[arg(long)]
     top_p: Option<f64>,
-    #[arg(long)]
+    /// Stop the answer after this many tokens
+    #[arg(long, value_name = "N")]
     max_tokens: Option<u32>,
-    #[arg(long)]
+    /// A fixed random seed, for answers that repeat (and may come from the cache)
+    #[arg(long, value_name = "N")]
     seed: Option<i64>,
     /// A stop sequence (repeatable)
     #[arg(long)]
@@ -118,9 +123,9 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let path = PathBuf::from(&args.prompt);
     let (bench, prompt_id, source, template, default_target, vars, label, line_offset) =
         if path.is_file() || args.prompt == "-" {
-            if args.version.is_some() {
+            if args.at.is_some() {
                 bail!(
-                    "--version picks a version of a library prompt; {} is a file",
+                    "--at picks a version of a library prompt; {} is a file",
                     args.prompt
                 );
             }
@@ -156,7 +161,7 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             let given = args.vars.collect(Variables::new())?;
             let saved = bench.get_run_setup(prompt.id).map_err(core_error)?.vars;
             let vars = Given { given, saved };
-            match args.version.as_deref().unwrap_or("latest") {
+            match args.at.as_deref().unwrap_or("latest") {
                 "draft" => {
                     let source = TemplateSource::Draft {
                         prompt_id: prompt.id,
@@ -371,7 +376,7 @@ fn stop_requested() -> Result<impl std::future::Future<Output = ()>> {
 }
 
 /// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`
-fn stats(cell: &Cell) -> String {
+pub(crate) fn stats(cell: &Cell) -> String {
     let mut parts = vec![cell.outcome.status.as_str().to_string()];
     if cell.outcome.cached {
         parts.push("cached".into());

@@ -210,6 +210,7 @@ impl Library {
                 version: env!("CARGO_PKG_VERSION").into(),
                 data_dir: data_dir.display().to_string(),
                 library_error: Some(error.clone()),
+                short_hash_len: crate::workbench::versions::SHORT_HASH_LEN as u32,
             }),
             Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
         }

@@ -316,3 +316,19 @@ async fn status_tells_ollama_without_models_and_cloud_providers_without_keys() {
     assert!(server.requests().iter().all(|r| r.path == "/api/tags"));
     assert_eq!(status.suggested.provider, "echo");
 }
+
+#[tokio::test]
+async fn the_window_learns_how_long_a_short_hash_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path());
+    let reply = library
+        .dispatch("app_status", serde_json::Value::Null, None)
+        .await
+        .unwrap();
+    let status: AppStatus = serde_json::from_str(&reply).unwrap();
+    assert_eq!(
+        status.short_hash_len as usize,
+        whetstone_core::SHORT_HASH_LEN
+    );
+    assert_eq!(whetstone_core::short_hash("0123456789abcdef"), "01234567");
+}

@@ -80,6 +80,8 @@ pub struct AppStatus {
     /// Set when the library could not be opened (newer schema, corrupt file …);
     /// the window then shows this and nothing else.
     pub library_error: Option<String>,
+    /// How many hex digits of a version's content hash to show (the CLI shows as many).
+    pub short_hash_len: u32,
 }
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.

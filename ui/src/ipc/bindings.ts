@@ -522,7 +522,11 @@ data_dir: string,
  * Set when the library could not be opened (newer schema, corrupt file …);
  * the window then shows this and nothing else.
  */
-library_error: string | null, };
+library_error: string | null, 
+/**
+ * How many hex digits of a version's content hash to show (the CLI shows as many).
+ */
+short_hash_len: number, };
 
 export type KeyStatus = "not_needed" | "set" | "not_set" | "unavailable";
 

@@ -9,6 +9,7 @@ mod kinds;
 mod library;
 mod render;
 mod run;
+mod runs;
 mod score;
 mod setups;
 mod terminal;

@@ -74,7 +74,7 @@ fn runs_an_older_version_with_target_flags() {
         .whet([
             "run",
             "greet",
-            "-v",
+            "--at",
             "v1",
             "--provider",
             "ollama",
@@ -322,7 +322,7 @@ fn no_target_is_a_clear_error() {
     library_with_greet(&sb);
     let out = sb
         .whet([
-            "run", "greet", "-v", "1", "--var", "tone=a", "--var", "topic=b",
+            "run", "greet", "--at", "1", "--var", "tone=a", "--var", "topic=b",
         ])
         .run()
         .fails();
@@ -384,10 +384,10 @@ fn version_is_refused_for_a_file() {
     let sb = Sandbox::new();
     sb.write("p.prompty", PROMPTY);
     let out = sb
-        .whet(["run", "p.prompty", "--version", "v2", "--provider", "echo"])
+        .whet(["run", "p.prompty", "--at", "v2", "--provider", "echo"])
         .run()
         .fails();
-    assert!(out.stderr.contains("--version"), "{}", out.stderr);
+    assert!(out.stderr.contains("--at"), "{}", out.stderr);
 }
 
 #[test]
@@ -415,7 +415,7 @@ fn runs_the_draft_of_a_prompt_created_by_save() {
         .whet([
             "run",
             "greet",
-            "-v",
+            "--at",
             "draft",
             "--provider",
             "echo",
@@ -440,7 +440,7 @@ fn an_unknown_version_of_a_prompt_is_not_found() {
     let sb = Sandbox::new();
     library_with_greet(&sb);
     let error = sb
-        .whet(["run", "greet", "-v", "9", "--provider", "echo", "--json"])
+        .whet(["run", "greet", "--at", "9", "--provider", "echo", "--json"])
         .run()
         .json_error();
     assert_eq!(error["code"], "not_found");

@@ -11,7 +11,7 @@ mod runs;
 pub mod samples;
 pub(crate) mod setups;
 mod status;
-mod versions;
+pub(crate) mod versions;
 
 use crate::error::Error;
 use crate::paths::LIBRARY_FILE;
@@ -102,6 +102,7 @@ impl Workbench {
             version: env!("CARGO_PKG_VERSION").into(),
             data_dir: self.data_dir().display().to_string(),
             library_error: None,
+            short_hash_len: versions::SHORT_HASH_LEN as u32,
         })
     }
 }
