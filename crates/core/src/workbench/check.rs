@@ -71,6 +71,8 @@ impl Workbench {
             Some((_, _, variants)) => variants.push(variant),
             None => found.push((kind, message, vec![variant])),
         };
+        // The key's status may ask the OS keyring: once per provider.
+        let mut key_missing: HashMap<String, bool> = HashMap::new();
         for (i, variant) in spec.variants.iter().enumerate() {
             let i = i as u32;
             let target = &variant.target;
@@ -94,7 +96,10 @@ impl Workbench {
                     i,
                 );
             }
-            if keys::status_of(&config) == KeyStatus::NotSet {
+            let missing = *key_missing
+                .entry(config.id.clone())
+                .or_insert_with(|| keys::status_of(&config) == KeyStatus::NotSet);
+            if missing {
                 note(ProblemKind::MissingKey, needs_key(&config), i);
             }
             if let Some((why, _)) = self.services.health.unreachable(&config.id) {
