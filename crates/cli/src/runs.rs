@@ -145,14 +145,16 @@ fn print_runs(w: &mut dyn Write, prompt: &str, runs: &[RunSummary]) -> std::io::
         .map(|r| r.id.to_string().len())
         .max()
         .unwrap_or(0);
-    for (r, date) in runs.iter().zip(&dates) {
+    let counts: Vec<String> = (runs.iter())
+        .map(|r| format!("{}/{} ok", r.ok_count, r.cell_count))
+        .collect();
+    let count_width = counts.iter().map(String::len).max().unwrap_or(0);
+    for ((r, date), count) in runs.iter().zip(&dates).zip(&counts) {
         writeln!(
             w,
-            "{:>id_width$}  {date:<date_width$}  {:<9}  {:>3}/{:<3} ok  {}",
+            "{:>id_width$}  {date:<date_width$}  {:<9}  {count:>count_width$}  {}",
             r.id,
             r.status.as_str(),
-            r.ok_count,
-            r.cell_count,
             r.models.join(" · ")
         )?;
     }

@@ -79,7 +79,7 @@ fn list_shows_the_runs_newest_first_with_dates_people_read() {
     assert_eq!(
         lines[0],
         format!(
-            "{}  today {}  done         1/1   ok  m",
+            "{}  today {}  done       1/1 ok  m",
             runs[0]["id"],
             &created[11..16]
         )
