@@ -127,7 +127,8 @@ pub async fn eval(args: EvalArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 variants,
                 cases: (!args.cases.is_empty()).then(|| args.cases.clone()),
                 samples: args.samples,
-                use_cache: !args.no_cache,
+                // Fresh answers unless asked: the cache answers only what cannot vary.
+                use_cache: args.no_cache.then_some(false),
             },
             move |event| {
                 if let (true, RunEvent::Progress { done, total, .. }) = (progress, &event) {

@@ -17,17 +17,21 @@ pub enum KeysCommand {
     Set {
         /// Provider id (see `whet providers list`)
         provider: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Delete a provider's key from the OS keyring
     Delete {
+        /// Provider id (see `whet providers list`)
         provider: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// List providers with their key source and whether the key is set
     List {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },

@@ -1,12 +1,14 @@
 //! `whet`: Whetstone on the command line. The same core as the window; what it
 //! prints with `--json` is a public interface, documented in docs/cli.md.
 
+mod check;
 mod eval;
 mod keys;
 mod output;
 mod prices;
 mod providers;
 mod run;
+mod runs;
 mod score;
 mod suite;
 mod terminal;
@@ -66,6 +68,9 @@ enum Command {
     Prices(prices::PricesCommand),
     /// Score answers against references: BLEU, chrF, ROUGE, METEOR (see docs/metrics.md)
     Score(score::ScoreArgs),
+    /// Run history: list a prompt's runs, show one, export their cells
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
     /// A prompt's test cases: show them, import or export CSV / JSONL (docs/suites.md)
     #[command(subcommand)]
     Suite(suite::SuiteCommand),
@@ -80,6 +85,7 @@ enum LibraryCommand {
         /// Only prompts whose name contains this (case-insensitive)
         #[arg(long)]
         search: Option<String>,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -87,21 +93,31 @@ enum LibraryCommand {
     Show {
         /// Prompt name (or id)
         prompt: String,
-        /// `latest`, a label, or a version number (`v3` or `3`)
-        #[arg(long, short = 'v', default_value = "latest")]
-        version: String,
+        /// The version: `latest`, a label, or a version number (`v3` or `3`)
+        #[arg(long, value_name = "REF", default_value = "latest")]
+        at: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// List a prompt's versions, newest first
     History {
+        /// Prompt name (or id)
         prompt: String,
+        /// Print JSON (see docs/cli.md)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the sample prompts (variables, roles, few-shot examples, two versions) whose
+    /// names are free
+    Samples {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Save a template file as a new version of a prompt (creating the prompt if needed)
     Save {
-        /// Prompt name
+        /// Prompt name (created if no prompt has it)
         prompt: String,
         /// Template file, or - for stdin
         #[arg(long, short)]
@@ -109,24 +125,30 @@ enum LibraryCommand {
         /// What changed
         #[arg(long, short)]
         message: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
 }
 
-/// Variable values: `--var name=value`, `--vars file.json`.
+/// Variable values: `--var name=value`, `--var-json name=JSON`, `--vars file.json`.
 #[derive(Args, Default)]
 pub struct VarArgs {
-    /// A variable value, `NAME=VALUE` (repeatable; wins over --vars)
+    /// A variable's value as text, `NAME=VALUE` (repeatable; wins over --vars)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     var: Vec<String>,
+    /// A variable's value as JSON (an object, a list, a number …), `NAME=JSON`
+    /// (repeatable; wins over --var and --vars)
+    #[arg(long = "var-json", value_name = "NAME=JSON")]
+    var_json: Vec<String>,
     /// A JSON object of variable values
     #[arg(long = "vars", value_name = "FILE")]
     vars_file: Option<PathBuf>,
 }
 
 impl VarArgs {
-    /// `base` (e.g. a .prompty sample), then the file, then each `--var`.
+    /// `base` (e.g. a .prompty sample), then the file, then each `--var`, then each
+    /// `--var-json`.
     pub fn collect(&self, mut base: Variables) -> Result<Variables> {
         if let Some(path) = &self.vars_file {
             let text = read_text(path)?;
@@ -146,6 +168,15 @@ impl VarArgs {
                 name.trim().to_string(),
                 serde_json::Value::String(value.to_string()),
             );
+        }
+        for pair in &self.var_json {
+            let Some((name, text)) = pair.split_once('=') else {
+                bail!("--var-json takes NAME=JSON, got `{pair}`");
+            };
+            let name = name.trim();
+            let value = whetstone_core::parse_value(text)
+                .map_err(|e| anyhow::anyhow!("--var-json {name}: {e}"))?;
+            base.insert(name.to_string(), value);
         }
         Ok(base)
     }
@@ -222,6 +253,7 @@ pub fn template_error(source: &str, offset: u32, mut e: TemplateError) -> anyhow
         code: "template",
         message: format!("{source}: {e}"),
         template: Some(e),
+        problems: Vec::new(),
     })
 }
 
@@ -250,6 +282,7 @@ pub fn find_version(bench: &Workbench, prompt: &Prompt, reference: &str) -> Resu
                 code: "not_found",
                 message,
                 template: None,
+                problems: Vec::new(),
             }
             .into())
         }
@@ -298,12 +331,14 @@ impl Command {
                 LibraryCommand::List { json, .. }
                 | LibraryCommand::Show { json, .. }
                 | LibraryCommand::History { json, .. }
+                | LibraryCommand::Samples { json }
                 | LibraryCommand::Save { json, .. },
             ) => *json,
             Command::Keys(command) => command.json(),
             Command::Providers(command) => command.json(),
             Command::Prices(command) => command.json(),
             Command::Score(args) => args.json,
+            Command::Runs(command) => command.json(),
             Command::Suite(command) => command.json(),
             Command::Eval(args) => args.json_to_stdout(),
         }
@@ -316,6 +351,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Render { file, vars, json } => {
             let template = read_template(&file)?;
             let values = vars.collect(template.sample.clone())?;
+            // Refused as a run would be, in the same words.
+            check::apply(
+                &source_name(&file),
+                template.line_offset,
+                &whetstone_core::check_template(&template.body, &values),
+            )?;
             let messages = whetstone_core::template::render(&template.body, &values)
                 .map_err(|e| template_error(&source_name(&file), template.line_offset, e))?;
             if json {
@@ -332,6 +373,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Providers(command) => providers::providers(command, data_dir).await?,
         Command::Prices(command) => prices::prices(command, data_dir)?,
         Command::Score(args) => score::score(args)?,
+        Command::Runs(command) => runs::runs(command, data_dir)?,
         Command::Suite(command) => suite::suite(command, data_dir)?,
         Command::Eval(args) => return eval::eval(args, data_dir).await,
     }
@@ -349,13 +391,9 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::stdout(|w| output::print_prompts(w, &prompts))?;
             }
         }
-        LibraryCommand::Show {
-            prompt,
-            version,
-            json,
-        } => {
+        LibraryCommand::Show { prompt, at, json } => {
             let prompt = bench.find_prompt(&prompt).map_err(core_error)?;
-            let version = find_version(&bench, &prompt, &version)?;
+            let version = find_version(&bench, &prompt, &at)?;
             if json {
                 output::json(&version)?;
             } else {
@@ -371,6 +409,21 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
                 output::stdout(|w| output::print_history(w, &prompt.name, &versions))?;
             }
         }
+        LibraryCommand::Samples { json } => {
+            let added = bench.add_samples().map_err(core_error)?;
+            if json {
+                output::json(&added)?;
+            } else if added.is_empty() {
+                output::stdout(|w| writeln!(w, "the sample prompts are all there already"))?;
+            } else {
+                output::stdout(|w| {
+                    for p in &added {
+                        writeln!(w, "added {}", p.name)?;
+                    }
+                    Ok(())
+                })?;
+            }
+        }
         LibraryCommand::Save {
             prompt,
             file,
@@ -381,10 +434,7 @@ fn library(command: LibraryCommand, data_dir: Option<&Path>) -> Result<()> {
             if json {
                 output::json(&version)?;
             } else {
-                let hash = version
-                    .content_hash
-                    .get(..12)
-                    .unwrap_or(&version.content_hash);
+                let hash = whetstone_core::short_hash(&version.content_hash);
                 output::stdout(|w| writeln!(w, "saved {name} v{} ({hash})", version.number))?;
             }
         }
@@ -442,5 +492,44 @@ fn save(bench: &Workbench, name: &str, file: &Path, message: String) -> Result<(
                 e => core_error(e),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "whet", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -13,6 +13,9 @@ pub struct Failure {
     pub code: &'static str,
     pub message: String,
     pub template: Option<TemplateError>,
+    /// Why a run was refused before anything was sent (the core's run check).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<RunProblem>,
 }
 
 impl std::fmt::Display for Failure {
@@ -30,6 +33,10 @@ impl Failure {
             code: e.code().as_str(),
             message: reply.message,
             template: reply.template.map(|t| *t),
+            problems: match e {
+                whetstone_core::Error::Refused(check) => check.blocking().cloned().collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -40,11 +47,13 @@ pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
             code: f.code,
             message: f.message.clone(),
             template: f.template.clone(),
+            problems: f.problems.clone(),
         },
         None => Failure {
             code: "invalid",
             message: format!("{e:#}"),
             template: None,
+            problems: Vec::new(),
         },
     };
     if json {
@@ -123,7 +132,13 @@ pub fn print_prompts(w: &mut dyn Write, prompts: &[PromptSummary]) -> io::Result
         let version = p
             .latest_version
             .map_or_else(|| "draft".to_string(), |n| format!("v{n}"));
-        writeln!(w, "{:<width$}  {:>6}  {}", p.name, version, p.updated_at)?;
+        writeln!(
+            w,
+            "{:<width$}  {:>6}  {}",
+            p.name,
+            version,
+            human_date(&p.updated_at)
+        )?;
     }
     Ok(())
 }
@@ -136,7 +151,12 @@ pub fn print_version(w: &mut dyn Write, prompt: &str, v: &Version) -> io::Result
     if !v.inputs.is_empty() {
         writeln!(w, "# inputs: {}", v.inputs.join(", "))?;
     }
-    writeln!(w, "# {} · sha256 {}", v.created_at, v.content_hash)?;
+    writeln!(
+        w,
+        "# {} · sha256 {}",
+        human_date(&v.created_at),
+        v.content_hash
+    )?;
     // The template closes the output with exactly one line end, however it ends.
     if v.template.ends_with('\n') {
         write!(w, "{}", v.template)
@@ -149,15 +169,53 @@ pub fn print_history(w: &mut dyn Write, prompt: &str, versions: &[Version]) -> i
     if versions.is_empty() {
         return writeln!(w, "{prompt} has no saved versions yet");
     }
-    for v in versions {
-        let hash = v.content_hash.get(..12).unwrap_or(&v.content_hash);
+    let dates: Vec<String> = versions.iter().map(|v| human_date(&v.created_at)).collect();
+    let width = dates.iter().map(|d| d.chars().count()).max().unwrap_or(0);
+    for (v, date) in versions.iter().zip(&dates) {
         writeln!(
             w,
-            "v{:<4} {}  {}  {}",
-            v.number, hash, v.created_at, v.message
+            "v{:<4} {}  {date:<width$}  {}",
+            v.number,
+            whetstone_core::short_hash(&v.content_hash),
+            v.message
         )?;
     }
     Ok(())
+}
+
+/// A stored time (RFC 3339) as people read it in a table, in the local time zone:
+/// `today 14:05`, `yesterday 09:12`, `3 Nov 14:05` this year, `3 Nov 2025` before.
+/// A text that is not a time is shown as it is.
+pub fn human_date(stored: &str) -> String {
+    let Ok(at) = stored.parse::<jiff::Timestamp>() else {
+        return stored.to_string();
+    };
+    let zone = jiff::tz::TimeZone::system();
+    human_date_at(at, &jiff::Timestamp::now().to_zoned(zone))
+}
+
+/// [`human_date`] as seen at `now` (whose time zone is used).
+fn human_date_at(at: jiff::Timestamp, now: &jiff::Zoned) -> String {
+    let at = at.to_zoned(now.time_zone().clone());
+    let (day, today) = (at.date(), now.date());
+    if day == today {
+        format!("today {}", at.strftime("%H:%M"))
+    } else if today.yesterday().is_ok_and(|y| y == day) {
+        format!("yesterday {}", at.strftime("%H:%M"))
+    } else if day.year() == today.year() {
+        at.strftime("%-d %b %H:%M").to_string()
+    } else {
+        at.strftime("%-d %b %Y").to_string()
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// US dollars with enough digits to tell small costs apart: `0.00042`, `0.013`, `1.27`.
@@ -177,6 +235,24 @@ pub fn dollars(amount: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::dollars;
+
+    #[test]
+    fn dates_read_as_people_say_them() {
+        use super::human_date_at;
+        let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(2));
+        let now = "2026-11-05T10:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .to_zoned(tz);
+        let at = |s: &str| human_date_at(s.parse().unwrap(), &now);
+        // In the viewer's zone (UTC+2 here): 23:30 UTC on the 4th is the 5th, 01:30.
+        assert_eq!(at("2026-11-04T23:30:00Z"), "today 01:30");
+        assert_eq!(at("2026-11-05T08:05:00.123Z"), "today 10:05");
+        assert_eq!(at("2026-11-04T08:00:00Z"), "yesterday 10:00");
+        assert_eq!(at("2026-03-01T12:00:00Z"), "1 Mar 14:00");
+        assert_eq!(at("2025-12-31T12:00:00Z"), "31 Dec 2025");
+        assert_eq!(super::human_date("not a time"), "not a time");
+    }
 
     #[test]
     fn dollars_keep_small_costs_apart() {

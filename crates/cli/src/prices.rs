@@ -11,6 +11,7 @@ use whetstone_core::model::Price;
 pub enum PricesCommand {
     /// List prices (US dollars per million tokens)
     List {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -26,13 +27,17 @@ pub enum PricesCommand {
         /// US dollars per million output (completion) tokens
         #[arg(long, value_name = "USD", allow_negative_numbers = true)]
         output: f64,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Remove a model's price (its cells' cost becomes unknown)
     Remove {
+        /// Provider id, e.g. `openai`
         provider: String,
+        /// Model name as the price names it
         model: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },

@@ -7,13 +7,14 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::Path;
 use whetstone_core::model::KeyStatus;
-use whetstone_core::model::{KeySource, Limits, ProviderConfig, ProviderKind};
+use whetstone_core::model::{KeySource, Limits, ProviderConfig, ProviderKind, ProviderStatus};
 use whetstone_core::status_of;
 
 #[derive(Subcommand)]
 pub enum ProvidersCommand {
     /// List providers
     List {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -26,34 +27,52 @@ pub enum ProvidersCommand {
         kind: String,
         #[command(flatten)]
         fields: Fields,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Change the given settings of a provider; the others stay as they are
     Edit {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Change its kind: ollama, openai, openai-compatible, anthropic, gemini,
+        /// azure-openai, bedrock, echo
         #[arg(long)]
         kind: Option<String>,
         #[command(flatten)]
         fields: Fields,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Remove a provider (and its key in the OS keyring)
     Remove {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// List the models the provider offers (from its list endpoint)
     Models {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
     /// Check that the provider answers with this key: latency and model count
     Test {
+        /// Provider id (see `whet providers list`)
         id: String,
+        /// Print JSON (see docs/cli.md)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which local providers answer and with which models, or how to start them
+    /// (cloud providers are not asked, only their keys looked at)
+    Status {
+        /// Print JSON (see docs/cli.md)
         #[arg(long)]
         json: bool,
     },
@@ -67,7 +86,8 @@ impl ProvidersCommand {
             | ProvidersCommand::Edit { json, .. }
             | ProvidersCommand::Remove { json, .. }
             | ProvidersCommand::Models { json, .. }
-            | ProvidersCommand::Test { json, .. } => *json,
+            | ProvidersCommand::Test { json, .. }
+            | ProvidersCommand::Status { json } => *json,
         }
     }
 }
@@ -175,6 +195,7 @@ fn parse_kind(kind: &str) -> Result<ProviderKind> {
                 valid.join(", ")
             ),
             template: None,
+            problems: Vec::new(),
         })
     })
 }
@@ -288,8 +309,41 @@ pub async fn providers(command: ProvidersCommand, data_dir: Option<&Path>) -> Re
                 })?;
             }
         }
+        ProvidersCommand::Status { json } => {
+            let status = bench.provider_status().await.map_err(core_error)?;
+            if json {
+                output::json(&status)?;
+            } else {
+                output::stdout(|w| print_status(w, &status))?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The summary, then one line per provider: id, state, message.
+fn print_status(w: &mut dyn std::io::Write, status: &ProviderStatus) -> std::io::Result<()> {
+    writeln!(w, "{}", status.summary)?;
+    writeln!(w)?;
+    let id_width = status
+        .providers
+        .iter()
+        .map(|p| p.id.len())
+        .max()
+        .unwrap_or(0);
+    for p in &status.providers {
+        let state = serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+            .replace('_', " ");
+        writeln!(w, "{:<id_width$}  {state:<11}  {}", p.id, p.message)?;
+    }
+    writeln!(
+        w,
+        "\nnew panes use {}/{}",
+        status.suggested.provider, status.suggested.model
+    )
 }
 
 fn print_saved(config: &ProviderConfig, json: bool, verb: &str) -> Result<()> {

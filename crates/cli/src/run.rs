@@ -1,7 +1,7 @@
 //! `whet run`: one template on one target, streamed to stdout.
 
 use crate::output::{self, Failure};
-use crate::{VarArgs, core_error, find_version, open, read_template, source_name, template_error};
+use crate::{VarArgs, core_error, find_version, open, read_template, source_name};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Write;
@@ -16,31 +16,42 @@ use whetstone_core::template::prompty::PromptyFile;
 pub struct RunArgs {
     /// A library prompt (name or id), or a template / .prompty file
     prompt: String,
-    /// With a library prompt: `latest` (the default), a label, `vN`/`N`, or `draft`
-    #[arg(long, short = 'v')]
-    version: Option<String>,
+    /// With a library prompt, the version to run: `latest` (the default), a label,
+    /// `vN`/`N`, or `draft`
+    #[arg(long, value_name = "REF")]
+    at: Option<String>,
     /// Provider id (see the window's settings): `ollama`, `echo`, …
     #[arg(long, short = 'p')]
     provider: Option<String>,
     /// Model name, e.g. `llama3.2`
     #[arg(long, short = 'm')]
     model: Option<String>,
+    /// Sampling temperature, e.g. 0 for the most likely answer [default: the target's]
     #[arg(long)]
     temperature: Option<f64>,
+    /// Nucleus sampling: keep the most likely tokens up to this total probability
     #[arg(long)]
     top_p: Option<f64>,
-    #[arg(long)]
+    /// Stop the answer after this many tokens
+    #[arg(long, value_name = "N")]
     max_tokens: Option<u32>,
-    #[arg(long)]
+    /// A fixed random seed, for answers that repeat (and may come from the cache)
+    #[arg(long, value_name = "N")]
     seed: Option<i64>,
     /// A stop sequence (repeatable)
     #[arg(long)]
     stop: Vec<String>,
     #[command(flatten)]
     vars: VarArgs,
-    /// Ask the provider even when an identical request was answered before
-    #[arg(long)]
+    /// A fresh answer: ask the provider even when an identical request was answered
+    /// before (by default the cache answers only requests that cannot vary:
+    /// temperature 0 or a fixed seed)
+    #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
+    /// Answer from the cache when an identical request was answered before, even at a
+    /// temperature above 0 without a seed
+    #[arg(long)]
+    cache: bool,
     /// Ask for the whole answer in one response instead of a stream
     #[arg(long)]
     no_stream: bool,
@@ -112,16 +123,19 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
     let path = PathBuf::from(&args.prompt);
     let (bench, prompt_id, source, template, default_target, vars, label, line_offset) =
         if path.is_file() || args.prompt == "-" {
-            if args.version.is_some() {
+            if args.at.is_some() {
                 bail!(
-                    "--version picks a version of a library prompt; {} is a file",
+                    "--at picks a version of a library prompt; {} is a file",
                     args.prompt
                 );
             }
             // A file runs in a scratch library that borrows the library's providers and
             // prices: CI runs leave the user's library alone.
             let file = read_template(&path)?;
-            let vars = args.vars.collect(file.sample.clone())?;
+            let vars = Given {
+                given: args.vars.collect(file.sample.clone())?,
+                saved: Variables::new(),
+            };
             let library = whetstone_core::resolve_data_dir(data_dir);
             if library.join(whetstone_core::LIBRARY_FILE).is_file() {
                 crate::start_log(&library);
@@ -146,8 +160,11 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
         } else {
             let bench = open(data_dir)?;
             let prompt = find_prompt(&bench, &args.prompt)?;
-            let vars = args.vars.collect(Variables::new())?;
-            match args.version.as_deref().unwrap_or("latest") {
+            // Values given here win over the ones saved in the library (the window's).
+            let given = args.vars.collect(Variables::new())?;
+            let saved = bench.get_run_setup(prompt.id).map_err(core_error)?.vars;
+            let vars = Given { given, saved };
+            match args.at.as_deref().unwrap_or("latest") {
                 "draft" => {
                     let source = TemplateSource::Draft {
                         prompt_id: prompt.id,
@@ -182,12 +199,14 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
                 }
             }
         };
-    // Render up front so a template error is reported at its place in the file.
-    let messages = whetstone_core::template::render(&template, &vars)
-        .map_err(|e| template_error(&label, line_offset, e))?;
-    if messages.is_empty() {
-        bail!("{label} renders to no messages: there is nothing to send");
-    }
+    let vars = vars.for_template(&template);
+    // The template first, so its problems are reported at their place in the file
+    // before anything is said about the target.
+    crate::check::apply(
+        &label,
+        line_offset,
+        &whetstone_core::check_template(&template, &vars),
+    )?;
     // Then the library's default target (set in the window's settings).
     let default_target = match default_target {
         Some(t) => Some(t),
@@ -216,10 +235,29 @@ pub async fn run(args: RunArgs, data_dir: Option<&Path>) -> Result<ExitCode> {
             ..TestCase::default()
         }],
         samples: 1,
-        use_cache: !args.no_cache,
+        use_cache: match (args.cache, args.no_cache) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         assertions: vec![],
         suite_hash: None,
     };
+
+    // Then the target: a provider with no model, no key, or known not to answer.
+    let check = bench.check_run(spec.clone()).await.map_err(core_error)?;
+    let target_problems: Vec<RunProblem> = (check.problems.into_iter())
+        .filter(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::NoModel
+                    | ProblemKind::UnknownProvider
+                    | ProblemKind::MissingKey
+                    | ProblemKind::ProviderUnreachable
+            )
+        })
+        .collect();
+    crate::check::apply(&label, line_offset, &target_problems)?;
 
     let json = args.json;
     let guard = crate::terminal::guard_stdout();
@@ -322,6 +360,42 @@ pub(crate) async fn finish_unless_stopped(
     run
 }
 
+/// Variable values given on the command line (or by a file's sample), and the ones
+/// saved in the library for the prompt.
+struct Given {
+    given: Variables,
+    saved: Variables,
+}
+
+impl Given {
+    /// The values to run `template` with: the given ones, and the saved ones of the
+    /// variables it reads that were not given, which is said on stderr.
+    fn for_template(self, template: &str) -> Variables {
+        let Given { mut given, saved } = self;
+        let mut taken = Vec::new();
+        for name in whetstone_core::template::analyze(template).variables {
+            if given.contains_key(&name) {
+                continue;
+            }
+            if let Some(value) = saved.get(&name) {
+                given.insert(name.clone(), value.clone());
+                taken.push(format!("`{name}`"));
+            }
+        }
+        if !taken.is_empty() {
+            let (values, them) = match taken.len() {
+                1 => ("value", "it"),
+                _ => ("values", "them"),
+            };
+            crate::terminal::eprint_line(&format!(
+                "whet: using the library's saved {values} of {} (--var NAME=VALUE overrides {them})",
+                crate::output::and_list(&taken)
+            ));
+        }
+        given
+    }
+}
+
 /// Ctrl-C, and on Unix also SIGTERM (a service manager, `kill`) and SIGHUP (the terminal
 /// closed): each stops the run the same way, keeping what arrived. The handlers are in place
 /// when this returns, so a signal sent once the answer shows is never missed.
@@ -347,7 +421,7 @@ pub(crate) fn stop_requested() -> Result<impl std::future::Future<Output = ()>> 
 }
 
 /// `ok · 1.24 s · first token 0.31 s · 12 in / 85 out tokens · $0.00042`
-fn stats(cell: &Cell) -> String {
+pub(crate) fn stats(cell: &Cell) -> String {
     let mut parts = vec![cell.outcome.status.as_str().to_string()];
     if cell.outcome.cached {
         parts.push("cached".into());
@@ -391,6 +465,7 @@ pub(crate) fn find_prompt(bench: &Workbench, name: &str) -> Result<Prompt> {
                 bench.data_dir().display()
             ),
             template: None,
+            problems: Vec::new(),
         }
         .into()),
         other => other.map_err(core_error),

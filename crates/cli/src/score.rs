@@ -76,6 +76,7 @@ fn invalid(message: String) -> anyhow::Error {
         code: "invalid",
         message,
         template: None,
+        problems: Vec::new(),
     }
     .into()
 }

@@ -22,6 +22,7 @@ pub enum SuiteCommand {
     /// Read test cases from a CSV or JSONL file into a prompt's suite; a case whose id
     /// the suite has replaces it, others are added. A bad file changes nothing.
     Import {
+        /// Prompt name (or id)
         prompt: String,
         /// The file (`.csv` or `.jsonl`), or - for stdin with --format
         file: PathBuf,
@@ -37,6 +38,7 @@ pub enum SuiteCommand {
     },
     /// Write a prompt's test cases as CSV or JSONL, to a file or stdout
     Export {
+        /// Prompt name (or id)
         prompt: String,
         /// The file to write [default: stdout]
         file: Option<PathBuf>,

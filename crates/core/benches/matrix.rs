@@ -46,7 +46,7 @@ fn spec(prompt: PromptId, cells: usize) -> RunSpec {
             })
             .collect(),
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
         assertions: vec![],
         suite_hash: None,
     }

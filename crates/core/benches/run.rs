@@ -53,7 +53,7 @@ fn streaming(c: &mut Criterion) {
             }],
             samples: 1,
             // Every iteration must reach the server, not the response cache.
-            use_cache: false,
+            use_cache: Some(false),
             assertions: vec![],
             suite_hash: None,
         };

@@ -72,6 +72,9 @@ commands! {
 
     /// The library's prompts, most recently changed first; `search` filters by name.
     sync fn list_prompts(search: Option<String>) -> Vec<PromptSummary>;
+    /// Adds the sample prompts whose names are free (a new library has them already);
+    /// the prompts added.
+    sync fn add_samples() -> Vec<PromptSummary>;
     sync fn create_prompt(name: String) -> Prompt;
     sync fn get_prompt(id: PromptId) -> Prompt;
     sync fn rename_prompt(id: PromptId, name: String) -> Prompt;
@@ -101,6 +104,11 @@ commands! {
     /// Write-only: the key goes to the OS keyring and is never sent back.
     sync fn set_key(provider_id: String, secret: String) -> ProviderEntry;
     sync fn delete_key(provider_id: String) -> ProviderEntry;
+    /// Which local providers answer (with their models), how to start one that does
+    /// not, and the target a new pane should use; echo always answers. Asks local
+    /// providers only, within 2 s; what it learns also tells `check_run` which are
+    /// unreachable.
+    async fn provider_status() -> ProviderStatus;
     sync fn default_target() -> Option<Target>;
     sync fn set_default_target(target: Option<Target>) -> ();
 
@@ -110,13 +118,38 @@ commands! {
     sync fn set_price(price: Price) -> ();
     sync fn delete_price(provider: String, model: String) -> ();
 
-    /// Starts a run; resolves with its id, and its events arrive in order.
+    /// Every reason the run would fail (blocking) and the warnings the user may
+    /// override, each with its kind, before anything is sent; call it as panes and
+    /// values change. Local providers not asked lately are asked first (within 2 s).
+    async fn check_run(spec: RunSpec) -> RunCheck;
+    /// Starts a run; resolves with its id, and its events arrive in order. A run with a
+    /// blocking problem (see `check_run`) is refused and nothing is filed.
     stream<RunEvent> fn start_run(spec: RunSpec) -> RunId;
     /// Stops a live run; false when it is not live.
     sync fn cancel_run(run_id: RunId) -> bool;
     /// A prompt's run history, newest first.
     sync fn list_runs(prompt_id: PromptId, limit: Option<u32>) -> Vec<RunSummary>;
     sync fn get_run(run_id: RunId) -> Run;
+    /// Everything that produced a cell, live or from history (values, template,
+    /// messages, parameters, timings, usage, cost), and "copy as request": the HTTP
+    /// request its provider client sends, as curl and as JSON, with `${VAR}` for the key.
+    sync fn cell_details(cell_id: CellId) -> CellDetails;
+
+    /// A prompt's run setup: its variables' values (text or any JSON) and its variants
+    /// (the panes), as saved in the library, else the defaults (`saved` is false).
+    sync fn get_run_setup(prompt_id: PromptId) -> RunSetup;
+    /// Saves the values, the variants, or both (a part left `null` stays as it is);
+    /// `whet run` reads the same values. Replies with the setup as saved.
+    sync fn save_run_setup(
+        prompt_id: PromptId,
+        vars: Option<Variables>,
+        variants: Option<Vec<SetupVariant>>,
+    ) -> RunSetup;
+    /// The prompt's newest run with its cells (to reopen the panes), `null` before the first.
+    sync fn last_run(prompt_id: PromptId) -> Option<Run>;
+    /// A variable value typed as JSON, or an `invalid` error (field `value`) naming the
+    /// line and column where it stops being JSON.
+    sync fn parse_value(text: String) -> serde_json::Value;
 
     /// A prompt's suite: its test cases in order and its default assertions.
     sync fn get_suite(prompt_id: PromptId) -> Suite;
@@ -153,10 +186,25 @@ pub enum Library {
 
 impl Library {
     /// Opens the library of the window's process; runs whose process is gone are
-    /// marked interrupted on the way ([`Workbench::open`]).
+    /// marked interrupted on the way ([`Workbench::open`]), and a library this call
+    /// creates gets the sample prompts.
     pub fn open(data_dir: &Path) -> Library {
+        Self::open_with(data_dir, true)
+    }
+
+    /// [`Library::open`] that leaves a new library empty (for tests).
+    pub fn open_empty(data_dir: &Path) -> Library {
+        Self::open_with(data_dir, false)
+    }
+
+    fn open_with(data_dir: &Path, samples: bool) -> Library {
         match Workbench::open(data_dir) {
-            Ok(bench) => Library::Open(bench),
+            Ok(bench) => {
+                if samples && let Err(e) = bench.seed_if_new() {
+                    tracing::warn!("could not add the sample prompts: {e}");
+                }
+                Library::Open(bench)
+            }
             Err(e) => {
                 tracing::error!("{e}");
                 Library::Failed {
@@ -182,6 +230,7 @@ impl Library {
                 version: env!("CARGO_PKG_VERSION").into(),
                 data_dir: data_dir.display().to_string(),
                 library_error: Some(error.clone()),
+                short_hash_len: crate::workbench::versions::SHORT_HASH_LEN as u32,
             }),
             Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
         }

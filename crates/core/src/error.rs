@@ -1,4 +1,4 @@
-use whetstone_model::{ErrorCode, ErrorReply, TemplateError};
+use whetstone_model::{ErrorCode, ErrorReply, ProblemKind, RunCheck, RunProblem, TemplateError};
 use whetstone_providers::ProviderError;
 use whetstone_store::StoreError;
 
@@ -20,6 +20,9 @@ pub enum Error {
     /// The OS keyring is unavailable, locked or failed; the message says what to do.
     #[error("{0}")]
     Keyring(String),
+    /// A run refused before anything was sent: the check says every reason.
+    #[error("{}", refusal(.0))]
+    Refused(Box<RunCheck>),
     #[error("could not create the data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -55,6 +58,7 @@ impl Error {
             Error::Provider(_) => ErrorCode::Provider,
             Error::Invalid(_) | Error::InvalidField { .. } => ErrorCode::Invalid,
             Error::Keyring(_) => ErrorCode::Keyring,
+            Error::Refused(check) => refusal_code(&check.problems),
             Error::DataDir { .. } => ErrorCode::Library,
         }
     }
@@ -66,6 +70,7 @@ impl Error {
             message: self.to_string(),
             template: match self {
                 Error::Template(t) => Some(Box::new(t.clone())),
+                Error::Refused(check) => first_template_error(check).map(|t| Box::new(t.clone())),
                 _ => None,
             },
             field: match self {
@@ -82,5 +87,26 @@ impl Error {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+/// Why a run was refused: its blocking problems, one after the other.
+fn refusal(check: &RunCheck) -> String {
+    let reasons: Vec<&str> = check.blocking().map(|p| p.message.as_str()).collect();
+    reasons.join("; ")
+}
+
+/// Where the first blocking problem sits in a template, if it is a template's.
+fn first_template_error(check: &RunCheck) -> Option<&TemplateError> {
+    check.blocking().next()?.template.as_ref()
+}
+
+/// The code of a refused run: `template` when its first blocking problem sits in a
+/// template, `not_found` for a provider the library does not have, else `invalid`.
+pub fn refusal_code(problems: &[RunProblem]) -> ErrorCode {
+    match problems.iter().find(|p| p.blocking) {
+        Some(p) if p.template.is_some() => ErrorCode::Template,
+        Some(p) if p.kind == ProblemKind::UnknownProvider => ErrorCode::NotFound,
+        _ => ErrorCode::Invalid,
     }
 }

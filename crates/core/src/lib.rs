@@ -3,12 +3,13 @@
 //! knows about Tauri.
 //!
 //! Modules, lowest first (a module uses only those above it; `tests/layers.rs`
-//! checks it): `paths`, `logging`, `error`, `batch`, `limits`, `keys`, `owner`, `scoring`,
-//! `services`, `run`, `workbench`, `api`, `ipc`.
+//! checks it): `paths`, `logging`, `error`, `batch`, `limits`, `keys`, `owner`, `health`,
+//! `scoring`, `services`, `run`, `workbench`, `api`, `ipc`.
 
 pub mod api;
 mod batch;
 mod error;
+mod health;
 pub mod ipc;
 mod keys;
 mod limits;
@@ -21,12 +22,16 @@ mod services;
 mod workbench;
 
 pub use batch::DeltaBatcher;
-pub use error::Error;
+pub use error::{Error, refusal_code};
 pub use keys::{KEYRING_SERVICE, keyring_problem, status_of};
 pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};
 pub use run::RunHandle;
 pub use workbench::Workbench;
+pub use workbench::check::check_template;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
+pub use workbench::samples;
+pub use workbench::setups::parse_value;
+pub use workbench::versions::{SHORT_HASH_LEN, short_hash};
 
 pub use whetstone_eval as eval;
 pub use whetstone_model as model;

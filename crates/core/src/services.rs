@@ -2,6 +2,7 @@
 //! providers' gates and the live runs. The engine gets these, never the facade.
 
 use crate::error::Error;
+use crate::health::Health;
 use crate::limits::Gates;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,6 +20,8 @@ pub(crate) struct Services {
     pub(crate) live_runs: LiveRuns,
     /// Per-provider admission, shared by every run so two runs share a provider's limits.
     pub(crate) gates: Gates,
+    /// Which providers answered when last asked, and the target new panes use.
+    pub(crate) health: Health,
     /// Keeps a scratch library's folder alive; it is deleted with the services.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -36,6 +39,7 @@ impl Services {
             data_dir,
             live_runs: LiveRuns::default(),
             gates: Gates::default(),
+            health: Health::default(),
             _scratch: scratch,
         }
     }

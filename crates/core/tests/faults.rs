@@ -161,7 +161,7 @@ async fn run_one(bench: &Workbench, family: &Family, play: Play) -> Cell {
         }],
         cases: vec![],
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
         assertions: vec![],
         suite_hash: None,
     };
@@ -286,7 +286,7 @@ one two three four five six"
         }],
         cases: vec![],
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
         assertions: vec![],
         suite_hash: None,
     };

@@ -126,6 +126,7 @@ fn the_layers_are_the_documented_ones() {
         "limits",
         "keys",
         "owner",
+        "health",
         "scoring",
         "services",
         "run",

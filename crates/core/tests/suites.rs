@@ -233,7 +233,7 @@ async fn a_suite_run_scores_each_cell_as_it_finishes() {
                 ],
                 cases: None,
                 samples: 1,
-                use_cache: false,
+                use_cache: Some(false),
             },
             sink,
         )
@@ -302,7 +302,7 @@ async fn editing_an_assertion_rescores_a_finished_run_without_asking_the_provide
         variants: vec![variant(f.prompt.id, "llama3.2:latest")],
         cases: None,
         samples: 1,
-        use_cache: false,
+        use_cache: Some(false),
     };
     let (_, sink) = collect();
     let run = f
@@ -366,7 +366,7 @@ async fn failed_cells_run_again_in_place() {
                 variants: vec![variant(f.prompt.id, "llama3.2:latest")],
                 cases: None,
                 samples: 1,
-                use_cache: false,
+                use_cache: Some(false),
             },
             sink,
         )

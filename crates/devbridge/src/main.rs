@@ -5,7 +5,8 @@
 //! `POST /invoke/COMMAND` with the arguments as a JSON object answers with
 //! newline-delimited JSON: first `{"ok": REPLY}` or `{"err": ERROR_REPLY}`, then, for a
 //! streaming command, one `{"event": EVENT}` per event until the stream ends.
-//! `POST /reset` swaps the library for a new, empty one (tests start clean).
+//! `POST /reset` swaps the library for a new, empty one (tests start clean); with the
+//! body `{"samples": true}`, for a new one seeded like the window's first start.
 //!
 //! The first line on stdout is `listening on http://HOST:PORT`. The bridge runs until
 //! it is killed or its stdin reaches end of file, so a parent that dies takes it along.
@@ -40,6 +41,9 @@ struct Cli {
     /// Serve this library instead of a new one in a temporary folder
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Seed a new library with the sample prompts, as the window's first start does
+    #[arg(long)]
+    samples: bool,
 }
 
 /// The library served, and the temporary folder it lives in (if it is ours).
@@ -49,16 +53,20 @@ struct Served {
 }
 
 impl Served {
-    fn new(data_dir: Option<&std::path::Path>) -> anyhow::Result<Served> {
+    fn new(data_dir: Option<&std::path::Path>, samples: bool) -> anyhow::Result<Served> {
+        let open = |dir: &std::path::Path| match samples {
+            true => Library::open(dir),
+            false => Library::open_empty(dir),
+        };
         Ok(match data_dir {
             Some(dir) => Served {
-                library: Arc::new(Library::open(dir)),
+                library: Arc::new(open(dir)),
                 _scratch: None,
             },
             None => {
                 let scratch = tempfile::tempdir().context("could not create a temporary folder")?;
                 Served {
-                    library: Arc::new(Library::open(scratch.path())),
+                    library: Arc::new(open(scratch.path())),
                     _scratch: Some(scratch),
                 }
             }
@@ -87,7 +95,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
-    let served: Shared = Arc::new(RwLock::new(Served::new(cli.data_dir.as_deref())?));
+    let served: Shared = Arc::new(RwLock::new(Served::new(
+        cli.data_dir.as_deref(),
+        cli.samples,
+    )?));
     let app = Router::new()
         .route("/invoke/{command}", post(invoke))
         .route("/reset", post(reset))
@@ -169,8 +180,10 @@ fn ndjson(body: Body) -> Response {
         .expect("a valid response")
 }
 
-async fn reset(State(served): State<Shared>) -> Response {
-    match Served::new(None) {
+async fn reset(State(served): State<Shared>, body: bytes::Bytes) -> Response {
+    let samples = serde_json::from_slice::<serde_json::Value>(&body)
+        .is_ok_and(|v| v["samples"] == serde_json::Value::Bool(true));
+    match Served::new(None, samples) {
         Ok(fresh) => {
             *served.write().expect("not poisoned") = fresh;
             ndjson(Body::from("{\"ok\":null}\n"))

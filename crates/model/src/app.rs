@@ -1,6 +1,6 @@
 //! Shapes only the front ends see: the replies of the window's commands.
 
-use crate::{ProviderConfig, ProviderKind, TemplateError};
+use crate::{ModelInfo, ProviderConfig, ProviderKind, Target, TemplateError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -81,6 +81,8 @@ pub struct AppStatus {
     /// Set when the library could not be opened (newer schema, corrupt file …);
     /// the window then shows this and nothing else.
     pub library_error: Option<String>,
+    /// How many hex digits of a version's content hash to show (the CLI shows as many).
+    pub short_hash_len: u32,
 }
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.
@@ -142,4 +144,46 @@ pub struct KindInfo {
     pub default_concurrency: u32,
     pub default_timeout_secs: u32,
     pub default_max_retries: u32,
+}
+
+/// How a provider stands, as far as this process knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderState {
+    /// It answered and offers models (echo always does).
+    Ready,
+    /// It answered but has no model to run (e.g. Ollama before `ollama pull`).
+    NoModels,
+    /// Nothing answers at its address: runs on it cannot succeed.
+    Unreachable,
+    /// It needs an API key and none is set.
+    NeedsKey,
+    /// It answered with an error, or did not answer in time.
+    Failed,
+    /// A cloud provider with its key set: not asked, as asking goes over the network.
+    NotChecked,
+}
+
+/// One provider in the status the window shows at start-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderHealth {
+    pub id: String,
+    pub name: String,
+    pub kind: ProviderKind,
+    pub state: ProviderState,
+    /// Its models, when it was asked and answered.
+    pub models: Vec<ModelInfo>,
+    /// A sentence for people: what was found, or what to do.
+    pub message: String,
+}
+
+/// What the window says once about the providers: which answer, with which models,
+/// or how to start them; and the target a new pane should use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderStatus {
+    pub providers: Vec<ProviderHealth>,
+    /// One or two sentences for the first screen.
+    pub summary: String,
+    /// The first model of a local provider that answers, else echo.
+    pub suggested: Target,
 }

@@ -7,18 +7,24 @@
 use std::collections::BTreeMap;
 
 mod app;
+mod check;
+mod details;
 mod diff;
 mod library;
 mod provider;
 mod run;
+mod setup;
 mod suite;
 mod template;
 
 pub use app::*;
+pub use check::*;
+pub use details::*;
 pub use diff::*;
 pub use library::*;
 pub use provider::*;
 pub use run::*;
+pub use setup::*;
 pub use suite::*;
 pub use template::*;
 
@@ -84,13 +90,26 @@ macro_rules! for_each_ipc_type {
             RunEvent,
             VariantStats,
             ScorerStats,
+            SetupSource,
+            SetupVariant,
+            RunSetup,
+            ProblemKind,
+            RunProblem,
+            RunCheck,
+            HttpHeader,
+            HttpRequest,
+            RequestCopy,
+            CellDetails,
             ErrorCode,
             ErrorReply,
             AppStatus,
             KeyStatus,
             ProviderEntry,
             ConnectionTest,
-            KindInfo
+            KindInfo,
+            ProviderState,
+            ProviderHealth,
+            ProviderStatus
         );
     };
 }

@@ -49,18 +49,32 @@ pub struct RunSpec {
     /// Repetitions of each variant × case; at least 1.
     #[serde(default = "one")]
     pub samples: u32,
-    /// Answer from the response cache where an identical request succeeded before.
-    /// Never used when samples > 1 unless the temperature is 0: samples want variety.
-    #[serde(default = "yes")]
-    pub use_cache: bool,
+    /// Whether an identical request that succeeded before is answered from the
+    /// response cache. `None` (the default): only where that cannot hide variation —
+    /// temperature 0 or a fixed seed. `true`: the run asks for cached answers of sampled
+    /// requests too (not for its extra samples, which want variety). `false`: every
+    /// request goes to the provider (fresh answers). Answers are kept in the cache
+    /// either way. Runs saved before this rule read `true`.
+    #[serde(default)]
+    #[ts(type = "boolean | null")]
+    pub use_cache: Option<bool>,
 }
 
 fn one() -> u32 {
     1
 }
 
-fn yes() -> bool {
-    true
+impl RunSpec {
+    /// Whether a cell on a target with `params` may be answered from the response
+    /// cache (see [`RunSpec::use_cache`]).
+    pub fn answers_from_cache(&self, params: &crate::Params) -> bool {
+        let fixed = params.temperature == Some(0.0) || params.seed.is_some();
+        match self.use_cache {
+            Some(false) => false,
+            None => fixed,
+            Some(true) => fixed || self.samples <= 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -395,14 +395,10 @@ pub struct SuiteRun {
     #[serde(default = "one")]
     pub samples: u32,
     /// As `RunSpec::use_cache`.
-    #[serde(default = "yes")]
-    pub use_cache: bool,
+    #[serde(default)]
+    pub use_cache: Option<bool>,
 }
 
 fn one() -> u32 {
     1
-}
-
-fn yes() -> bool {
-    true
 }

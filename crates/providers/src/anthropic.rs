@@ -32,6 +32,16 @@ pub fn connect(
     http: reqwest::Client,
     limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
+    Ok(Box::new(client(config, key, http, limits)?))
+}
+
+/// The client, unboxed (what [`connect`] boxes).
+pub(crate) fn client(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Anthropic, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
         .ok_or_else(|| ProviderError::MissingKey {
@@ -40,7 +50,7 @@ pub fn connect(
         })?;
     let mut ctx = Ctx::new(config, DEFAULT_BASE_URL, http);
     ctx.limits = limits;
-    Ok(Box::new(Anthropic {
+    Ok(Anthropic {
         ctx,
         key,
         version: config
@@ -48,7 +58,7 @@ pub fn connect(
             .clone()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
-    }))
+    })
 }
 
 pub struct Anthropic {
@@ -97,11 +107,24 @@ impl Anthropic {
         }
     }
 
-    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+    /// The chat request as it goes on the wire: [`Anthropic::send`] sends it, and
+    /// [`crate::describe`] shows it, so the two cannot differ.
+    pub(crate) fn chat_request(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        if request.params.seed.is_some() {
+            return Err(self.ctx.unsupported("seed"));
+        }
         let body = MessagesBody::new(request);
-        let response = self
+        Ok(self
             .request(reqwest::Method::POST, "/v1/messages")
-            .json(&body)
+            .json(&body))
+    }
+
+    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+        let response = self
+            .chat_request(request)?
             .send()
             .await
             .map_err(|e| self.ctx.send_error(e))?;
@@ -122,8 +145,8 @@ impl Provider for Anthropic {
     }
 
     fn chat(&self, request: ChatRequest) -> BoxStream<'static, Result<ChatEvent, ProviderError>> {
-        if request.params.seed.is_some() {
-            return failed(self.ctx.unsupported("seed"));
+        if let Err(e) = self.chat_request(&request) {
+            return failed(e);
         }
         let client = Anthropic {
             ctx: self.ctx.clone(),

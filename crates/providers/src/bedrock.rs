@@ -51,6 +51,16 @@ pub fn connect(
     http: reqwest::Client,
     limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
+    Ok(Box::new(client(config, key, http, limits)?))
+}
+
+/// The client, unboxed (what [`connect`] boxes).
+pub(crate) fn client(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Bedrock, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
         .ok_or_else(|| ProviderError::MissingKey {
@@ -60,11 +70,11 @@ pub fn connect(
     let region = region(config.region.as_deref()).to_string();
     let mut ctx = Ctx::new(config, &default_base_url(&region), http);
     ctx.limits = limits;
-    Ok(Box::new(Bedrock {
+    Ok(Bedrock {
         ctx,
         auth: Auth::from_key(key),
         region,
-    }))
+    })
 }
 
 /// The configured region, else [`DEFAULT_REGION`].
@@ -211,7 +221,15 @@ impl Bedrock {
             .collect())
     }
 
-    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+    /// The chat request as it goes on the wire (signed, with a key pair): [`Bedrock::send`]
+    /// sends it, and [`crate::describe`] shows it, so the two cannot differ.
+    pub(crate) fn chat_request(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        if request.params.seed.is_some() {
+            return Err(self.ctx.unsupported("seed"));
+        }
         let body = serde_json::to_vec(&ConverseBody::new(request))
             .map_err(|e| self.ctx.protocol(format!("encoding the request: {e}")))?;
         let operation = if request.stream {
@@ -219,8 +237,12 @@ impl Bedrock {
         } else {
             "converse"
         };
+        self.post(&request.model, operation, body)
+    }
+
+    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
         let response = self
-            .post(&request.model, operation, body)?
+            .chat_request(request)?
             .send()
             .await
             .map_err(|e| self.ctx.send_error(e))?;

@@ -29,6 +29,16 @@ pub fn connect(
     http: reqwest::Client,
     limits: WireLimits,
 ) -> Result<Box<dyn Provider>, ProviderError> {
+    Ok(Box::new(client(config, key, http, limits)?))
+}
+
+/// The client, unboxed (what [`connect`] boxes).
+pub(crate) fn client(
+    config: &ProviderConfig,
+    key: Option<ApiKey>,
+    http: reqwest::Client,
+    limits: WireLimits,
+) -> Result<Gemini, ProviderError> {
     let key = key
         .filter(|k| !k.expose().trim().is_empty())
         .ok_or_else(|| ProviderError::MissingKey {
@@ -37,7 +47,7 @@ pub fn connect(
         })?;
     let mut ctx = Ctx::new(config, DEFAULT_BASE_URL, http);
     ctx.limits = limits;
-    Ok(Box::new(Gemini { ctx, key }))
+    Ok(Gemini { ctx, key })
 }
 
 #[derive(Clone)]
@@ -99,7 +109,12 @@ impl Gemini {
         }
     }
 
-    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+    /// The chat request as it goes on the wire: [`Gemini::send`] sends it, and
+    /// [`crate::describe`] shows it, so the two cannot differ.
+    pub(crate) fn chat_request(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
         let call = if request.stream {
             "streamGenerateContent?alt=sse"
         } else {
@@ -111,9 +126,14 @@ impl Gemini {
             .strip_prefix("models/")
             .unwrap_or(&request.model);
         let path = format!("/v1beta/models/{model}:{call}");
-        let response = self
+        Ok(self
             .request(reqwest::Method::POST, &path)
-            .json(&GenerateBody::new(request))
+            .json(&GenerateBody::new(request)))
+    }
+
+    async fn send(&self, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+        let response = self
+            .chat_request(request)?
             .send()
             .await
             .map_err(|e| self.ctx.send_error(e))?;

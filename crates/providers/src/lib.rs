@@ -6,6 +6,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod describe;
 pub mod echo;
 pub mod gemini;
 mod http;
@@ -14,6 +15,7 @@ pub mod openai;
 pub mod redact;
 mod wire;
 
+pub use describe::describe_chat;
 pub use wire::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, WireLimits, human_bytes};
 
 use futures::future::BoxFuture;

@@ -68,6 +68,14 @@ impl Ollama {
     pub fn base_url(&self) -> &str {
         &self.ctx.base_url
     }
+
+    /// The chat request this client would send for `request`, unsent.
+    pub(crate) fn chat_request(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(chat_builder(&self.ctx, request))
+    }
 }
 
 /// The base URL of an Ollama server, without a trailing slash.
@@ -307,19 +315,22 @@ async fn list_models(ctx: &Ctx) -> Result<Vec<ModelInfo>, ProviderError> {
         .collect())
 }
 
-/// Sends the chat request (streamed or not, as the request says); on success, the
-/// response whose body is still to be read.
-async fn send_chat(ctx: &Ctx, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+/// The chat request as it goes on the wire: [`send_chat`] sends it, and
+/// shows it ([`crate::describe`]), so the two cannot differ.
+fn chat_builder(ctx: &Ctx, request: &ChatRequest) -> reqwest::RequestBuilder {
     let body = ChatBody {
         model: &request.model,
         messages: &request.messages,
         stream: request.stream,
         options: Options::from_params(&request.params),
     };
-    let response = ctx
-        .http
-        .post(ctx.url("/api/chat"))
-        .json(&body)
+    ctx.http.post(ctx.url("/api/chat")).json(&body)
+}
+
+/// Sends the chat request (streamed or not, as the request says); on success, the
+/// response whose body is still to be read.
+async fn send_chat(ctx: &Ctx, request: &ChatRequest) -> Result<reqwest::Response, ProviderError> {
+    let response = chat_builder(ctx, request)
         .send()
         .await
         .map_err(|e| send_error(ctx, e))?;

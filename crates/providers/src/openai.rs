@@ -158,6 +158,14 @@ impl OpenAi {
         self.ctx.base.limits = limits;
         self
     }
+
+    /// The chat request this client would send for `request`, unsent.
+    pub(crate) fn chat_request(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(self.ctx.chat_builder(request))
+    }
 }
 
 impl Provider for OpenAi {
@@ -390,17 +398,23 @@ impl Ctx {
             .collect())
     }
 
-    async fn open_chat(
-        self,
-        request: ChatRequest,
-    ) -> Result<BoxStream<'static, Result<ChatEvent, ProviderError>>, ProviderError> {
-        let body = ChatBody::new(self.kind, &request);
+    /// The chat request as it goes on the wire: [`Ctx::open_chat`] sends it, and
+    /// [`crate::describe`] shows it, so the two cannot differ.
+    fn chat_builder(&self, request: &ChatRequest) -> reqwest::RequestBuilder {
+        let body = ChatBody::new(self.kind, request);
         let mut builder = self.authorize(self.base.http.post(self.chat_url(&request.model)));
         if request.stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
         }
-        let response = builder
-            .json(&body)
+        builder.json(&body)
+    }
+
+    async fn open_chat(
+        self,
+        request: ChatRequest,
+    ) -> Result<BoxStream<'static, Result<ChatEvent, ProviderError>>, ProviderError> {
+        let response = self
+            .chat_builder(&request)
             .send()
             .await
             .map_err(|e| self.send_error(e))?;

@@ -12,18 +12,22 @@
 use std::path::{Path, PathBuf};
 use whetstone_model::*;
 
+mod cells;
 mod hash;
 mod prices;
 mod prompts;
 mod providers;
 mod runs;
 mod schema;
+mod setups;
 mod suites;
 mod util;
 mod versions;
 
+pub use cells::RunInfo;
 pub use hash::{content_hash, suite_hash};
 pub use runs::INTERRUPTED;
+pub use setups::SavedSetup;
 pub use util::now;
 
 pub use versions::LATEST;
@@ -128,6 +132,8 @@ pub struct Store {
     read_only: bool,
     /// Written into every run this store creates (see [`Store::set_run_owner`]).
     run_owner: Option<String>,
+    /// This process created the library when it opened it.
+    created: bool,
 }
 
 // Callers move the store into a mutex shared across threads.
@@ -150,13 +156,20 @@ impl Store {
     /// library is built under a temporary name and linked into place whole, so processes
     /// that create it at once all open the same complete file.
     pub fn open(path: &Path) -> Result<Store> {
-        let (conn, read_only) = schema::open(path)?;
+        let (conn, read_only, created) = schema::open(path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
             read_only,
             run_owner: None,
+            created,
         })
+    }
+
+    /// Whether opening this store created the library (a new file, or one that had no
+    /// schema yet): the moment to seed a first library.
+    pub fn is_new(&self) -> bool {
+        self.created
     }
 
     /// What every run created from now on records as its owner: a JSON description of
@@ -176,7 +189,7 @@ impl Store {
     }
 
     /// The schema version this build writes.
-    pub const SCHEMA_VERSION: u32 = 8;
+    pub const SCHEMA_VERSION: u32 = 9;
 
     /// `PRAGMA application_id` of every Whetstone library: "Whet" in ASCII.
     pub const APPLICATION_ID: i32 = 0x5768_6574;

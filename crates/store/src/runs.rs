@@ -57,13 +57,13 @@ fn cell_status(row: &Row<'_>) -> rusqlite::Result<CellStatus> {
         .ok_or_else(|| bad_value(row, "status", format!("unknown cell status `{status}`")))
 }
 
-fn run_status(row: &Row<'_>) -> rusqlite::Result<RunStatus> {
+pub(crate) fn run_status(row: &Row<'_>) -> rusqlite::Result<RunStatus> {
     let status: String = row.get("status")?;
     RunStatus::parse(&status)
         .ok_or_else(|| bad_value(row, "status", format!("unknown run status `{status}`")))
 }
 
-fn load_cell(tx: &Connection, id: CellId) -> Result<Cell> {
+pub(crate) fn load_cell(tx: &Connection, id: CellId) -> Result<Cell> {
     // Cached statements: this runs once per finished cell.
     tx.prepare_cached(&format!(
         "SELECT {CELL_COLUMNS} FROM cells c LEFT JOIN versions v ON v.id = c.version_id \

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_variants.sql"),
     include_str!("migrations/0007_suites.sql"),
     include_str!("migrations/0008_run_owner.sql"),
+    include_str!("migrations/0009_run_setups.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == Store::SCHEMA_VERSION as usize);
@@ -30,17 +31,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Opens the library at `path`; the connection, and whether it is read-only.
-pub(crate) fn open(path: &Path) -> Result<(Connection, bool)> {
+/// Opens the library at `path`: the connection, whether it is read-only, and whether
+/// this call created the library.
+pub(crate) fn open(path: &Path) -> Result<(Connection, bool, bool)> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
             path: parent.to_path_buf(),
             source,
         })?;
     }
-    if !path.exists() {
-        create(path)?;
-    }
+    let mut created = !path.exists() && create(path)?;
     check_header(path)?;
 
     let corrupt = |detail: String| StoreError::Corrupt {
@@ -80,6 +80,8 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool)> {
             supported: Store::SCHEMA_VERSION,
         });
     }
+    // An empty file (what SQLite makes before its first write) is a new library too.
+    created |= found.objects == 0 && version == 0;
     if read_only {
         if version < Store::SCHEMA_VERSION {
             return Err(StoreError::ReadOnly {
@@ -92,7 +94,7 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool)> {
         }
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| explain(Some(&conn), path, e))?;
-        return Ok((conn, true));
+        return Ok((conn, true, false));
     }
 
     // Accepted: from here on the file is ours to write.
@@ -105,7 +107,7 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool)> {
         migrate(&conn, version)
     };
     setup().map_err(|e| explain(Some(&conn), path, e))?;
-    Ok((conn, false))
+    Ok((conn, false, created))
 }
 
 /// A connection that has read the library's header fields, and whether it can only
@@ -200,8 +202,8 @@ fn immutable_uri(path: &Path) -> String {
 /// Creates a new library at `path`: built and migrated under a temporary name in the same
 /// folder, then linked into place, which fails if `path` appeared meanwhile. So a library
 /// is never seen half made, and processes that start together all end up with the one
-/// that was linked first.
-fn create(path: &Path) -> Result<()> {
+/// that was linked first. Whether this call's library is the one in place.
+fn create(path: &Path) -> Result<bool> {
     let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(dir) => dir,
         None => Path::new("."),
@@ -240,14 +242,14 @@ fn create(path: &Path) -> Result<()> {
         conn.close().map_err(|(_, e)| StoreError::Sqlite(e))?;
     }
     match std::fs::hard_link(temp.path(), path) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         // Another process linked its library first: use that one.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         // A file system without hard links: a rename, which a racing creator may
         // overwrite with its own identical new library before anything is written.
-        Err(_) => temp.persist_noclobber(path).map(drop).or_else(|e| {
+        Err(_) => temp.persist_noclobber(path).map(|_| true).or_else(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Ok(())
+                Ok(false)
             } else {
                 Err(io(e.error))
             }

@@ -56,7 +56,7 @@ fn the_store_connection_enforces_foreign_keys() {
                 variants: vec![],
                 cases: vec![],
                 samples: 1,
-                use_cache: true,
+                use_cache: Some(true),
                 assertions: vec![],
                 suite_hash: None,
             },
@@ -76,7 +76,7 @@ fn the_store_connection_enforces_foreign_keys() {
         }],
         cases: vec![TestCase::default()],
         samples: 1,
-        use_cache: true,
+        use_cache: Some(true),
         assertions: vec![],
         suite_hash: None,
     };

@@ -186,7 +186,7 @@ fn duplicate_copies_draft_versions_and_labels_but_not_runs() {
             variants: vec![],
             cases: vec![],
             samples: 1,
-            use_cache: true,
+            use_cache: Some(true),
             assertions: vec![],
             suite_hash: None,
         },
@@ -273,7 +273,7 @@ fn delete_cascades_to_versions_labels_runs_and_cells() {
         }],
         cases: vec![TestCase::default()],
         samples: 1,
-        use_cache: true,
+        use_cache: Some(true),
         assertions: vec![],
         suite_hash: None,
     };

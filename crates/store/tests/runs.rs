@@ -79,7 +79,7 @@ fn fixture() -> Fixture {
             },
         ],
         samples: 1,
-        use_cache: true,
+        use_cache: Some(true),
         assertions: vec![],
         suite_hash: None,
     };

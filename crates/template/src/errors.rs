@@ -113,8 +113,48 @@ pub(crate) fn render(err: &Error, ctx: &RenderContext<'_>) -> TemplateError {
             TemplateErrorKind::Render,
             "a prompt template cannot load other templates".to_owned(),
         ),
-        _ => error(TemplateErrorKind::Render, describe(err)),
+        // An operation on a missing input fails in the operation's words ("undefined has
+        // no method named split"); the input is what to fix, so name it.
+        _ => missing_in_tag(err, ctx)
+            .unwrap_or_else(|| error(TemplateErrorKind::Render, describe(err))),
     }
+}
+
+/// The inputs `names` have no value: an error naming them all, placed at byte `at`.
+pub(crate) fn missing(template: &str, names: &[&str], at: usize) -> TemplateError {
+    let (line, column) = position(template, at);
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let message = match quoted.as_slice() {
+        [one] => format!("undefined variable {one}"),
+        [rest @ .., last] => format!("undefined variables {} and {last}", rest.join(", ")),
+        [] => "undefined variable".to_owned(),
+    };
+    TemplateError {
+        kind: TemplateErrorKind::UndefinedVariable,
+        message,
+        line: Some(line),
+        column: Some(column),
+        variable: names.first().map(|n| (*n).to_owned()),
+    }
+}
+
+/// When the tag where `err` happened reads an input the variables lack: the error
+/// naming it first, then every other input that is missing and not optional.
+fn missing_in_tag(err: &Error, ctx: &RenderContext<'_>) -> Option<TemplateError> {
+    let range = err.range()?;
+    let start = ctx.marked.original_offset(range.start);
+    let inputs = crate::inspect(ctx.template).unwrap_or_default();
+    let is_missing = |name: &str| inputs.iter().any(|i| i == name) && !ctx.vars.contains_key(name);
+    let (culprit, offset) = scan::reads_in_tag_at(ctx.tokens, start)
+        .into_iter()
+        .find(|(name, _)| is_missing(name))?;
+    let optional = scan::optional_reads(ctx.tokens);
+    let mut names = vec![culprit];
+    names.extend(
+        (inputs.iter().map(String::as_str))
+            .filter(|n| *n != culprit && is_missing(n) && !optional.contains(n)),
+    );
+    Some(missing(ctx.template, &names, offset))
 }
 
 /// Strict undefined: minijinja reports "undefined value" at the operation that
@@ -138,19 +178,8 @@ fn undefined(
     };
     let start = ctx.marked.original_offset(range.start);
     let end = ctx.marked.original_offset(range.end).max(start);
-    let inputs = crate::inspect(ctx.template).unwrap_or_default();
-    let missing = scan::reads_in_tag_at(ctx.tokens, start)
-        .into_iter()
-        .find(|(name, _)| inputs.iter().any(|i| i == name) && !ctx.vars.contains_key(*name));
-    if let Some((name, offset)) = missing {
-        let (line, column) = position(ctx.template, offset);
-        return TemplateError {
-            kind: TemplateErrorKind::UndefinedVariable,
-            message: format!("undefined variable `{name}`"),
-            line: Some(line),
-            column: Some(column),
-            variable: Some(name.to_owned()),
-        };
+    if let Some(error) = missing_in_tag(err, ctx) {
+        return error;
     }
     let snippet = ctx
         .template

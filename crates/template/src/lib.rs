@@ -95,6 +95,47 @@ pub fn render(template: &str, vars: &Variables) -> Result<Vec<Message>, Template
     Ok(roles::split(&text, nonce))
 }
 
+/// The inputs `template` needs that `vars` has no value for, in order of first use.
+/// Inputs the template tests (`x is defined`) or defaults (`x | default(…)`) are
+/// optional and never listed. Empty for a template that does not parse ([`analyze`]
+/// reports that).
+pub fn missing_inputs(template: &str, vars: &Variables) -> Vec<String> {
+    let Ok(compiled) = compile(template) else {
+        return Vec::new();
+    };
+    let tokens = scan::tokens(template);
+    let optional = scan::optional_reads(&tokens);
+    input_variables(compiled.undeclared_variables(false), &tokens)
+        .into_iter()
+        .filter(|name| !vars.contains_key(name) && !optional.contains(name.as_str()))
+        .collect()
+}
+
+/// Checks, before rendering, that `vars` has a value for every input `template`
+/// needs ([`missing_inputs`]): the error names every missing one at once, placed at the
+/// first use of the first.
+pub fn check_inputs(template: &str, vars: &Variables) -> Result<(), TemplateError> {
+    let missing = missing_inputs(template, vars);
+    match missing.first() {
+        None => Ok(()),
+        Some(first) => {
+            let tokens = scan::tokens(template);
+            let at = scan::first_read(&tokens, first).unwrap_or(0);
+            let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+            Err(errors::missing(template, &names, at))
+        }
+    }
+}
+
+/// The template with a `user:` line put before its text, when it has no role line at
+/// all: by Prompty's rule its text would otherwise be one system message and the model
+/// would get no user turn. `None` when the template has role lines (the author chose
+/// the roles) or nothing but whitespace.
+pub fn with_user_line(template: &str) -> Option<String> {
+    let has_role = template.lines().any(|l| roles::role_of_line(l).is_some());
+    (!has_role && !template.trim().is_empty()).then(|| format!("user:\n{template}"))
+}
+
 /// Syntax check plus the ordered input variables (the work of [`analyze`]).
 fn inspect(template: &str) -> Result<Vec<String>, TemplateError> {
     let compiled = compile(template).map_err(|e| errors::syntax(&e, template, None))?;

@@ -146,3 +146,34 @@ pub(crate) fn reads_in_tag_at<'a>(tokens: &[Tok<'a>], offset: usize) -> Vec<(&'a
     }
     reads
 }
+
+/// Inputs the template treats as optional: some read of them is tested (`x is
+/// defined`, `x is none`) or given a default (`x | default(…)`, `x | d(…)`).
+pub(crate) fn optional_reads<'a>(tokens: &[Tok<'a>]) -> HashSet<&'a str> {
+    let mut optional = HashSet::new();
+    for (i, tok) in tokens.iter().enumerate() {
+        let Token::Ident(name) = tok.token else {
+            continue;
+        };
+        if !is_read(tokens, i) {
+            continue;
+        }
+        let next = |k: usize| tokens.get(i + k).map(|t| &t.token);
+        let tested = matches!(next(1), Some(Token::Ident("is")));
+        let defaulted = matches!(next(1), Some(Token::Pipe))
+            && matches!(next(2), Some(Token::Ident("default" | "d")));
+        if tested || defaulted {
+            optional.insert(name);
+        }
+    }
+    optional
+}
+
+/// Byte offset of the first read of `name`, if the template reads it.
+pub(crate) fn first_read(tokens: &[Tok<'_>], name: &str) -> Option<usize> {
+    tokens
+        .iter()
+        .enumerate()
+        .find(|(i, t)| matches!(t.token, Token::Ident(n) if n == name) && is_read(tokens, *i))
+        .map(|(_, t)| t.start)
+}

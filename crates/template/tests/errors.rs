@@ -219,3 +219,48 @@ fn a_loop_item_missing_a_key_is_a_render_error_on_that_expression() {
     assert!(err.message.contains("`ex.answer`"), "{}", err.message);
     assert_eq!((err.line, err.column), (Some(5), Some(4)));
 }
+
+#[test]
+fn a_method_called_on_a_missing_input_names_the_input() {
+    let err = render("user:\n{{ x.split(\";\") }}", &Variables::new()).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::UndefinedVariable);
+    assert_eq!(err.variable.as_deref(), Some("x"));
+    assert_eq!(err.message, "undefined variable `x`");
+    assert_eq!((err.line, err.column), (Some(2), Some(4)));
+}
+
+#[test]
+fn every_missing_input_is_named_at_once() {
+    let template = "user:\n{{ a }} {{ b.name }} {{ c | default('z') }}\n\
+                    {% if d is defined %}{{ d }}{% endif %} {{ e }}";
+    let err = render(template, &vars(json!({"e": 1}))).unwrap_err();
+    assert_eq!(err.kind, TemplateErrorKind::UndefinedVariable);
+    // `c` has a default and `d` is tested: both optional.
+    assert_eq!(err.message, "undefined variables `a` and `b`");
+    assert_eq!(err.variable.as_deref(), Some("a"));
+    assert_eq!((err.line, err.column), (Some(2), Some(4)));
+
+    let checked = whetstone_template::check_inputs(template, &Variables::new()).unwrap_err();
+    assert_eq!(checked.message, "undefined variables `a`, `b` and `e`");
+    assert_eq!((checked.line, checked.column), (Some(2), Some(4)));
+    assert_eq!(
+        whetstone_template::missing_inputs(template, &vars(json!({"b": {}}))),
+        ["a", "e"]
+    );
+    assert!(
+        whetstone_template::check_inputs(template, &vars(json!({"a": 1, "b": {}, "e": 2}))).is_ok()
+    );
+    // A template that does not parse has nothing to check here (analyze says why).
+    assert!(whetstone_template::check_inputs("{{ a", &Variables::new()).is_ok());
+}
+
+#[test]
+fn a_user_line_is_suggested_only_for_text_without_roles() {
+    use whetstone_template::with_user_line;
+    assert_eq!(
+        with_user_line("Summarize this: {{ text }}").as_deref(),
+        Some("user:\nSummarize this: {{ text }}")
+    );
+    assert_eq!(with_user_line("system:\nBe brief."), None);
+    assert_eq!(with_user_line("  \n"), None);
+}

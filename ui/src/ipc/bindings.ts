@@ -233,7 +233,7 @@ samples: number,
 /**
  * As `RunSpec::use_cache`.
  */
-use_cache: boolean, };
+use_cache: boolean | null, };
 
 export type DiffLevel = "line" | "word" | "char";
 
@@ -319,10 +319,14 @@ suite_hash: string | null,
  */
 samples: number, 
 /**
- * Answer from the response cache where an identical request succeeded before.
- * Never used when samples > 1 unless the temperature is 0: samples want variety.
+ * Whether an identical request that succeeded before is answered from the
+ * response cache. `None` (the default): only where that cannot hide variation —
+ * temperature 0 or a fixed seed. `true`: the run asks for cached answers of sampled
+ * requests too (not for its extra samples, which want variety). `false`: every
+ * request goes to the provider (fresh answers). Answers are kept in the cache
+ * either way. Runs saved before this rule read `true`.
  */
-use_cache: boolean, };
+use_cache: boolean | null, };
 
 export type CellStatus = "pending" | "running" | "ok" | "partial" | "error" | "cancelled";
 
@@ -470,6 +474,115 @@ cost_usd: number, unpriced: number, };
 
 export type ScorerStats = { scorer: string, count: number, passed: number, mean: number, };
 
+export type SetupSource = { "kind": "draft" } | { "kind": "version", version_id: number, };
+
+export type SetupVariant = { source: SetupSource, target: Target, };
+
+export type RunSetup = { vars: Record<string, unknown>, variants: Array<SetupVariant>, 
+/**
+ * False when nothing was saved for the prompt yet and these are the defaults.
+ */
+saved: boolean, };
+
+export type ProblemKind = "no_variants" | "syntax" | "missing_variables" | "empty_variables" | "template" | "no_messages" | "no_user_message" | "no_model" | "unknown_provider" | "missing_key" | "provider_unreachable";
+
+export type RunProblem = { kind: ProblemKind, 
+/**
+ * The run cannot start; when false, a warning the user may override ("run anyway").
+ */
+blocking: boolean, 
+/**
+ * A sentence for people: what is wrong and what to do.
+ */
+message: string, 
+/**
+ * The variants (panes) it concerns, by index; empty when it is the whole run's.
+ */
+variants: Array<number>, 
+/**
+ * The test case it concerns, when the run has several.
+ */
+case_id: string | null, 
+/**
+ * The variables concerned (missing or empty ones), in the template's order.
+ */
+variables: Array<string>, 
+/**
+ * Where in the template, for template problems.
+ */
+template: TemplateError | null, 
+/**
+ * The whole template with the problem fixed (e.g. a `user:` line added).
+ */
+suggestion: string | null, };
+
+export type RunCheck = { problems: Array<RunProblem>, 
+/**
+ * No problem is blocking: the run may start (after the warnings, if any).
+ */
+runnable: boolean, };
+
+export type HttpHeader = { name: string, value: string, };
+
+export type HttpRequest = { method: string, url: string, 
+/**
+ * The headers the client sets, in order (the HTTP library adds `host`,
+ * `content-length` and `accept` when it sends).
+ */
+headers: Array<HttpHeader>, 
+/**
+ * The body as sent (JSON text).
+ */
+body: string, };
+
+export type RequestCopy = { request: HttpRequest, 
+/**
+ * A `curl` command that sends it (POSIX shell quoting; the key from the
+ * environment variable).
+ */
+curl: string, 
+/**
+ * `{"method", "url", "headers": {name: value}, "body": <the JSON body>}`, indented.
+ */
+json: string, 
+/**
+ * The environment variable the key placeholder names, if the provider takes a key.
+ */
+key_var: string | null, 
+/**
+ * What to know before sending it (where the key comes from, signing …).
+ */
+note: string | null, };
+
+export type CellDetails = { 
+/**
+ * The cell with its plan (variables, target, version) and outcome (output,
+ * timings, usage, cost).
+ */
+cell: Cell, prompt_id: number, prompt_name: string, 
+/**
+ * The template the cell was rendered from: its version's, or the draft as it was
+ * when the run started.
+ */
+template: string, 
+/**
+ * The messages sent; for a cell that has not ended, rendered now from the
+ * template and its values.
+ */
+messages: Array<Message>, run_status: RunStatus, run_created_at: string, 
+/**
+ * The provider's display name, `None` when it was removed since.
+ */
+provider_name: string | null, 
+/**
+ * The request the provider client sends for this cell, as it is configured now.
+ */
+request: RequestCopy | null, 
+/**
+ * Why there is no request to show (echo sends none, the provider was removed …).
+ */
+request_unavailable: string | null, };
+
 export type ErrorCode = "not_found" | "name_taken" | "invalid" | "unchanged" | "library" | "template" | "provider" | "keyring" | "internal";
 
 export type ErrorReply = { code: ErrorCode, 
@@ -498,7 +611,11 @@ data_dir: string,
  * Set when the library could not be opened (newer schema, corrupt file …);
  * the window then shows this and nothing else.
  */
-library_error: string | null, };
+library_error: string | null, 
+/**
+ * How many hex digits of a version's content hash to show (the CLI shows as many).
+ */
+short_hash_len: number, };
 
 export type KeyStatus = "not_needed" | "set" | "not_set" | "unavailable";
 
@@ -557,6 +674,28 @@ local: boolean,
  */
 default_concurrency: number, default_timeout_secs: number, default_max_retries: number, };
 
+export type ProviderState = "ready" | "no_models" | "unreachable" | "needs_key" | "failed" | "not_checked";
+
+export type ProviderHealth = { id: string, name: string, kind: ProviderKind, state: ProviderState, 
+/**
+ * Its models, when it was asked and answered.
+ */
+models: Array<ModelInfo>, 
+/**
+ * A sentence for people: what was found, or what to do.
+ */
+message: string, };
+
+export type ProviderStatus = { providers: Array<ProviderHealth>, 
+/**
+ * One or two sentences for the first screen.
+ */
+summary: string, 
+/**
+ * The first model of a local provider that answers, else echo.
+ */
+suggested: Target, };
+
 /** Sends one command; a streaming command's events go to `onEvent`. */
 export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent?: (event: never) => void) => Promise<T>;
 
@@ -566,6 +705,11 @@ export interface Backend {
   appStatus(): Promise<AppStatus>;
   /** The library's prompts, most recently changed first; `search` filters by name. */
   listPrompts(search: string | null): Promise<Array<PromptSummary>>;
+  /**
+   * Adds the sample prompts whose names are free (a new library has them already);
+   * the prompts added.
+   */
+  addSamples(): Promise<Array<PromptSummary>>;
   createPrompt(name: string): Promise<Prompt>;
   getPrompt(id: number): Promise<Prompt>;
   renamePrompt(id: number, name: string): Promise<Prompt>;
@@ -592,6 +736,13 @@ export interface Backend {
   /** Write-only: the key goes to the OS keyring and is never sent back. */
   setKey(providerId: string, secret: string): Promise<ProviderEntry>;
   deleteKey(providerId: string): Promise<ProviderEntry>;
+  /**
+   * Which local providers answer (with their models), how to start one that does
+   * not, and the target a new pane should use; echo always answers. Asks local
+   * providers only, within 2 s; what it learns also tells `check_run` which are
+   * unreachable.
+   */
+  providerStatus(): Promise<ProviderStatus>;
   defaultTarget(): Promise<Target | null>;
   setDefaultTarget(target: Target | null): Promise<null>;
   /** The price table (US dollars per million tokens), by provider then model. */
@@ -599,13 +750,45 @@ export interface Backend {
   /** Adds a price, or replaces the one of the same provider and model. */
   setPrice(price: Price): Promise<null>;
   deletePrice(provider: string, model: string): Promise<null>;
-  /** Starts a run; resolves with its id, and its events arrive in order. */
+  /**
+   * Every reason the run would fail (blocking) and the warnings the user may
+   * override, each with its kind, before anything is sent; call it as panes and
+   * values change. Local providers not asked lately are asked first (within 2 s).
+   */
+  checkRun(spec: RunSpec): Promise<RunCheck>;
+  /**
+   * Starts a run; resolves with its id, and its events arrive in order. A run with a
+   * blocking problem (see `check_run`) is refused and nothing is filed.
+   */
   startRun(spec: RunSpec, onEvent: (event: RunEvent) => void): Promise<number>;
   /** Stops a live run; false when it is not live. */
   cancelRun(runId: number): Promise<boolean>;
   /** A prompt's run history, newest first. */
   listRuns(promptId: number, limit: number | null): Promise<Array<RunSummary>>;
   getRun(runId: number): Promise<Run>;
+  /**
+   * Everything that produced a cell, live or from history (values, template,
+   * messages, parameters, timings, usage, cost), and "copy as request": the HTTP
+   * request its provider client sends, as curl and as JSON, with `${VAR}` for the key.
+   */
+  cellDetails(cellId: number): Promise<CellDetails>;
+  /**
+   * A prompt's run setup: its variables' values (text or any JSON) and its variants
+   * (the panes), as saved in the library, else the defaults (`saved` is false).
+   */
+  getRunSetup(promptId: number): Promise<RunSetup>;
+  /**
+   * Saves the values, the variants, or both (a part left `null` stays as it is);
+   * `whet run` reads the same values. Replies with the setup as saved.
+   */
+  saveRunSetup(promptId: number, vars: { [key in string]?: JsonValue } | null, variants: Array<SetupVariant> | null): Promise<RunSetup>;
+  /** The prompt's newest run with its cells (to reopen the panes), `null` before the first. */
+  lastRun(promptId: number): Promise<Run | null>;
+  /**
+   * A variable value typed as JSON, or an `invalid` error (field `value`) naming the
+   * line and column where it stops being JSON.
+   */
+  parseValue(text: string): Promise<JsonValue>;
   /** A prompt's suite: its test cases in order and its default assertions. */
   getSuite(promptId: number): Promise<Suite>;
   /**
@@ -638,6 +821,7 @@ export function backendOver(invoke: Invoke): Backend {
   return {
     appStatus: () => invoke<AppStatus>("app_status", {}),
     listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),
+    addSamples: () => invoke<Array<PromptSummary>>("add_samples", {}),
     createPrompt: (name) => invoke<Prompt>("create_prompt", { name }),
     getPrompt: (id) => invoke<Prompt>("get_prompt", { id }),
     renamePrompt: (id, name) => invoke<Prompt>("rename_prompt", { id, name }),
@@ -659,15 +843,22 @@ export function backendOver(invoke: Invoke): Backend {
     testConnection: (id) => invoke<ConnectionTest>("test_connection", { id }),
     setKey: (providerId, secret) => invoke<ProviderEntry>("set_key", { provider_id: providerId, secret }),
     deleteKey: (providerId) => invoke<ProviderEntry>("delete_key", { provider_id: providerId }),
+    providerStatus: () => invoke<ProviderStatus>("provider_status", {}),
     defaultTarget: () => invoke<Target | null>("default_target", {}),
     setDefaultTarget: (target) => invoke<null>("set_default_target", { target }),
     listPrices: () => invoke<Array<Price>>("list_prices", {}),
     setPrice: (price) => invoke<null>("set_price", { price }),
     deletePrice: (provider, model) => invoke<null>("delete_price", { provider, model }),
+    checkRun: (spec) => invoke<RunCheck>("check_run", { spec }),
     startRun: (spec, onEvent) => invoke<number>("start_run", { spec }, onEvent),
     cancelRun: (runId) => invoke<boolean>("cancel_run", { run_id: runId }),
     listRuns: (promptId, limit) => invoke<Array<RunSummary>>("list_runs", { prompt_id: promptId, limit }),
     getRun: (runId) => invoke<Run>("get_run", { run_id: runId }),
+    cellDetails: (cellId) => invoke<CellDetails>("cell_details", { cell_id: cellId }),
+    getRunSetup: (promptId) => invoke<RunSetup>("get_run_setup", { prompt_id: promptId }),
+    saveRunSetup: (promptId, vars, variants) => invoke<RunSetup>("save_run_setup", { prompt_id: promptId, vars, variants }),
+    lastRun: (promptId) => invoke<Run | null>("last_run", { prompt_id: promptId }),
+    parseValue: (text) => invoke<JsonValue>("parse_value", { text }),
     getSuite: (promptId) => invoke<Suite>("get_suite", { prompt_id: promptId }),
     saveSuite: (promptId, cases, assertions) => invoke<Suite>("save_suite", { prompt_id: promptId, cases, assertions }),
     importSuite: (promptId, format, text, replace) => invoke<Suite>("import_suite", { prompt_id: promptId, format, text, replace }),

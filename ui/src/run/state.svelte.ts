@@ -183,7 +183,7 @@ export class RunState {
       variants: this.panes.map((p) => toVariant($state.snapshot(p) as PaneConfig, promptId, this.source.draft)),
       cases: [{ id: "", vars: this.source.varsForRun(), assertions: [] }],
       samples: 1,
-      use_cache: true,
+      use_cache: null,
       assertions: [],
       suite_hash: null,
     };

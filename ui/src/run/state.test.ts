@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { RunState } from "./state.svelte";
 import { AppState } from "../app/state.svelte";
-import { freshBackend, ollamaDown, ollamaServer, ownBridge } from "../test/bridge";
+import { freshBackend, ollamaServer, ownBridge } from "../test/bridge";
 import { withTwoPrompts } from "../test/window";
 
 beforeEach(() => localStorage.clear());
@@ -14,7 +14,9 @@ async function runEnded(run: RunState): Promise<void> {
 describe("run: runs", () => {
   it("runs every pane with the current variables and ends with final states", async () => {
     const backend = await freshBackend();
-    await ollamaDown(backend);
+    // An Ollama that answers, but has not the model pane 2 asks for.
+    const other = await ollamaServer("--models", "other");
+    await backend.updateProvider({ ...(await backend.listProviders()).find((p) => p.id === "ollama")!, base_url: other });
     const { app, a } = await withTwoPrompts(backend);
     const { editor, run } = app;
     const startRun = vi.spyOn(app.backend, "startRun");
@@ -39,7 +41,7 @@ describe("run: runs", () => {
     expect(panes[0]?.status).toBe("ok");
     expect(panes[0]?.output).toBe("user:\ntell me about otters");
     expect(panes[1]?.status).toBe("error");
-    expect(panes[1]?.error).toContain("not reachable");
+    expect(panes[1]?.error).toContain("llama3.2");
     await vi.waitFor(() => expect(run.runs).toHaveLength(1));
   });
 

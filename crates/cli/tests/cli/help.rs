@@ -14,6 +14,13 @@ fn every_command_has_help() {
         &["library", "show"],
         &["library", "history"],
         &["library", "save"],
+        &["library", "samples"],
+        &["runs"],
+        &["runs", "list"],
+        &["runs", "show"],
+        &["runs", "export"],
+        &["runs", "cell"],
+        &["providers", "status"],
     ];
     for command in commands {
         let out = sb.bare().args(command.iter()).arg("--help").run().ok();
@@ -39,9 +46,19 @@ fn bad_usage_exits_2() {
 #[test]
 fn version_flag() {
     let sb = Sandbox::new();
-    let out = sb.bare().arg("--version").run().ok();
-    assert_eq!(
-        out.stdout.trim(),
-        format!("whet {}", env!("CARGO_PKG_VERSION"))
-    );
+    for flag in ["--version", "-V"] {
+        let out = sb.bare().arg(flag).run().ok();
+        assert_eq!(
+            out.stdout.trim(),
+            format!("whet {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    // A prompt's version is `--at`; `-v` is not taken for it any more.
+    let out = sb.bare().args(["run", "greet", "-v", "1"]).run();
+    assert_eq!(out.code, Some(2), "{out:#?}");
+    let out = sb
+        .bare()
+        .args(["library", "show", "greet", "--version", "1"])
+        .run();
+    assert_eq!(out.code, Some(2), "{out:#?}");
 }

@@ -43,7 +43,9 @@ fn save_creates_the_prompt_and_prints_the_version() {
         .ok()
         .json();
     let hash = v1["content_hash"].as_str().unwrap();
-    assert_eq!(out.stdout, format!("saved greet v1 ({})\n", &hash[..12]));
+    // The short hash is as long as the window's (the core says how long).
+    let short = &hash[..whetstone_core::SHORT_HASH_LEN];
+    assert_eq!(out.stdout, format!("saved greet v1 ({short})\n"));
 
     assert_eq!(v1["number"], 1);
     assert_eq!(v1["template"], PLAIN);
@@ -241,22 +243,22 @@ fn show_picks_latest_vn_or_n() {
         sb.whet(all).run().ok().json()
     };
     assert_eq!(show(&[]), v2);
-    assert_eq!(show(&["--version", "latest"]), v2);
-    assert_eq!(show(&["--version", "v1"]), v1);
-    assert_eq!(show(&["-v", "1"]), v1);
-    assert_eq!(show(&["-v", "2"]), v2);
+    assert_eq!(show(&["--at", "latest"]), v2);
+    assert_eq!(show(&["--at", "v1"]), v1);
+    assert_eq!(show(&["--at", "1"]), v1);
+    assert_eq!(show(&["--at", "2"]), v2);
 
     // By id, too.
     let id = v1["prompt_id"].to_string();
     let by_id = sb
-        .whet(["library", "show", id.as_str(), "-v", "1", "--json"])
+        .whet(["library", "show", id.as_str(), "--at", "1", "--json"])
         .run()
         .ok()
         .json();
     assert_eq!(by_id, v1);
 
     let text = sb
-        .whet(["library", "show", "greet", "-v", "v1"])
+        .whet(["library", "show", "greet", "--at", "v1"])
         .run()
         .ok()
         .stdout;
@@ -285,17 +287,27 @@ fn history_lists_versions_newest_first() {
         .json();
     assert_eq!(history, json!([v3, v2, v1]));
 
-    let text = sb.whet(["library", "history", "greet"]).run().ok().stdout;
+    let text = (sb.whet(["library", "history", "greet"]).env("TZ", "UTC"))
+        .run()
+        .ok()
+        .stdout;
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     for (line, (v, message)) in lines
         .iter()
         .zip([(&v3, "third"), (&v2, "second"), (&v1, "first")])
     {
-        assert!(line.starts_with(&format!("v{} ", v["number"])), "{line}");
-        let hash = &v["content_hash"].as_str().unwrap()[..12];
-        assert!(line.contains(hash), "{line}");
-        assert!(line.ends_with(message), "{line}");
+        // `v3    1a2b3c4d  today 14:05  third`: a short hash and a date people read.
+        let hash = &v["content_hash"].as_str().unwrap()[..8];
+        let created = v["created_at"].as_str().unwrap();
+        let time = &created[11..16];
+        assert_eq!(
+            *line,
+            format!(
+                "v{:<4} {hash}  today {time}  {message}",
+                v["number"].as_u64().unwrap()
+            )
+        );
     }
 }
 
@@ -320,7 +332,7 @@ fn an_unknown_version_is_not_found_and_names_the_prompt() {
     let sb = Sandbox::new();
     save(&sb, "greet", "t.jinja", PLAIN, "first");
     let error = sb
-        .whet(["library", "show", "greet", "-v", "v7", "--json"])
+        .whet(["library", "show", "greet", "--at", "v7", "--json"])
         .run()
         .json_error();
     assert_eq!(error["code"], "not_found");

@@ -41,17 +41,21 @@ fn commands_on_a_library_log_to_its_logs_folder_and_others_write_nothing() {
     ])
     .run()
     .ok();
-    // A run that fails: nothing listens where the provider points.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    // A run that is sent and fails: the server answers 500.
+    let server = whetstone_testkit::OllamaServer::start(whetstone_testkit::OllamaConfig {
+        fault: whetstone_testkit::Fault::Status {
+            status: 500,
+            message: "the model crashed".into(),
+        },
+        ..whetstone_testkit::OllamaConfig::default().models(["m"])
+    });
     let out = sb
         .whet(["run", "greet", "-p", "ollama", "-m", "m"])
         .args(["--var", "tone=calm", "--var", "topic=x"])
-        .ollama(&url)
+        .ollama(server.base_url())
         .run()
         .fails();
-    assert!(out.stderr.contains("not reachable"), "{}", out.stderr);
+    assert!(out.stderr.contains("the model crashed"), "{}", out.stderr);
     let log = log_text(&sb);
     assert!(log.contains("whet run ended"), "{log}");
     assert!(
@@ -59,7 +63,7 @@ fn commands_on_a_library_log_to_its_logs_folder_and_others_write_nothing() {
         "{log}"
     );
     assert!(
-        log.contains("not reachable"),
+        log.contains("the model crashed"),
         "the cause is in the log: {log}"
     );
     assert!(!log.contains("\u{1b}["), "no terminal colours in the file");

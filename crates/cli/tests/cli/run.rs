@@ -74,7 +74,7 @@ fn runs_an_older_version_with_target_flags() {
         .whet([
             "run",
             "greet",
-            "-v",
+            "--at",
             "v1",
             "--provider",
             "ollama",
@@ -322,7 +322,7 @@ fn no_target_is_a_clear_error() {
     library_with_greet(&sb);
     let out = sb
         .whet([
-            "run", "greet", "-v", "1", "--var", "tone=a", "--var", "topic=b",
+            "run", "greet", "--at", "1", "--var", "tone=a", "--var", "topic=b",
         ])
         .run()
         .fails();
@@ -384,10 +384,10 @@ fn version_is_refused_for_a_file() {
     let sb = Sandbox::new();
     sb.write("p.prompty", PROMPTY);
     let out = sb
-        .whet(["run", "p.prompty", "--version", "v2", "--provider", "echo"])
+        .whet(["run", "p.prompty", "--at", "v2", "--provider", "echo"])
         .run()
         .fails();
-    assert!(out.stderr.contains("--version"), "{}", out.stderr);
+    assert!(out.stderr.contains("--at"), "{}", out.stderr);
 }
 
 #[test]
@@ -400,7 +400,10 @@ fn a_template_with_no_messages_is_not_sent() {
         .ollama(ollama.base_url())
         .run()
         .fails();
-    assert!(out.stderr.contains("no messages"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "whet: error: empty.txt: the template renders no message: there is nothing to send\n"
+    );
     assert!(ollama.chat_bodies().is_empty());
 }
 
@@ -412,7 +415,7 @@ fn runs_the_draft_of_a_prompt_created_by_save() {
         .whet([
             "run",
             "greet",
-            "-v",
+            "--at",
             "draft",
             "--provider",
             "echo",
@@ -437,7 +440,7 @@ fn an_unknown_version_of_a_prompt_is_not_found() {
     let sb = Sandbox::new();
     library_with_greet(&sb);
     let error = sb
-        .whet(["run", "greet", "-v", "9", "--provider", "echo", "--json"])
+        .whet(["run", "greet", "--at", "9", "--provider", "echo", "--json"])
         .run()
         .json_error();
     assert_eq!(error["code"], "not_found");
@@ -602,7 +605,7 @@ fn target_flags_keep_the_file_parameters() {
 }
 
 #[test]
-fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
+fn the_cache_answers_only_requests_that_cannot_vary_unless_told_otherwise() {
     let sb = Sandbox::new();
     let ollama = server();
     library_with_greet(&sb);
@@ -612,15 +615,27 @@ fn a_repeated_library_run_comes_from_the_cache_unless_told_otherwise() {
         let out = sb.whet(args).ollama(ollama.base_url()).run().ok();
         serde_json::from_str::<Value>(&out.stdout).unwrap()
     };
+    // No temperature, no seed: the request samples, so each run is fresh.
     let first = run(&[]);
     assert_eq!(first["cached"], false);
-    let second = run(&[]);
-    assert_eq!(second["cached"], true);
-    assert_eq!(second["output"], first["output"]);
-    assert_eq!(ollama.chat_bodies().len(), 1);
-    let fresh = run(&["--no-cache"]);
-    assert_eq!(fresh["cached"], false);
+    assert_eq!(run(&[])["cached"], false);
     assert_eq!(ollama.chat_bodies().len(), 2);
+    // --cache asks for the kept answer anyway.
+    let asked = run(&["--cache"]);
+    assert_eq!(asked["cached"], true);
+    assert_eq!(asked["output"], first["output"]);
+    assert_eq!(ollama.chat_bodies().len(), 2);
+    // Temperature 0 cannot vary: the second run is a hit; --no-cache asks again.
+    assert_eq!(run(&["--temperature", "0"])["cached"], false);
+    assert_eq!(run(&["--temperature", "0"])["cached"], true);
+    assert_eq!(run(&["--temperature", "0", "--no-cache"])["cached"], false);
+    assert_eq!(ollama.chat_bodies().len(), 4);
+    // The two ask opposite things.
+    let out = sb
+        .whet(["run", "greet", "--cache", "--no-cache"])
+        .ollama(ollama.base_url())
+        .run();
+    assert_eq!(out.code, Some(2), "{out:#?}");
 }
 
 #[test]

@@ -15,8 +15,10 @@ pub(super) struct Job {
     pub target: Target,
     /// The rendered messages, or why the template could not render.
     pub request: Result<Vec<Message>, TemplateError>,
-    /// Set when the cell may be answered from (and saved to) the response cache.
+    /// The response cache's key of the request; its answer is saved under it.
     pub cache_key: Option<String>,
+    /// The cache may answer the cell (`RunSpec::answers_from_cache`).
+    pub read_cache: bool,
     /// What the model costs, looked up once per run.
     pub pricing: Pricing,
     pub connection: Connection,
@@ -107,7 +109,9 @@ async fn outcome(cx: &RunContext, job: Job) -> CellOutcome {
         Ok(messages) => messages,
         Err(e) => return failed(Vec::new(), format!("template error at {e}")),
     };
-    if let Some(hit) = cached(cx, job.cell_id, job.cache_key.as_deref(), &messages) {
+    if job.read_cache
+        && let Some(hit) = cached(cx, job.cell_id, job.cache_key.as_deref(), &messages)
+    {
         return hit;
     }
     let (config, provider) = match job.connection.as_ref() {

@@ -351,12 +351,10 @@ impl<'a> Jobs<'a> {
             let template = &self.plan.templates[pos.variant as usize].1;
             let request =
                 whetstone_template::render(template, &self.spec.cases[pos.case as usize].vars);
-            // Samples of a sampled (temperature > 0 or unset) request want variety.
-            let cacheable = self.spec.use_cache
-                && (self.spec.samples == 1 || target.params.temperature == Some(0.0));
-            let cache_key = match (&request, cacheable) {
-                (Ok(messages), true) => Some(cell::cache_key(target, messages)),
-                _ => None,
+            // Every answer is kept; whether one answers this cell is `read_cache`.
+            let cache_key = match &request {
+                Ok(messages) => Some(cell::cache_key(target, messages)),
+                Err(_) => None,
             };
             self.rendered = Some(Rendered {
                 at,
@@ -367,6 +365,7 @@ impl<'a> Jobs<'a> {
         let rendered = self.rendered.as_ref().expect("rendered above");
         Job {
             cell_id,
+            read_cache: self.spec.answers_from_cache(&target.params),
             target: target.clone(),
             request: rendered.request.clone(),
             cache_key: rendered.cache_key.clone(),

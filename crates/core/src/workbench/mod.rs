@@ -2,12 +2,17 @@
 //! library, like the store's modules. Methods that are window commands take their
 //! arguments by value, as they arrive over IPC (see `api.rs`).
 
+pub(crate) mod check;
+mod details;
 mod prices;
 mod prompts;
 pub(crate) mod providers;
 mod runs;
+pub mod samples;
+pub(crate) mod setups;
+mod status;
 mod suites;
-mod versions;
+pub(crate) mod versions;
 
 use crate::error::Error;
 use crate::owner::{Liveness, Owner};
@@ -130,6 +135,7 @@ impl Workbench {
             version: env!("CARGO_PKG_VERSION").into(),
             data_dir: self.data_dir().display().to_string(),
             library_error: None,
+            short_hash_len: versions::SHORT_HASH_LEN as u32,
         })
     }
 }

@@ -51,7 +51,11 @@ impl Workbench {
             };
             match store.duplicate_prompt(id, &name) {
                 Err(StoreError::NameTaken(_)) => n += 1,
-                other => return Ok(other?),
+                other => {
+                    let copy = other?;
+                    copy_setup(&store, id, copy.id)?;
+                    return Ok(copy);
+                }
             }
         }
     }
@@ -83,4 +87,38 @@ impl Workbench {
     ) -> Result<Vec<Message>, Error> {
         Ok(whetstone_template::render(&template, &vars)?)
     }
+}
+
+/// Gives a copy of a prompt the original's run setup, its variants pointing at the
+/// copy's versions of the same numbers.
+fn copy_setup(store: &whetstone_store::Store, from: PromptId, to: PromptId) -> Result<(), Error> {
+    let Some(saved) = store.run_setup(from)? else {
+        return Ok(());
+    };
+    let number_of: std::collections::HashMap<VersionId, u32> = (store.list_versions(from)?)
+        .into_iter()
+        .map(|v| (v.id, v.number))
+        .collect();
+    let id_of: std::collections::HashMap<u32, VersionId> = (store.list_versions(to)?)
+        .into_iter()
+        .map(|v| (v.number, v.id))
+        .collect();
+    let variants = saved.variants.map(|variants| {
+        variants
+            .into_iter()
+            .map(|mut variant| {
+                if let SetupSource::Version { version_id } = variant.source {
+                    variant.source = number_of
+                        .get(&version_id)
+                        .and_then(|n| id_of.get(n))
+                        .map_or(SetupSource::Draft, |&id| SetupSource::Version {
+                            version_id: id,
+                        });
+                }
+                variant
+            })
+            .collect::<Vec<_>>()
+    });
+    store.save_run_setup(to, Some(&saved.vars), variants.as_deref())?;
+    Ok(())
 }

@@ -143,6 +143,7 @@ impl Workbench {
             )),
             Err(StoreError::NotFound { .. }) => {
                 store.upsert_provider(&config)?;
+                self.services.health.forget(&config.id);
                 Ok(entry(config))
             }
             Err(e) => Err(e.into()),
@@ -153,6 +154,8 @@ impl Workbench {
     pub fn save_provider(&self, config: ProviderConfig) -> Result<ProviderEntry, Error> {
         check_provider(&config)?;
         self.store().upsert_provider(&config)?;
+        // What was learned of its old address says nothing of the new one.
+        self.services.health.forget(&config.id);
         Ok(entry(config))
     }
 
@@ -162,6 +165,7 @@ impl Workbench {
         let store = self.store();
         store.get_provider(&config.id)?;
         store.upsert_provider(&config)?;
+        self.services.health.forget(&config.id);
         Ok(entry(config))
     }
 
@@ -182,7 +186,9 @@ impl Workbench {
             // A provider that never used the keyring has nothing there to lose.
             Err(_) => {}
         }
-        Ok(self.store().delete_provider(&id)?)
+        self.store().delete_provider(&id)?;
+        self.services.health.forget(&id);
+        Ok(())
     }
 
     /// Write-only: stores (or replaces) a provider's key in the OS keyring; it is
@@ -235,7 +241,10 @@ impl Workbench {
 
     pub async fn list_models(&self, provider_id: String) -> Result<Vec<ModelInfo>, Error> {
         let (_, client) = self.services.connect(&provider_id)?;
-        Ok(client.list_models().await?)
+        let models = client.list_models().await;
+        // What the run check knows of the provider comes from here too.
+        self.services.health.record(&provider_id, &models);
+        Ok(models?)
     }
 
     /// "Test connection": fetches the provider's model list and times it.
@@ -273,7 +282,7 @@ fn entry(config: ProviderConfig) -> ProviderEntry {
 
 /// The settings form's view of a kind: the same defaults the clients and the
 /// engine use, so the window never keeps its own copy.
-fn kind_info(kind: ProviderKind) -> KindInfo {
+pub(crate) fn kind_info(kind: ProviderKind) -> KindInfo {
     use ProviderKind as K;
     let (label, id, name, base_url_default, env_var) = match kind {
         K::Ollama => (

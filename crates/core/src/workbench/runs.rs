@@ -12,11 +12,19 @@ impl Workbench {
     /// Expands `spec` into cells, saves them, and runs them in the background.
     /// Events (deltas batched per frame) go to `events`; the handle awaits the end.
     /// Must be called inside a tokio runtime.
+    ///
+    /// A run that cannot succeed is refused before anything is written or sent
+    /// ([`Error::Refused`] with every reason; see [`Workbench::check_run`]); warnings do
+    /// not stop it.
     pub fn start_run(
         &self,
         spec: RunSpec,
         events: impl FnMut(RunEvent) + Send + 'static,
     ) -> Result<RunHandle, Error> {
+        let check = self.check_known(&spec)?;
+        if !check.runnable {
+            return Err(Error::Refused(Box::new(check)));
+        }
         run::start(&self.services, spec, events)
     }
 

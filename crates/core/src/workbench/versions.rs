@@ -4,10 +4,25 @@ use super::Workbench;
 use crate::error::Error;
 use whetstone_model::*;
 
+/// How many hex digits of a version's content hash identify it where space is short
+/// (lists, toolbars, `whet library history`): the window and the CLI show the same.
+pub const SHORT_HASH_LEN: usize = 8;
+
+/// The first [`SHORT_HASH_LEN`] digits of a content hash.
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..SHORT_HASH_LEN).unwrap_or(hash)
+}
+
 impl Workbench {
-    /// Saves a new version. A template that does not parse is refused, so every
-    /// version can be run.
+    /// Saves a new version. An empty template, or one that does not parse, is
+    /// refused, so every version can be run.
     pub fn save_version(&self, prompt_id: PromptId, version: NewVersion) -> Result<Version, Error> {
+        if version.template.trim().is_empty() {
+            return Err(Error::field(
+                "template",
+                "an empty template cannot be saved as a version: there would be nothing to run",
+            ));
+        }
         let analysis = whetstone_template::analyze(&version.template);
         if let Some(error) = analysis.error {
             return Err(Error::Template(error));

@@ -1,0 +1,231 @@
+//! Run setups through the core: defaults, saving parts, copies, the last run and
+//! JSON values, on a real library file.
+
+use serde_json::json;
+use whetstone_core::Workbench;
+use whetstone_core::model::*;
+
+fn bench() -> (Workbench, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Workbench::open(dir.path()).unwrap(), dir)
+}
+
+fn target(provider: &str, model: &str) -> Target {
+    Target {
+        provider: provider.into(),
+        model: model.into(),
+        params: Params::default(),
+    }
+}
+
+fn version(bench: &Workbench, prompt: PromptId, template: &str, t: Option<Target>) -> Version {
+    bench
+        .save_version(
+            prompt,
+            NewVersion {
+                template: template.into(),
+                default_target: t,
+                message: "m".into(),
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn defaults_are_the_draft_and_the_latest_version_on_the_prompts_target() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+
+    // No target anywhere: echo, which always answers; no version: the draft twice.
+    let setup = bench.get_run_setup(prompt.id).unwrap();
+    assert!(!setup.saved);
+    assert!(setup.vars.is_empty());
+    let draft_on = |t: Target| SetupVariant {
+        source: SetupSource::Draft,
+        target: t,
+    };
+    assert_eq!(
+        setup.variants,
+        vec![
+            draft_on(target("echo", "echo")),
+            draft_on(target("echo", "echo"))
+        ]
+    );
+
+    // The library's default target, then the draft's own.
+    bench
+        .set_default_target(Some(target("ollama", "gemma3")))
+        .unwrap();
+    let v1 = version(
+        &bench,
+        prompt.id,
+        "user: hi",
+        Some(target("ollama", "qwen3")),
+    );
+    let setup = bench.get_run_setup(prompt.id).unwrap();
+    assert_eq!(
+        setup.variants,
+        vec![
+            draft_on(target("ollama", "gemma3")),
+            SetupVariant {
+                source: SetupSource::Version { version_id: v1.id },
+                target: target("ollama", "qwen3"),
+            },
+        ]
+    );
+    bench
+        .save_draft(
+            prompt.id,
+            "user: hi".into(),
+            Some(target("ollama", "llama3.2")),
+        )
+        .unwrap();
+    let setup = bench.get_run_setup(prompt.id).unwrap();
+    assert_eq!(setup.variants[0], draft_on(target("ollama", "llama3.2")));
+}
+
+#[test]
+fn saved_values_and_variants_come_back_and_parts_are_kept() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+    let values: Variables = [
+        ("customer".to_string(), json!({"name": "Ada"})),
+        ("items".to_string(), json!(["a", "b"])),
+        ("text".to_string(), json!("plain")),
+    ]
+    .into();
+    let setup = bench
+        .save_run_setup(prompt.id, Some(values.clone()), None)
+        .unwrap();
+    assert!(setup.saved);
+    assert_eq!(setup.vars, values);
+    assert_eq!(
+        setup.variants.len(),
+        2,
+        "variants not saved yet: the defaults"
+    );
+
+    let one = vec![SetupVariant {
+        source: SetupSource::Draft,
+        target: target("echo", "echo"),
+    }];
+    let setup = bench
+        .save_run_setup(prompt.id, None, Some(one.clone()))
+        .unwrap();
+    assert_eq!(setup.vars, values);
+    assert_eq!(setup.variants, one);
+    // A reopened library reads the same.
+    let again = Workbench::open(bench.data_dir()).unwrap();
+    assert_eq!(again.get_run_setup(prompt.id).unwrap(), setup);
+}
+
+#[test]
+fn a_duplicate_gets_the_setup_pointing_at_its_own_versions() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+    version(&bench, prompt.id, "user: one", None);
+    let v2 = version(&bench, prompt.id, "user: two", None);
+    let variants = vec![SetupVariant {
+        source: SetupSource::Version { version_id: v2.id },
+        target: target("echo", "echo"),
+    }];
+    let values: Variables = [("x".to_string(), json!(1))].into();
+    bench
+        .save_run_setup(prompt.id, Some(values.clone()), Some(variants))
+        .unwrap();
+    let copy = bench.duplicate_prompt(prompt.id).unwrap();
+    let copy_v2 = bench
+        .list_versions(copy.id)
+        .unwrap()
+        .into_iter()
+        .find(|v| v.number == 2)
+        .unwrap();
+    let setup = bench.get_run_setup(copy.id).unwrap();
+    assert_eq!(setup.vars, values);
+    assert_eq!(
+        setup.variants[0].source,
+        SetupSource::Version {
+            version_id: copy_v2.id
+        }
+    );
+    assert_ne!(copy_v2.id, v2.id);
+}
+
+#[tokio::test]
+async fn the_last_run_reopens_with_its_outputs() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+    assert_eq!(bench.last_run(prompt.id).unwrap(), None);
+    let mut ids = Vec::new();
+    for word in ["first", "second"] {
+        let spec = RunSpec {
+            prompt_id: prompt.id,
+            variants: vec![Variant {
+                source: TemplateSource::Draft {
+                    prompt_id: prompt.id,
+                    template: format!("user:\n{word} {{{{ x }}}}"),
+                },
+                target: target("echo", "echo"),
+            }],
+            cases: vec![TestCase {
+                vars: [("x".to_string(), json!("run"))].into(),
+                ..TestCase::default()
+            }],
+            samples: 1,
+            use_cache: None,
+            assertions: vec![],
+            suite_hash: None,
+        };
+        let run = bench
+            .start_run(spec, |_| {})
+            .unwrap()
+            .finish()
+            .await
+            .unwrap();
+        ids.push(run.id);
+    }
+    let last = bench.last_run(prompt.id).unwrap().expect("a run");
+    assert_eq!(last.id, ids[1]);
+    assert_eq!(last.cells.len(), 1);
+    assert_eq!(last.cells[0].outcome.output, "user:\nsecond run");
+}
+
+#[test]
+fn json_values_parse_or_say_where_they_stop() {
+    let (bench, _dir) = bench();
+    assert_eq!(
+        bench
+            .parse_value(r#"{"name": "Ada", "n": [1, 2]}"#.into())
+            .unwrap(),
+        json!({"name": "Ada", "n": [1, 2]})
+    );
+    assert_eq!(bench.parse_value("3".into()).unwrap(), json!(3));
+    let err = bench.parse_value("{\n  \"a\": ,\n}".into()).unwrap_err();
+    let reply = err.reply();
+    assert_eq!(reply.code, ErrorCode::Invalid);
+    assert_eq!(reply.field.as_deref(), Some("value"));
+    assert_eq!(
+        reply.message,
+        "not JSON: expected value at line 2, column 8"
+    );
+}
+
+#[test]
+fn saving_variants_that_name_another_prompts_version_is_refused() {
+    let (bench, _dir) = bench();
+    let a = bench.create_prompt("a".into()).unwrap();
+    let b = bench.create_prompt("b".into()).unwrap();
+    let vb = version(&bench, b.id, "user: b", None);
+    let err = bench
+        .save_run_setup(
+            a.id,
+            None,
+            Some(vec![SetupVariant {
+                source: SetupSource::Version { version_id: vb.id },
+                target: target("echo", "echo"),
+            }]),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    assert!(!bench.get_run_setup(a.id).unwrap().saved);
+}
