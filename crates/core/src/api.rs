@@ -76,6 +76,8 @@ commands! {
     /// the prompts added.
     sync fn add_samples() -> Vec<PromptSummary>;
     sync fn create_prompt(name: String) -> Prompt;
+    /// The template an empty prompt can start from ("Start from an example").
+    sync fn starter_template() -> String;
     sync fn get_prompt(id: PromptId) -> Prompt;
     sync fn rename_prompt(id: PromptId, name: String) -> Prompt;
     sync fn duplicate_prompt(id: PromptId) -> Prompt;
@@ -90,6 +92,10 @@ commands! {
     /// A prompt's versions, newest first.
     sync fn list_versions(prompt_id: PromptId) -> Vec<Version>;
     sync fn restore_version(version_id: VersionId) -> Version;
+    /// How the draft (its text and the target it runs on by default) stands against
+    /// the newest version, by `save_version`'s rule: what changed, and why saving would
+    /// be refused ("nothing changed since v2"), before a message is asked for.
+    sync fn draft_status(prompt_id: PromptId, template: String, default_target: Option<Target>) -> DraftStatus;
 
     sync fn list_providers() -> Vec<ProviderConfig>;
     /// Providers with their key status, for the settings screen.
@@ -231,6 +237,7 @@ impl Library {
                 data_dir: data_dir.display().to_string(),
                 library_error: Some(error.clone()),
                 short_hash_len: crate::workbench::versions::SHORT_HASH_LEN as u32,
+                max_panes: crate::workbench::setups::MAX_PANES as u32,
             }),
             Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
         }

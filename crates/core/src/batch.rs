@@ -10,10 +10,13 @@ pub const FRAME: Duration = Duration::from_millis(16);
 
 /// Merges consecutive deltas of each cell until [`flush`](Self::flush). Any other
 /// event flushes first, so the order a consumer sees is the order things happened.
+/// One cell's merged deltas: its id, the text, and the latest elapsed time and token estimate.
+type Pending = (CellId, String, f64, Option<u32>);
+
 #[derive(Debug, Default)]
 pub struct DeltaBatcher {
     // A few cells at most are live at once; a Vec keeps first-delta order cheaply.
-    pending: Vec<(CellId, String, f64)>,
+    pending: Vec<Pending>,
 }
 
 impl DeltaBatcher {
@@ -28,13 +31,17 @@ impl DeltaBatcher {
                 cell_id,
                 text,
                 elapsed_ms,
+                output_tokens,
             } => {
                 match self.pending.iter_mut().find(|(id, ..)| *id == cell_id) {
-                    Some((_, buf, elapsed)) => {
+                    Some((_, buf, elapsed, tokens)) => {
                         buf.push_str(&text);
                         *elapsed = elapsed_ms;
+                        *tokens = output_tokens.or(*tokens);
                     }
-                    None => self.pending.push((cell_id, text, elapsed_ms)),
+                    None => self
+                        .pending
+                        .push((cell_id, text, elapsed_ms, output_tokens)),
                 }
                 Vec::new()
             }
@@ -50,11 +57,14 @@ impl DeltaBatcher {
     pub fn flush(&mut self) -> Vec<RunEvent> {
         self.pending
             .drain(..)
-            .map(|(cell_id, text, elapsed_ms)| RunEvent::Delta {
-                cell_id,
-                text,
-                elapsed_ms,
-            })
+            .map(
+                |(cell_id, text, elapsed_ms, output_tokens)| RunEvent::Delta {
+                    cell_id,
+                    text,
+                    elapsed_ms,
+                    output_tokens,
+                },
+            )
             .collect()
     }
 }
@@ -100,7 +110,26 @@ mod tests {
             cell_id,
             text: text.into(),
             elapsed_ms,
+            output_tokens: None,
         }
+    }
+
+    fn counted(cell_id: CellId, text: &str, elapsed_ms: f64, tokens: u32) -> RunEvent {
+        RunEvent::Delta {
+            cell_id,
+            text: text.into(),
+            elapsed_ms,
+            output_tokens: Some(tokens),
+        }
+    }
+
+    #[test]
+    fn a_merged_delta_carries_the_latest_token_estimate() {
+        let mut b = DeltaBatcher::default();
+        b.push(counted(1, "abcd", 1.0, 1));
+        b.push(counted(1, "efgh", 2.0, 2));
+        b.push(delta(1, "i", 3.0));
+        assert_eq!(b.flush(), vec![counted(1, "abcdefghi", 3.0, 2)]);
     }
 
     #[test]

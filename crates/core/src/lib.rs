@@ -30,7 +30,7 @@ pub use workbench::Workbench;
 pub use workbench::check::check_template;
 pub use workbench::providers::{check_provider, check_provider_id, kind_needs_key};
 pub use workbench::samples;
-pub use workbench::setups::parse_value;
+pub use workbench::setups::{MAX_PANES, parse_value};
 pub use workbench::versions::{SHORT_HASH_LEN, short_hash};
 
 pub use whetstone_eval as eval;

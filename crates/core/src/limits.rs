@@ -153,6 +153,12 @@ pub(crate) fn retry_after(error: &ProviderError) -> Option<Duration> {
 /// About four characters a token: good enough to pace a tokens-per-minute limit.
 pub(crate) fn estimate_tokens(messages: &[Message]) -> u32 {
     let chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+    tokens_of_chars(chars)
+}
+
+/// [`estimate_tokens`] of a text `chars` characters long (the live count of a
+/// streaming answer, which the window shows until the provider's arrives).
+pub(crate) fn tokens_of_chars(chars: usize) -> u32 {
     u32::try_from(chars.div_ceil(4)).unwrap_or(u32::MAX)
 }
 

@@ -334,3 +334,29 @@ async fn the_window_learns_how_long_a_short_hash_is() {
     );
     assert_eq!(whetstone_core::short_hash("0123456789abcdef"), "01234567");
 }
+
+/// "Start from an example": real text that runs once its two variables have values,
+/// with a user turn (no placeholder that merely looks like content).
+#[test]
+fn the_starter_template_runs_once_its_variables_have_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Workbench::open(dir.path()).unwrap();
+    let starter = bench.starter_template().unwrap();
+    let analysis = whetstone_core::template::analyze(&starter);
+    assert_eq!(analysis.error, None);
+    assert_eq!(analysis.variables, ["language", "question"]);
+    let none = whetstone_core::check_template(&starter, &Default::default());
+    assert!(
+        none.iter()
+            .any(|p| p.kind == ProblemKind::MissingVariables && p.variables.len() == 2)
+    );
+    let vars = serde_json::from_value(serde_json::json!({
+        "language": "English", "question": "What is a whetstone?"
+    }))
+    .unwrap();
+    assert_eq!(whetstone_core::check_template(&starter, &vars), []);
+    let messages = whetstone_core::template::render(&starter, &vars).unwrap();
+    let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
+    assert_eq!(roles, [Role::System, Role::User]);
+    assert_eq!(messages[1].content.trim(), "What is a whetstone?");
+}

@@ -229,3 +229,38 @@ fn saving_variants_that_name_another_prompts_version_is_refused() {
     assert_eq!(err.code(), ErrorCode::NotFound);
     assert!(!bench.get_run_setup(a.id).unwrap().saved);
 }
+
+#[test]
+fn a_setup_holds_one_to_max_panes_variants() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+    let draft = SetupVariant {
+        source: SetupSource::Draft,
+        target: target("echo", "echo"),
+    };
+    let four = vec![draft.clone(); whetstone_core::MAX_PANES];
+    let saved = bench
+        .save_run_setup(prompt.id, None, Some(four.clone()))
+        .unwrap();
+    assert_eq!(saved.variants, four);
+    assert_eq!(
+        bench.app_status().unwrap().max_panes as usize,
+        whetstone_core::MAX_PANES
+    );
+
+    for wrong in [vec![], vec![draft.clone(); whetstone_core::MAX_PANES + 1]] {
+        let err = bench
+            .save_run_setup(prompt.id, None, Some(wrong.clone()))
+            .unwrap_err()
+            .reply();
+        assert_eq!(err.code, ErrorCode::Invalid);
+        assert_eq!(err.field.as_deref(), Some("variants"));
+        assert!(
+            err.message.contains("at most 4") || err.message.contains("at least one"),
+            "{}",
+            err.message
+        );
+    }
+    // Refused changes leave the setup as it was.
+    assert_eq!(bench.get_run_setup(prompt.id).unwrap().variants, four);
+}

@@ -83,6 +83,8 @@ pub struct AppStatus {
     pub library_error: Option<String>,
     /// How many hex digits of a version's content hash to show (the CLI shows as many).
     pub short_hash_len: u32,
+    /// The most variants (panes) a prompt's run setup holds.
+    pub max_panes: u32,
 }
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.

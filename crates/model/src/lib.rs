@@ -61,6 +61,7 @@ macro_rules! for_each_ipc_type {
             Prompt,
             Version,
             NewVersion,
+            DraftStatus,
             Label,
             TemplateSource,
             Variant,

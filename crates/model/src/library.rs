@@ -60,6 +60,24 @@ pub struct NewVersion {
     pub message: String,
 }
 
+/// How a prompt's draft stands against its newest version, by the rule
+/// `save_version` applies: a version is new when its template, default target or
+/// inputs differ from the latest's (the message alone is not a change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DraftStatus {
+    /// The newest version's number, `None` before the first save.
+    pub latest: Option<u32>,
+    /// Saving now would make a new version.
+    pub changed: bool,
+    /// The template differs from the newest version's.
+    pub template_changed: bool,
+    /// The default target differs from the newest version's.
+    pub target_changed: bool,
+    /// A sentence for people when saving would be refused, e.g. "nothing changed
+    /// since v2", or "an empty template cannot be saved as a version …".
+    pub refusal: Option<String>,
+}
+
 /// A movable name pointing at one version (`latest` is implicit and never stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Label {

@@ -270,6 +270,11 @@ pub enum RunEvent {
         text: String,
         /// Milliseconds since the cell started at the first token, for live tokens/s.
         elapsed_ms: f64,
+        /// The output so far in tokens, as the core estimates them (about four
+        /// characters a token) until the provider's count arrives with the cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        output_tokens: Option<u32>,
     },
     /// A cell reached a final state; it is already saved.
     CellFinished { cell: Box<Cell> },

@@ -147,6 +147,29 @@ content_hash: string, created_at: string, };
 
 export type NewVersion = { template: string, default_target: Target | null, message: string, };
 
+export type DraftStatus = { 
+/**
+ * The newest version's number, `None` before the first save.
+ */
+latest: number | null, 
+/**
+ * Saving now would make a new version.
+ */
+changed: boolean, 
+/**
+ * The template differs from the newest version's.
+ */
+template_changed: boolean, 
+/**
+ * The default target differs from the newest version's.
+ */
+target_changed: boolean, 
+/**
+ * A sentence for people when saving would be refused, e.g. "nothing changed
+ * since v2", or "an empty template cannot be saved as a version …".
+ */
+refusal: string | null, };
+
 export type Label = { name: string, version_id: number, version_number: number, };
 
 export type TemplateSource = { "kind": "version", version_id: number, } | { "kind": "draft", prompt_id: number, template: string, };
@@ -436,7 +459,12 @@ export type RunEvent = { "event": "started", run: Run, } | { "event": "cell_star
 /**
  * Milliseconds since the cell started at the first token, for live tokens/s.
  */
-elapsed_ms: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "scored", cell_id: number, scores: Array<Score>, } | { "event": "cell_not_saved", cell_id: number, outcome: CellOutcome, reason: string, recovery_file: string | null, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
+elapsed_ms: number, 
+/**
+ * The output so far in tokens, as the core estimates them (about four
+ * characters a token) until the provider's count arrives with the cell.
+ */
+output_tokens?: number, } | { "event": "cell_finished", cell: Cell, } | { "event": "scored", cell_id: number, scores: Array<Score>, } | { "event": "cell_not_saved", cell_id: number, outcome: CellOutcome, reason: string, recovery_file: string | null, } | { "event": "progress", run_id: number, done: number, total: number, eta_ms: number | null, } | { "event": "finished", run_id: number, status: RunStatus, };
 
 export type VariantStats = { 
 /**
@@ -615,7 +643,11 @@ library_error: string | null,
 /**
  * How many hex digits of a version's content hash to show (the CLI shows as many).
  */
-short_hash_len: number, };
+short_hash_len: number, 
+/**
+ * The most variants (panes) a prompt's run setup holds.
+ */
+max_panes: number, };
 
 export type KeyStatus = "not_needed" | "set" | "not_set" | "unavailable";
 
@@ -711,6 +743,8 @@ export interface Backend {
    */
   addSamples(): Promise<Array<PromptSummary>>;
   createPrompt(name: string): Promise<Prompt>;
+  /** The template an empty prompt can start from ("Start from an example"). */
+  starterTemplate(): Promise<string>;
   getPrompt(id: number): Promise<Prompt>;
   renamePrompt(id: number, name: string): Promise<Prompt>;
   duplicatePrompt(id: number): Promise<Prompt>;
@@ -723,6 +757,12 @@ export interface Backend {
   /** A prompt's versions, newest first. */
   listVersions(promptId: number): Promise<Array<Version>>;
   restoreVersion(versionId: number): Promise<Version>;
+  /**
+   * How the draft (its text and the target it runs on by default) stands against
+   * the newest version, by `save_version`'s rule: what changed, and why saving would
+   * be refused ("nothing changed since v2"), before a message is asked for.
+   */
+  draftStatus(promptId: number, template: string, defaultTarget: Target | null): Promise<DraftStatus>;
   listProviders(): Promise<Array<ProviderConfig>>;
   /** Providers with their key status, for the settings screen. */
   providerEntries(): Promise<Array<ProviderEntry>>;
@@ -823,6 +863,7 @@ export function backendOver(invoke: Invoke): Backend {
     listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),
     addSamples: () => invoke<Array<PromptSummary>>("add_samples", {}),
     createPrompt: (name) => invoke<Prompt>("create_prompt", { name }),
+    starterTemplate: () => invoke<string>("starter_template", {}),
     getPrompt: (id) => invoke<Prompt>("get_prompt", { id }),
     renamePrompt: (id, name) => invoke<Prompt>("rename_prompt", { id, name }),
     duplicatePrompt: (id) => invoke<Prompt>("duplicate_prompt", { id }),
@@ -833,6 +874,7 @@ export function backendOver(invoke: Invoke): Backend {
     saveVersion: (promptId, version) => invoke<Version>("save_version", { prompt_id: promptId, version }),
     listVersions: (promptId) => invoke<Array<Version>>("list_versions", { prompt_id: promptId }),
     restoreVersion: (versionId) => invoke<Version>("restore_version", { version_id: versionId }),
+    draftStatus: (promptId, template, defaultTarget) => invoke<DraftStatus>("draft_status", { prompt_id: promptId, template, default_target: defaultTarget }),
     listProviders: () => invoke<Array<ProviderConfig>>("list_providers", {}),
     providerEntries: () => invoke<Array<ProviderEntry>>("provider_entries", {}),
     providerKinds: () => invoke<Array<KindInfo>>("provider_kinds", {}),

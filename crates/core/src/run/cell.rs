@@ -4,6 +4,7 @@
 
 use super::send::{Answer, Listener, send};
 use super::{Connection, RunContext};
+use crate::limits;
 use sha2::{Digest, Sha256};
 use whetstone_model::*;
 use whetstone_providers::ChatRequest;
@@ -129,6 +130,7 @@ async fn outcome(cx: &RunContext, job: Job) -> CellOutcome {
         cx,
         cell_id: job.cell_id,
         messages: Some(&messages),
+        chars: 0,
     };
     let answer = send(provider.as_ref(), &gate, request, &cx.cancel, &mut listener).await;
     answered(messages, answer)
@@ -139,6 +141,8 @@ struct CellEvents<'a> {
     cx: &'a RunContext,
     cell_id: CellId,
     messages: Option<&'a Vec<Message>>,
+    /// Characters of output so far, for the live token estimate.
+    chars: usize,
 }
 
 impl Listener for CellEvents<'_> {
@@ -152,10 +156,12 @@ impl Listener for CellEvents<'_> {
     }
 
     fn delta(&mut self, text: String, elapsed_ms: f64) {
+        self.chars += text.chars().count();
         self.cx.emit(RunEvent::Delta {
             cell_id: self.cell_id,
             text,
             elapsed_ms,
+            output_tokens: Some(limits::tokens_of_chars(self.chars)),
         });
     }
 }
@@ -183,6 +189,7 @@ fn cached(
         cell_id,
         text: hit.output.clone(),
         elapsed_ms: 0.0,
+        output_tokens: Some(limits::tokens_of_chars(hit.output.chars().count())),
     });
     Some(CellOutcome {
         messages: messages.to_vec(),

@@ -136,6 +136,7 @@ impl Workbench {
             data_dir: self.data_dir().display().to_string(),
             library_error: None,
             short_hash_len: versions::SHORT_HASH_LEN as u32,
+            max_panes: setups::MAX_PANES as u32,
         })
     }
 }

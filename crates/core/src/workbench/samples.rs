@@ -36,6 +36,10 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What "Start from an example" puts into an empty prompt: a system and a user
+/// message with two variables, and a comment saying how the syntax works.
+pub const STARTER: &str = include_str!("../../../../assets/starter.jinja");
+
 /// One sample prompt as the manifest describes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +74,11 @@ pub fn file(name: &str) -> Option<&'static str> {
 }
 
 impl Workbench {
+    /// The template an empty prompt can start from ([`STARTER`]).
+    pub fn starter_template(&self) -> Result<String, Error> {
+        Ok(STARTER.to_string())
+    }
+
     /// Seeds the sample library when this process created the library (the window's
     /// first start). Whether it did.
     pub fn seed_if_new(&self) -> Result<bool, Error> {

@@ -9,6 +9,10 @@ use whetstone_model::*;
 /// answers (with the rendered prompt).
 pub(crate) const ECHO: &str = "echo";
 
+/// The most variants a run setup holds: the window shows each as a pane, side by
+/// side, and more than four would not be readable.
+pub const MAX_PANES: usize = 4;
+
 impl Workbench {
     /// The prompt's run setup as saved; what is not saved yet comes from the defaults:
     /// no values, and two variants — the draft, and the latest version (or the draft
@@ -38,6 +42,21 @@ impl Workbench {
         vars: Option<Variables>,
         variants: Option<Vec<SetupVariant>>,
     ) -> Result<RunSetup, Error> {
+        match variants.as_deref().map(<[SetupVariant]>::len) {
+            Some(0) => {
+                return Err(Error::field(
+                    "variants",
+                    "a run setup needs at least one variant",
+                ));
+            }
+            Some(n) if n > MAX_PANES => {
+                return Err(Error::field(
+                    "variants",
+                    format!("a run setup holds at most {MAX_PANES} variants, not {n}"),
+                ));
+            }
+            _ => {}
+        }
         self.store()
             .save_run_setup(prompt_id, vars.as_ref(), variants.as_deref())?;
         self.get_run_setup(prompt_id)

@@ -13,15 +13,19 @@ pub fn short_hash(hash: &str) -> &str {
     hash.get(..SHORT_HASH_LEN).unwrap_or(hash)
 }
 
+/// Why an empty template cannot be saved, or `None`.
+fn empty_refusal(template: &str) -> Option<String> {
+    template.trim().is_empty().then(|| {
+        "an empty template cannot be saved as a version: there would be nothing to run".into()
+    })
+}
+
 impl Workbench {
     /// Saves a new version. An empty template, or one that does not parse, is
     /// refused, so every version can be run.
     pub fn save_version(&self, prompt_id: PromptId, version: NewVersion) -> Result<Version, Error> {
-        if version.template.trim().is_empty() {
-            return Err(Error::field(
-                "template",
-                "an empty template cannot be saved as a version: there would be nothing to run",
-            ));
+        if let Some(refusal) = empty_refusal(&version.template) {
+            return Err(Error::field("template", refusal));
         }
         let analysis = whetstone_template::analyze(&version.template);
         if let Some(error) = analysis.error {
@@ -30,6 +34,47 @@ impl Workbench {
         Ok(self
             .store()
             .save_version(prompt_id, &version, &analysis.variables)?)
+    }
+
+    /// How `template` on `default_target` (the draft as the window holds it) stands
+    /// against the prompt's newest version, by the rule [`Workbench::save_version`]
+    /// applies: what changed, and why saving would be refused, if it would.
+    pub fn draft_status(
+        &self,
+        prompt_id: PromptId,
+        template: String,
+        default_target: Option<Target>,
+    ) -> Result<DraftStatus, Error> {
+        let latest = self.store().list_versions(prompt_id)?.into_iter().next();
+        let Some(latest) = latest else {
+            self.get_prompt(prompt_id)?;
+            return Ok(DraftStatus {
+                latest: None,
+                changed: true,
+                template_changed: true,
+                target_changed: default_target.is_some(),
+                refusal: empty_refusal(&template),
+            });
+        };
+        let inputs = whetstone_template::analyze(&template).variables;
+        let hash = whetstone_store::content_hash(&template, default_target.as_ref(), &inputs);
+        let changed = hash != latest.content_hash;
+        let refusal = match changed {
+            false => Some(
+                whetstone_store::StoreError::Unchanged {
+                    number: latest.number,
+                }
+                .to_string(),
+            ),
+            true => empty_refusal(&template),
+        };
+        Ok(DraftStatus {
+            latest: Some(latest.number),
+            changed,
+            template_changed: template != latest.template,
+            target_changed: default_target != latest.default_target,
+            refusal,
+        })
     }
 
     /// A prompt's versions, newest first.
