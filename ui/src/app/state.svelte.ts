@@ -8,6 +8,7 @@
 //   editor ──PaneSetup──▶ run        run ──RunSource──▶ editor
 //   settings ──beforeOpen──▶ editor (save the draft)
 import type { Backend } from "../platform/backend";
+import type { JsonValue } from "../ipc/bindings";
 import { toErrorReply } from "../platform/backend";
 import { Notices } from "../notices/state.svelte";
 import { ProvidersState } from "../providers/state.svelte";
@@ -15,6 +16,8 @@ import { LibraryState, type OpenPrompt } from "../library/state.svelte";
 import { EditorState } from "../editor/state.svelte";
 import { RunState } from "../run/state.svelte";
 import { SettingsState } from "../settings/state.svelte";
+import { Layout } from "./layout.svelte";
+import { sentence } from "../lib/errors";
 
 export class AppState {
   readonly backend: Backend;
@@ -24,26 +27,27 @@ export class AppState {
   readonly editor: EditorState;
   readonly run: RunState;
   readonly settings: SettingsState;
+  readonly layout = new Layout();
 
   ready = $state(false);
   libraryError = $state<string | null>(null);
   appVersion = $state("");
-  /** The library's folder: scopes per-prompt UI state kept in the webview's storage. */
-  private dataDir = "";
+  /** How many hex digits of a content hash to show (the core's length, as the CLI's). */
+  shortHashLen = $state(8);
+  private selectSeq = 0;
 
   constructor(backend: Backend) {
     this.backend = backend;
-    const dataDir = () => this.dataDir;
     this.providers = new ProvidersState(backend, this.notices);
     this.library = new LibraryState(backend, this.notices, this.openPrompt());
     // The editor and the panes each read a little of the other; the editor's
     // callbacks read `this.run` only once the constructor has made both.
     this.editor = new EditorState(backend, this.notices, {
       panes: { draftPaneTarget: () => this.run.draftPaneTarget(), versionIds: () => this.run.versionIds() },
-      dataDir,
       promptsChanged: () => this.library.load(),
+      changed: () => this.run.changed(),
     });
-    this.run = new RunState(backend, this.notices, this.editor, this.providers, dataDir);
+    this.run = new RunState(backend, this.notices, this.editor, this.providers);
     this.settings = new SettingsState(backend, this.notices, this.providers, () => void this.editor.flushDraft());
   }
 
@@ -51,12 +55,15 @@ export class AppState {
     try {
       const status = await this.backend.appStatus();
       this.appVersion = status.version;
-      this.dataDir = status.data_dir;
+      this.shortHashLen = status.short_hash_len;
+      this.run.maxPanes = status.max_panes;
       if (status.library_error) {
         this.libraryError = status.library_error;
         return;
       }
       await Promise.all([this.providers.load(), this.library.load()]);
+      // Which providers answer takes up to 2 s: the window is usable meanwhile.
+      void this.providers.checkStatus();
       const first = this.library.prompts[0];
       if (first) await this.select(first.id);
     } catch (e) {
@@ -68,23 +75,39 @@ export class AppState {
     }
   }
 
-  /** Opens prompt `id`: the editor shows it, the panes set up for it. */
+  /** Opens prompt `id`: the editor shows it with its values, the panes with its last run. */
   async select(id: number): Promise<void> {
     if (this.editor.prompt?.id === id) return;
-    await this.editor.flushDraft();
+    const seq = ++this.selectSeq;
+    await Promise.all([this.editor.flushDraft(), this.run.flushSetup()]);
     try {
-      const [prompt, versions, runs] = await Promise.all([
+      const [prompt, versions, runs, setup, last] = await Promise.all([
         this.backend.getPrompt(id),
         this.backend.listVersions(id),
         this.backend.listRuns(id, null),
+        this.backend.getRunSetup(id),
+        this.backend.lastRun(id),
       ]);
-      // The editor first: the panes keep their setup under the open prompt's id.
-      this.editor.show(prompt, versions);
-      this.run.show(prompt, versions, runs);
+      if (seq !== this.selectSeq) return; // another prompt was opened meanwhile
+      // The editor first: the panes read its prompt.
+      this.editor.show(prompt, versions, setup.vars as Record<string, JsonValue>);
+      this.run.show(prompt, versions, runs, setup, last);
       await this.editor.analyzeNow();
     } catch (e) {
       this.notices.error(e);
     }
+  }
+
+  /** Save version: says at once when there is nothing to save (the core's rule); true to ask for a message. */
+  async canSaveVersion(): Promise<boolean> {
+    if (!this.editor.prompt || this.editor.viewingVersion) return false;
+    await this.editor.flushDraft();
+    const status = await this.editor.currentStatus();
+    if (status?.refusal) {
+      this.notices.info(sentence(status.refusal));
+      return false;
+    }
+    return true;
   }
 
   /** What the library sees of the open prompt. */

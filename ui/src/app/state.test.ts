@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { AppState } from "./state.svelte";
-import { ownBridge } from "../test/bridge";
+import { ollamaDown, ownBridge, sampleBackend } from "../test/bridge";
+import { startedApp } from "../test/window";
 
 describe("start-up", () => {
   it("shows a library error and loads nothing else", async () => {
@@ -14,5 +15,30 @@ describe("start-up", () => {
     await app.init();
     expect(app.libraryError).toContain("not a readable Whetstone database");
     expect(listPrompts).not.toHaveBeenCalled();
+  });
+
+  it("a first start with no model: the samples, the providers' status once, and a run on echo", async () => {
+    const backend = await sampleBackend();
+    await ollamaDown(backend);
+    const status = vi.spyOn(backend, "providerStatus");
+    const { app } = await startedApp(backend);
+    expect(app.library.prompts.map((p) => p.name)).toContain("Start here");
+    expect(app.editor.prompt?.name).toBe(app.library.prompts[0].name);
+    // The status is asked once, in the background, not per pane.
+    await vi.waitFor(() => expect(app.providers.status).not.toBeNull());
+    expect(status).toHaveBeenCalledTimes(1);
+    expect(app.providers.onlyEcho).toBe(true);
+    expect(app.providers.status?.summary).toMatch(/not reachable/);
+    expect(app.providers.status?.summary).toMatch(/Echo/);
+    expect(app.providers.suggested).toMatchObject({ provider: "echo", model: "echo" });
+    // The samples' panes are on echo, with their values: Run works at once.
+    expect(app.run.panes.every((p) => p.target.provider === "echo")).toBe(true);
+    await vi.waitFor(() => expect(app.run.check?.runnable).toBe(true));
+    expect(app.run.canRun).toBe(true);
+    await app.run.run();
+    await vi.waitFor(() => expect(app.run.running).toBe(false));
+    const output = app.run.shownRun?.panes[0]?.output ?? "";
+    expect(output).toContain("user:");
+    expect(app.run.shownRun?.panes[0]?.status).toBe("ok");
   });
 });

@@ -1,7 +1,7 @@
 // CodeMirror setup for Jinja templates: the theme reads the app's CSS variables so
 // it follows light/dark mode without reconfiguring the editor.
 import { basicSetup } from "codemirror";
-import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, placeholder, type DecorationSet, type ViewUpdate } from "@codemirror/view";
+import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { Compartment, EditorState, Prec, type Extension } from "@codemirror/state";
 import { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
@@ -89,7 +89,8 @@ export interface EditorOptions {
   readOnly: boolean;
   onChange: (text: string) => void;
   onSave: () => void;
-  onRun: () => void;
+  /** Ctrl/Cmd+Enter; `fresh` with Shift (no cached answers). */
+  onRun: (fresh: boolean) => void;
 }
 
 const jinjaLanguage = jinja().language;
@@ -115,7 +116,8 @@ export function createEditor(opts: EditorOptions): EditorHandle {
         // Above the default keymap, where Mod-Enter inserts a blank line.
         Prec.highest(
           keymap.of([
-            { key: "Mod-Enter", preventDefault: true, run: () => (opts.onRun(), true) },
+            { key: "Mod-Enter", preventDefault: true, run: () => (opts.onRun(false), true) },
+            { key: "Shift-Mod-Enter", preventDefault: true, run: () => (opts.onRun(true), true) },
             { key: "Mod-s", preventDefault: true, run: () => (opts.onSave(), true) },
           ]),
         ),
@@ -123,7 +125,6 @@ export function createEditor(opts: EditorOptions): EditorHandle {
         language.of(languageFor(variables)),
         syntaxHighlighting(highlight),
         roleMarkers,
-        placeholder("system:\nYou are a helpful assistant.\n\nuser:\n{{ question }}"),
         lintGutter(),
         theme,
         EditorView.lineWrapping,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatPrice, totalCost } from "./cost";
+import { formatCost, formatPrice } from "./cost";
 
 describe("formatCost", () => {
   it("shows cents from ten cents up, grouped by thousands", () => {
@@ -42,18 +42,5 @@ describe("formatPrice", () => {
     expect(formatPrice(0.075)).toBe("$0.075");
     expect(formatPrice(0.0375)).toBe("$0.0375");
     expect(formatPrice(15)).toBe("$15.00");
-  });
-});
-
-describe("totalCost", () => {
-  it("adds known costs, counts unknown ones and carries the estimate mark", () => {
-    expect(totalCost([])).toEqual({ usd: 0, counted: 0, unknown: 0, estimated: false });
-    const t = totalCost([
-      { usd: 0.01, estimated: false },
-      { usd: null, estimated: false },
-      { usd: 0.002, estimated: true },
-    ]);
-    expect(t.usd).toBeCloseTo(0.012);
-    expect(t).toMatchObject({ counted: 2, unknown: 1, estimated: true });
   });
 });

@@ -38,30 +38,3 @@ function trimZeros(text: string): string {
 export function formatPrice(usdPerMtok: number): string {
   return `$${usdPerMtok.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
 }
-
-/** The cost of several cells: the known costs added up, and how many were missing. */
-export interface CostTotal {
-  usd: number;
-  /** How many costs went into `usd`. */
-  counted: number;
-  /** Costs that were null (no price). */
-  unknown: number;
-  estimated: boolean;
-}
-
-export function totalCost(costs: { usd: number | null; estimated: boolean }[]): CostTotal {
-  let usd = 0;
-  let counted = 0;
-  let unknown = 0;
-  let estimated = false;
-  for (const c of costs) {
-    if (c.usd === null) {
-      unknown++;
-      continue;
-    }
-    usd += c.usd;
-    counted++;
-    estimated ||= c.estimated;
-  }
-  return { usd, counted, unknown, estimated };
-}

@@ -6,6 +6,11 @@ export function formatTemplateError(error: TemplateError): string {
   return `${error.line}:${error.column ?? 1} ${error.message}`;
 }
 
+/** The core's words as a sentence on their own: "no value for `x`" → "No value for `x`". */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** The sentence to show for a failed command. */
 export function formatErrorReply(error: ErrorReply): string {
   if (error.template) return formatTemplateError(error.template);

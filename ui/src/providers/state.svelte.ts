@@ -1,9 +1,11 @@
 // The providers the window knows, shared by the run panes and the settings screen:
-// their configs, what the core says about each kind, the models each one lists, and
-// the library's default target. The settings screen edits them; the panes pick from them.
+// their configs, what the core says about each kind, the models each one lists, the
+// library's default target, and the providers' status (which local ones answer, with
+// which models, or how to start them; echo always answers), asked once at start-up
+// and on demand. The settings screen edits them; the panes pick from them.
 import type { Backend } from "../platform/backend";
 import { toErrorReply } from "../platform/backend";
-import type { KindInfo, ModelInfo, Params, ProviderConfig, ProviderKind, Target } from "../ipc/bindings";
+import type { KindInfo, ModelInfo, Params, ProviderConfig, ProviderHealth, ProviderKind, ProviderStatus, Target } from "../ipc/bindings";
 import type { Notify } from "../notices/state.svelte";
 
 export interface ModelList {
@@ -30,30 +32,75 @@ export class ProvidersState {
   /** What the core says about each provider kind (defaults, whether it needs a key). */
   kinds = $state<KindInfo[]>([]);
   models = $state<Record<string, ModelList>>({});
-  /** The library's default target: where panes of prompts without a setup start. */
+  /** The library's default target (Settings). */
   defaultTarget = $state<Target | null>(null);
+  /** The providers' status: null until it has been asked (at start-up, in the background). */
+  status = $state.raw<ProviderStatus | null>(null);
+  checking = $state(false);
+  /** The first screen's note about the providers was put away. */
+  noteDismissed = $state(false);
 
   private readonly backend: Backend;
   private readonly notices: Notify;
   private readonly modelListeners: (() => void)[] = [];
+  private readonly statusListeners: (() => void)[] = [];
 
   constructor(backend: Backend, notices: Notify) {
     this.backend = backend;
     this.notices = notices;
   }
 
-  /** At start-up: the providers, their kinds and the default target, then each one's models. */
+  /**
+   * At start-up: the providers, their kinds and the default target. The status (which
+   * asks local providers, within 2 s) follows in the background: `checkStatus`.
+   */
   async load(): Promise<void> {
     const [list, target, kinds] = await Promise.all([
       this.backend.listProviders(),
-      // Not worth failing the window over: panes then start on the first provider.
+      // Not worth failing the window over.
       this.backend.defaultTarget().catch(() => null),
       this.backend.providerKinds(),
     ]);
     this.list = list;
     this.kinds = kinds;
     this.defaultTarget = target;
-    for (const p of list) void this.loadModels(p.id);
+  }
+
+  /** Asks the core which providers answer; their models fill the panes' model lists. */
+  async checkStatus(): Promise<void> {
+    this.checking = true;
+    try {
+      const status = await this.backend.providerStatus();
+      this.status = status;
+      const models = { ...this.models };
+      for (const p of status.providers) {
+        if (p.state === "ready" || p.state === "no_models") models[p.id] = { loading: false, models: p.models, error: null };
+        else if (p.state === "unreachable" || p.state === "failed") models[p.id] = { loading: false, models: [], error: p.message };
+      }
+      this.models = models;
+      for (const listener of this.modelListeners) listener();
+      for (const listener of this.statusListeners) listener();
+    } catch (e) {
+      this.notices.error(e);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** The target new prompts' panes start on: a local model that answers, else echo (the core's choice). */
+  get suggested(): Target | null {
+    return this.status?.suggested ?? null;
+  }
+
+  /** The provider's entry in the status, once it has been asked. */
+  health(id: string): ProviderHealth | null {
+    return this.status?.providers.find((p) => p.id === id) ?? null;
+  }
+
+  /** True when no provider but echo answers: the first screen says what to do. */
+  get onlyEcho(): boolean {
+    const status = this.status;
+    return !!status && !status.providers.some((p) => p.kind !== "echo" && p.state === "ready");
   }
 
   /** Reads list_providers again, after the settings screen changed a provider. */
@@ -65,8 +112,17 @@ export class ProvidersState {
     }
   }
 
+  /** Lists a provider's models unless they are known (or on their way). */
+  ensureModels(providerId: string): void {
+    const known = this.models[providerId];
+    if (known && (known.loading || known.models.length > 0)) return;
+    void this.loadModels(providerId);
+  }
+
+  /** Asks a provider for its models (again). */
   async loadModels(providerId: string): Promise<void> {
-    this.models = { ...this.models, [providerId]: { loading: true, models: this.models[providerId]?.models ?? [], error: null } };
+    const known = this.models[providerId];
+    this.models = { ...this.models, [providerId]: { loading: true, models: known?.models ?? [], error: null } };
     try {
       const models = await this.backend.listModels(providerId);
       this.models = { ...this.models, [providerId]: { loading: false, models, error: null } };
@@ -76,9 +132,14 @@ export class ProvidersState {
     }
   }
 
-  /** Calls `listener` each time a provider's models arrive. */
+  /** Calls `listener` each time models arrive. */
   onModelsLoaded(listener: () => void): void {
     this.modelListeners.push(listener);
+  }
+
+  /** Calls `listener` each time the status was asked (what a run check knows changed). */
+  onStatus(listener: () => void): void {
+    this.statusListeners.push(listener);
   }
 
   /** Drops what is known of a removed provider's models. */

@@ -1,7 +1,4 @@
-import type { Params, ProviderConfig, Target, TemplateSource, Variant, Version } from "../ipc/bindings";
-import { defaultParams } from "../providers/state.svelte";
-
-export const MAX_PANES = 4;
+import type { SetupVariant, Target, TemplateSource, Variant, Version } from "../ipc/bindings";
 
 /** One column of the side-by-side view, as the user set it up. */
 export interface PaneConfig {
@@ -17,21 +14,6 @@ export function newPaneKey(): number {
   return nextKey++;
 }
 
-export function defaultTarget(providers: ProviderConfig[], draftTarget: Target | null): Target {
-  if (draftTarget) return structuredClone(draftTarget);
-  return { provider: providers[0]?.id ?? "", model: "", params: defaultParams() };
-}
-
-/** Two panes: the draft, and the latest version on the same target (or the draft again). */
-export function defaultPanes(providers: ProviderConfig[], draftTarget: Target | null, versions: Version[]): PaneConfig[] {
-  const target = defaultTarget(providers, draftTarget);
-  const latest = versions[0];
-  return [
-    { key: newPaneKey(), source: "draft", target },
-    { key: newPaneKey(), source: latest ? latest.id : "draft", target: structuredClone(latest?.default_target ?? target) },
-  ];
-}
-
 /** The run's variant for a pane; `template` is the current editor draft. */
 export function toVariant(config: PaneConfig, promptId: number, template: string): Variant {
   const source: TemplateSource =
@@ -41,51 +23,20 @@ export function toVariant(config: PaneConfig, promptId: number, template: string
   return { source, target: structuredClone(config.target) };
 }
 
-function isParams(v: unknown): v is Params {
-  if (typeof v !== "object" || v === null) return false;
-  const p = v as Record<string, unknown>;
-  const num = (x: unknown) => x === null || typeof x === "number";
-  return (
-    num(p.temperature) &&
-    num(p.top_p) &&
-    num(p.max_tokens) &&
-    num(p.seed) &&
-    Array.isArray(p.stop) &&
-    p.stop.every((s) => typeof s === "string") &&
-    (p.stream === undefined || typeof p.stream === "boolean")
-  );
+/** A pane as the library keeps it in the prompt's run setup. */
+export function toSetupVariant(config: PaneConfig): SetupVariant {
+  return {
+    source: config.source === "draft" ? { kind: "draft" } : { kind: "version", version_id: config.source },
+    target: structuredClone(config.target),
+  };
 }
 
-export function isTarget(v: unknown): v is Target {
-  if (typeof v !== "object" || v === null) return false;
-  const t = v as Record<string, unknown>;
-  return typeof t.provider === "string" && typeof t.model === "string" && isParams(t.params);
-}
-
-export interface StoredPane {
-  source: "draft" | number;
-  target: Target;
-}
-
-export function isStoredPanes(v: unknown): v is StoredPane[] {
-  return (
-    Array.isArray(v) &&
-    v.length > 0 &&
-    v.length <= MAX_PANES &&
-    v.every((p) => {
-      if (typeof p !== "object" || p === null) return false;
-      const s = (p as Record<string, unknown>).source;
-      return (s === "draft" || typeof s === "number") && isTarget((p as Record<string, unknown>).target);
-    })
-  );
-}
-
-/** Restores stored panes, pointing panes at versions that no longer exist back to the draft. */
-export function restorePanes(stored: StoredPane[], versions: Version[]): PaneConfig[] {
-  return stored.map((p) => ({
+/** The panes of a saved run setup; a pane of a version that is gone runs the draft. */
+export function panesFromSetup(variants: SetupVariant[], versions: Version[]): PaneConfig[] {
+  return variants.map((v) => ({
     key: newPaneKey(),
-    source: p.source === "draft" || versions.some((v) => v.id === p.source) ? p.source : "draft",
-    target: p.target,
+    source: v.source.kind === "version" && versions.some((x) => x.id === (v.source as { version_id: number }).version_id) ? v.source.version_id : "draft",
+    target: structuredClone(v.target),
   }));
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Cell, Run, RunEvent } from "../ipc/bindings";
-import { applyRunEvent, estimateTokens, paneCost, paneStats, runCost, viewFromRun, type RunView } from "./runView";
+import { applyRunEvent, paneCost, paneStats, viewFromRun, type RunView } from "./runView";
 
 const target = { provider: "ollama", model: "m", params: { temperature: null, top_p: null, max_tokens: null, seed: null, stop: [] } };
 
@@ -127,11 +127,11 @@ describe("viewFromRun", () => {
 });
 
 describe("paneStats", () => {
-  it("estimates tokens and tokens/s from streamed text while running", () => {
+  it("shows the core's live token estimate and tokens/s while running", () => {
     const view = play([
       started,
-      { event: "delta", cell_id: 11, text: "a".repeat(40), elapsed_ms: 200 },
-      { event: "delta", cell_id: 11, text: "a".repeat(40), elapsed_ms: 1200 },
+      { event: "delta", cell_id: 11, text: "a".repeat(40), elapsed_ms: 200, output_tokens: 10 },
+      { event: "delta", cell_id: 11, text: "a".repeat(40), elapsed_ms: 1200, output_tokens: 20 },
     ]);
     const s = paneStats(view.panes[0]!);
     expect(s.estimated).toBe(true);
@@ -161,9 +161,14 @@ describe("paneStats", () => {
 });
 
 describe("token estimate", () => {
-  it("estimates about four characters a token", () => {
-    expect(estimateTokens("")).toBe(0);
-    expect(estimateTokens("x".repeat(41))).toBe(10);
+  it("is the core's: a delta without one keeps the last, and the window counts none itself", () => {
+    const view = play([
+      started,
+      { event: "delta", cell_id: 11, text: "x".repeat(41), elapsed_ms: 100, output_tokens: 11 },
+      { event: "delta", cell_id: 11, text: "y".repeat(400), elapsed_ms: 200 },
+    ]);
+    expect(paneStats(view.panes[0]!).outputTokens).toBe(11);
+    expect(paneStats(play([started, { event: "delta", cell_id: 11, text: "abcd", elapsed_ms: 5 }]).panes[0]!).outputTokens).toBeNull();
   });
 });
 
@@ -222,14 +227,5 @@ describe("cost", () => {
     ]);
     expect(paneCost(view.panes[0]!)).toEqual({ kind: "unpriced" });
     expect(paneCost(view.panes[1]!)).toBeNull();
-  });
-
-  it("adds up the run's known costs and counts the unpriced ones", () => {
-    const view = play([
-      started,
-      finish(cell(11, 0, { status: "ok", output: "a", usage: used, cost_usd: 0.002 })),
-      finish(cell(12, 1, { status: "ok", output: "b", usage: used, cost_usd: null })),
-    ]);
-    expect(runCost(view)).toMatchObject({ usd: 0.002, counted: 1, unknown: 1, estimated: false });
   });
 });

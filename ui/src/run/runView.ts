@@ -1,6 +1,5 @@
 // Applies the backend's RunEvents to what the panes show. Pure functions so the
 // streaming behaviour (batched deltas, final states, live tokens/s) is unit-tested.
-import { totalCost, type CostTotal } from "../lib/cost";
 import type { Cell, CellStatus, Message, Run, RunEvent, RunStatus, Target, Usage } from "../ipc/bindings";
 
 export interface PaneResult {
@@ -16,6 +15,8 @@ export interface PaneResult {
   usage: Usage;
   /** The backend estimated the token counts (the provider reported none). */
   usageEstimated: boolean;
+  /** While streaming: the output so far in tokens, as the core estimates them. */
+  liveTokens: number | null;
   /** The answer came from the response cache. */
   cached: boolean;
   /** Where the cell went (provider, model, parameters). */
@@ -58,6 +59,7 @@ function fromCell(cell: Cell): PaneResult {
     totalMs: cell.timing.total_ms,
     usage: cell.usage,
     usageEstimated: cell.usage_estimated,
+    liveTokens: null,
     cached: cell.cached,
     target: cell.target,
     costUsd: cell.cost_usd,
@@ -107,6 +109,7 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
               ...p,
               status: "running",
               output: p.output + event.text,
+              liveTokens: event.output_tokens ?? p.liveTokens,
               ttftMs: p.ttftMs ?? event.elapsed_ms,
               totalMs: event.elapsed_ms,
             },
@@ -148,11 +151,6 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
   }
 }
 
-/** Rough token count of streamed text (about 4 characters a token) until usage arrives. */
-export function estimateTokens(text: string): number {
-  return Math.round(text.length / 4);
-}
-
 export interface PaneStats {
   ttftMs: number | null;
   totalMs: number | null;
@@ -160,13 +158,13 @@ export interface PaneStats {
   outputTokens: number | null;
   /** Output tokens per second of generation (after the first token). */
   tokensPerSecond: number | null;
-  /** True while the figures are estimates (from streamed text, or the backend's own). */
+  /** True while the figures are estimates (the core's, while streaming or when the provider reported none). */
   estimated: boolean;
 }
 
 export function paneStats(p: PaneResult): PaneStats {
   const exact = p.final && p.usage.output_tokens !== null && !p.usageEstimated;
-  const outputTokens = exact ? p.usage.output_tokens : p.output ? estimateTokens(p.output) : null;
+  const outputTokens = p.final ? p.usage.output_tokens : p.liveTokens;
   let tokensPerSecond: number | null = null;
   if (outputTokens !== null && p.ttftMs !== null && p.totalMs !== null) {
     const generationMs = p.totalMs - p.ttftMs;
@@ -191,15 +189,4 @@ export function paneCost(p: PaneResult): PaneCost {
   if (p.costUsd !== null) return { kind: "usd", usd: p.costUsd, estimated: p.usageEstimated };
   // Only a cell that used tokens lacks a price; a failed request simply cost nothing known.
   return p.usage.input_tokens !== null || p.usage.output_tokens !== null ? { kind: "unpriced" } : null;
-}
-
-/** The cost of the run's finished panes together. */
-export function runCost(view: RunView): CostTotal {
-  const costs: { usd: number | null; estimated: boolean }[] = [];
-  for (const p of view.panes) {
-    const c = p ? paneCost(p) : null;
-    if (c?.kind === "usd") costs.push({ usd: c.usd, estimated: c.estimated });
-    else if (c?.kind === "unpriced") costs.push({ usd: null, estimated: false });
-  }
-  return totalCost(costs);
 }

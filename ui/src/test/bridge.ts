@@ -23,6 +23,13 @@ export async function freshBackend(): Promise<Backend> {
   return bridgeBackend(url);
 }
 
+/** The shared bridge's backend, on a new library seeded as the window's first start seeds one. */
+export async function sampleBackend(): Promise<Backend> {
+  const url = inject("bridgeUrl");
+  await fetch(`${url}/reset`, { method: "POST", body: JSON.stringify({ samples: true }) });
+  return bridgeBackend(url);
+}
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** A binary of the workspace's debug build. */
