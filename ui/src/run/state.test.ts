@@ -133,6 +133,8 @@ describe("run: runs", () => {
 describe("run: the run check", () => {
   it("disables Run with the core's reason for each refusal", async () => {
     const backend = await freshBackend();
+    // An Ollama that answers, so "no model" is the only refusal of pane 2 until it goes down.
+    await ollamaAt(backend, "--models", "llama3.2");
     const { app } = await withTwoPrompts(backend);
     const { editor, run } = app;
     onEcho(run);
