@@ -383,9 +383,13 @@ export class EditorState {
     }
   }
 
-  /** The error the editor shows: the syntax error, else the render error. */
+  /**
+   * The error the editor shows: the syntax error, else the render error. A variable
+   * without a value is no fault of the template: its field and Run's reason say so.
+   */
   get templateError(): TemplateError | null {
-    return this.analysis?.error ?? this.renderError;
+    if (this.analysis?.error) return this.analysis.error;
+    return this.renderError?.kind === "undefined_variable" ? null : this.renderError;
   }
 
   // ---- versions --------------------------------------------------------------

@@ -197,7 +197,13 @@ export class RunState {
   /** The first draft pane's target, which is saved with the draft; null without a draft pane. */
   draftPaneTarget(): Target | null {
     const pane = this.panes.find((p) => p.source === "draft");
-    return pane ? $state.snapshot(pane.target) : null;
+    if (!pane) return null;
+    const target = $state.snapshot(pane.target) as Target;
+    // A pane left on the core's suggestion is no choice of the prompt's own: a prompt
+    // that never had a default target keeps none, and its newest version stays unchanged.
+    const saved = this.source.prompt?.draft_target ?? this.source.versions[0]?.default_target ?? null;
+    if (!saved && this.targets.suggested && JSON.stringify(target) === JSON.stringify(this.targets.suggested)) return null;
+    return target;
   }
 
   /** The versions the panes run, in pane order. */
