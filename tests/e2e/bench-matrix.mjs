@@ -28,10 +28,10 @@ const { browser } = app;
 const $ = (id) => browser.$(byTestId(id));
 
 /** Records every animation frame's interval while `scroll` moves the grid. */
-function measure(durationMs, pxPerFrame) {
+function measure(durationMs, pxPerFrame, selector = '[data-testid="matrix-rows"]') {
   return browser.executeAsync(
-    (durationMs, pxPerFrame, done) => {
-      const list = document.querySelector('[data-testid="matrix-rows"]');
+    (durationMs, pxPerFrame, selector, done) => {
+      const list = document.querySelector(selector);
       const frames = [];
       let last = performance.now();
       const end = last + durationMs;
@@ -55,6 +55,7 @@ function measure(durationMs, pxPerFrame) {
     },
     durationMs,
     pxPerFrame,
+    selector,
   );
 }
 
@@ -79,6 +80,12 @@ try {
     await pane.$(byTestId("pane-provider")).selectByAttribute("value", "ollama");
     await pane.$(byTestId("pane-model")).setValue(`m${i + 1}`);
   }
+  // The floor: frames of this window doing nothing, under this display; and the
+  // suite table (1,000 rows of text fields) scrolled, for comparison.
+  const floor = await measure(3000, 0);
+  await $("view-suite").click();
+  await $("suite-rows").waitForExist({ timeout: 10000 });
+  const table = await measure(3000, 24, '[data-testid="suite-rows"]');
   await $("view-results").click();
   await browser.waitUntil(async () => (await $("results-run-suite").isEnabled()), { timeout: 10000 });
   const started = performance.now();
@@ -87,9 +94,13 @@ try {
   const streaming = await measure(SCROLL_MS, 24);
   await browser.waitUntil(async () => !(await $("cancel-suite").isEnabled()), { timeout: 600000, interval: 250 });
   const runMs = performance.now() - started;
+  const still = await measure(3000, 0);
   const idle = await measure(Math.min(SCROLL_MS, 5000), 24);
   const total = await browser.execute(() => Number(document.querySelector('[data-testid="suite-progress"]')?.getAttribute("data-total")));
   console.log(`matrix bench: ${CASES} cases × ${COLUMNS} columns = ${total} cells, run took ${(runMs / 1000).toFixed(1)} s (whole run, as the window saw it)`);
+  summary("idle window (the floor)", floor);
+  summary("suite table scrolled", table);
+  summary("matrix shown, not scrolled", still);
   summary("scrolling while streaming", streaming);
   summary("scrolling after the run", idle);
 } finally {
