@@ -205,6 +205,8 @@ describe("suites and the matrix", () => {
 
   test("a check edited in the suite, and the shown run re-scored without running it again", async () => {
     await $("view-suite").click();
+    // The table's rows mount once the virtualised list has measured its viewport.
+    await browser.waitUntil(async () => (await $$("case-row")).length === 5, { timeoutMsg: "the suite's rows did not show" });
     const italy = (await $$("case-row"))[1];
     await italy.$(byTestId("cell-var-country")).click();
     const value = await $("case-assertions").$(byTestId("assertion-value"));
