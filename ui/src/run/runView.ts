@@ -127,12 +127,11 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
     }
     case "cell_not_saved": {
       if (!view) return view;
-      const kept = event.recovery_file ? ` Its answer was kept in ${event.recovery_file}.` : "";
       return updateCell(view, event.cell_id, (p) => ({
         ...p,
         status: event.outcome.status,
         output: event.outcome.output || p.output,
-        error: `${event.outcome.error ? `${event.outcome.error}. ` : ""}Not saved: ${event.reason}.${kept}`,
+        error: notSavedMessage(event),
         final: isFinal(event.outcome.status),
       }));
     }
@@ -202,4 +201,10 @@ export function runCost(view: RunView): CostTotal {
     else if (c?.kind === "unpriced") costs.push({ usd: null, estimated: false });
   }
   return totalCost(costs);
+}
+
+/** What a cell that ended but could not be written says: its error, the cause, where its answer was kept. */
+export function notSavedMessage(event: Extract<RunEvent, { event: "cell_not_saved" }>): string {
+  const kept = event.recovery_file ? ` Its answer was kept in ${event.recovery_file}.` : "";
+  return `${event.outcome.error ? `${event.outcome.error}. ` : ""}Not saved: ${event.reason}.${kept}`;
 }
