@@ -83,6 +83,9 @@ fn main() {
     let library = Arc::new(Library::open(&data_dir));
 
     tauri::Builder::default()
+        // Only its save dialog is allowed (capabilities/): it names the file a suite
+        // is exported to; the core writes it.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(move |invoke| handle(&library, invoke))
         .run(tauri::generate_context!())
         .expect("error while running the Whetstone window");

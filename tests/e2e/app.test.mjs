@@ -155,7 +155,13 @@ describe("the main flow", () => {
 
   test("past runs are listed and reopen", async () => {
     await $("tab-runs").click();
-    const items = await browser.$$(byTestId("run-item"));
+    // The history refreshes after the tab opens; wait for it rather than read it at once.
+    let items = [];
+    await browser
+      .waitUntil(async () => (items = await browser.$$(byTestId("run-item"))).length >= 2, {
+        timeout: 5000,
+      })
+      .catch(() => {});
     assert.ok(items.length >= 2, `expected the two runs, found ${items.length}`);
     await items[items.length - 1].click();
     await browser.waitUntil(async () => {

@@ -3,24 +3,26 @@ import { mount } from "svelte";
 import App from "./app/App.svelte";
 import { AppState } from "./app/state.svelte";
 import type { Backend } from "./platform/backend";
+import type { FileDialogs } from "./platform/files";
 
 // The browser preview talks to the real core through the development bridge:
 // `npm run preview -w ui` starts both (or `?bridge=URL` on the dev server). In a
 // production build both conditions are statically false and the bridge module is
 // not even emitted.
-async function loadBackend(): Promise<Backend> {
+async function loadBackend(): Promise<{ backend: Backend; files: FileDialogs | null }> {
   if (import.meta.env.DEV || import.meta.env.MODE === "bridge") {
     const env = import.meta.env as Record<string, string | undefined>;
     const url = new URLSearchParams(location.search).get("bridge") ?? env.VITE_BRIDGE_URL;
     if (url) {
       const { bridgeBackend } = await import("./platform/bridge");
-      return bridgeBackend(url);
+      return { backend: bridgeBackend(url), files: null };
     }
   }
-  const { tauriBackend } = await import("./platform/tauri");
-  return tauriBackend;
+  const { tauriBackend, tauriFiles } = await import("./platform/tauri");
+  return { backend: tauriBackend, files: tauriFiles };
 }
 
-const app = new AppState(await loadBackend());
+const { backend, files } = await loadBackend();
+const app = new AppState(backend, files);
 mount(App, { target: document.getElementById("app") as HTMLElement, props: { app } });
 void app.init();

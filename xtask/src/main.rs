@@ -301,7 +301,8 @@ fn bench() -> Result<()> {
     run(cargo(&["bench", "--workspace"]))?;
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
     build_test_tools()?;
-    run(&mut in_window_session(&["tests/e2e/bench.mjs"]))
+    run(&mut in_window_session(&["tests/e2e/bench.mjs"]))?;
+    run(&mut in_window_session(&["tests/e2e/bench-matrix.mjs"]))
 }
 
 /// Runs `cmd` in a private D-Bus session with an unlocked gnome-keyring, so the

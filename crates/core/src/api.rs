@@ -166,6 +166,12 @@ commands! {
     /// are appended (`replace`: the file's cases become the suite). All or nothing.
     sync fn import_suite(prompt_id: PromptId, format: SuiteFormat, text: String, replace: bool) -> Suite;
     sync fn export_suite(prompt_id: PromptId, format: SuiteFormat) -> String;
+    /// Writes the suite file to `path` (from a save dialog), whole or not at all;
+    /// the number of bytes written.
+    sync fn export_suite_file(prompt_id: PromptId, format: SuiteFormat, path: String) -> u64;
+    /// Each assertion kind's words and the shape of its value and threshold, for the
+    /// assertion editor.
+    sync fn assertion_kinds() -> Vec<AssertionKindInfo>;
     /// Runs the suite over variants; resolves with the run's id, events follow.
     stream<RunEvent> fn run_suite(request: SuiteRun) -> RunId;
     /// Runs cells of a finished run again in place (e.g. the failed ones).

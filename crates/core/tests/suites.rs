@@ -216,6 +216,72 @@ fn suite_files_import_whole_or_not_at_all_and_export_back() {
     assert_eq!(replaced.cases, merged.cases);
 }
 
+#[test]
+fn a_suite_file_is_written_whole_where_the_save_dialog_said() {
+    let server = OllamaServer::start(OllamaConfig::default());
+    let f = fixture(&server);
+    three_cases(&f);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("capitals.jsonl");
+    std::fs::write(&path, "an older file").unwrap();
+    let written = f
+        .bench
+        .export_suite_file(f.prompt.id, SuiteFormat::Jsonl, path.display().to_string())
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text,
+        f.bench
+            .export_suite(f.prompt.id, SuiteFormat::Jsonl)
+            .unwrap()
+    );
+    assert_eq!(written, text.len() as u64);
+    // Nothing left beside it but the file itself.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // A folder, or a folder that does not exist, is refused and names the path.
+    let err = f
+        .bench
+        .export_suite_file(
+            f.prompt.id,
+            SuiteFormat::Csv,
+            dir.path().display().to_string(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("it is a folder"), "{err}");
+    let missing = dir.path().join("no/such/dir/cases.csv");
+    let err = f
+        .bench
+        .export_suite_file(f.prompt.id, SuiteFormat::Csv, missing.display().to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("could not write"), "{err}");
+    assert!(err.contains("cases.csv"), "{err}");
+}
+
+#[test]
+fn the_assertion_editor_learns_every_kind_from_the_core() {
+    let server = OllamaServer::start(OllamaConfig::default());
+    let f = fixture(&server);
+    let kinds = f.bench.assertion_kinds().unwrap();
+    assert_eq!(kinds.len(), AssertionKind::ALL.len());
+    let latency = kinds
+        .iter()
+        .find(|k| k.kind == AssertionKind::Latency)
+        .unwrap();
+    assert_eq!(
+        (latency.threshold, latency.threshold_unit.as_str()),
+        (ThresholdShape::Limit, "ms")
+    );
+    let bleu = kinds
+        .iter()
+        .find(|k| k.kind == AssertionKind::Bleu)
+        .unwrap();
+    assert_eq!(bleu.threshold_default, Some(0.5));
+    assert!(bleu.matches.as_deref().unwrap().contains("sacreBLEU"));
+}
+
 #[tokio::test]
 async fn a_suite_run_scores_each_cell_as_it_finishes() {
     let server = OllamaServer::start(OllamaConfig::default());

@@ -4,6 +4,7 @@
 //!   name the assertion, scoring of one answer (output text + the cell's facts),
 //!   scorer names, and the case verdict (weights, threshold).
 //! - [`expected`]: promptfoo's `__expected` string syntax, parsed and printed.
+//! - [`kinds`]: each assertion kind described for the window's assertion editor.
 //! - [`diff`]: two texts compared at line, word or character level, as typed hunks.
 //! - [`stats`]: the numbers of a run's columns (pass rate, scorer means, latency
 //!   percentiles, tokens, cost).
@@ -13,6 +14,7 @@
 pub mod assertion;
 pub mod diff;
 pub mod expected;
+pub mod kinds;
 pub mod stats;
 mod text;
 
@@ -23,3 +25,4 @@ pub use assertion::{
 };
 pub use diff::diff;
 pub use expected::{ExpectedError, parse_expected, parse_type, print_expected};
+pub use kinds::{assertion_kinds, kind_info};

@@ -230,6 +230,10 @@ pub struct RunSummary {
     pub status: RunStatus,
     pub cell_count: u32,
     pub ok_count: u32,
+    /// Test cases the run answered.
+    pub case_count: u32,
+    /// A run of the prompt's suite (not the variables panel's one case).
+    pub from_suite: bool,
     /// "gemma3 · llama3.2" — the models of its variants, for the list.
     pub models: Vec<String>,
     pub created_at: String,

@@ -402,3 +402,57 @@ pub struct SuiteRun {
 fn one() -> u32 {
     1
 }
+
+/// What an assertion kind's `value` is, for the window's assertion editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueShape {
+    /// No value (limits: the number is the `threshold`).
+    None,
+    /// One text (a number is read as its text).
+    Text,
+    /// A list of texts.
+    Texts,
+    /// An optional JSON Schema (an object, or JSON/YAML text).
+    Schema,
+    /// A count, or bounds `{"min": a, "max": b}`.
+    Count,
+    /// Optional reference texts instead of the case's reference.
+    References,
+}
+
+/// What an assertion kind's `threshold` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdShape {
+    /// Takes no threshold.
+    None,
+    /// Required: the most that passes, in `threshold_unit`.
+    Limit,
+    /// Optional score 0–1 that passes (`threshold_default` when absent).
+    Score,
+}
+
+/// What the window's assertion editor knows about one assertion kind: its words,
+/// and the shape of its value and threshold (the rules stay in `whetstone-eval`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AssertionKindInfo {
+    pub kind: AssertionKind,
+    /// "Text", "JSON", "Length", "Limits" or "Reference metrics".
+    pub group: String,
+    /// When it passes, in a sentence, e.g. "The output contains the value".
+    pub summary: String,
+    pub value: ValueShape,
+    /// The value must be given.
+    pub value_required: bool,
+    /// A placeholder for the value field.
+    pub value_hint: String,
+    pub threshold: ThresholdShape,
+    /// e.g. "ms", "tokens", "US dollars"; empty for a score.
+    pub threshold_unit: String,
+    pub threshold_default: Option<f64>,
+    /// The value may carry `{"stem": true}` (rouge-score's Porter stemmer).
+    pub stem: bool,
+    /// The reference tool whose numbers a metric equals, e.g. "sacreBLEU 2.x".
+    pub matches: Option<String>,
+}

@@ -351,6 +351,8 @@ impl Store {
                         status: run_status(r)?,
                         cell_count: r.get("cell_count")?,
                         ok_count: r.get("ok_count")?,
+                        case_count: u32::try_from(spec.cases.len()).unwrap_or(u32::MAX),
+                        from_suite: spec.suite_hash.is_some(),
                         models: variant_models(&spec),
                         created_at: r.get("created_at")?,
                     })

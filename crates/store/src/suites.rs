@@ -153,15 +153,16 @@ impl Store {
     }
 
     /// Makes cells of a finished run pending again, to be run anew: their outcome and
-    /// scores are cleared and the run is `running` again. The cells as they are now.
+    /// scores are cleared and the run is `running` again, owned by this process. The
+    /// cells as they are now.
     pub fn reopen_cells(&self, run: RunId, cells: &[CellId]) -> Result<Run> {
         self.write(|tx| {
             let status: Option<String> = tx
                 .query_row("SELECT status FROM runs WHERE id = ?1", [run], |r| r.get(0))
                 .optional()?;
-            match status.as_deref() {
+            match status.as_deref().and_then(RunStatus::parse) {
                 None => return Err(not_found(format!("run {run}"))),
-                Some("running") => {
+                Some(RunStatus::Running) => {
                     return Err(StoreError::Invalid(format!(
                         "run {run} is still going: wait for it to end or cancel it"
                     )));
@@ -169,20 +170,21 @@ impl Store {
                 Some(_) => {}
             }
             let mut reset = tx.prepare_cached(
-                "UPDATE cells SET messages = '[]', output = '', status = 'pending', error = NULL, \
+                "UPDATE cells SET messages = '[]', output = '', status = ?3, error = NULL, \
                  ttft_ms = NULL, total_ms = NULL, input_tokens = NULL, output_tokens = NULL, \
                  started_at = NULL, finished_at = NULL, cached = 0, usage_estimated = 0, \
                  cost_usd = NULL WHERE id = ?1 AND run_id = ?2",
             )?;
             for cell in cells {
-                if reset.execute(params![cell, run])? == 0 {
+                if reset.execute(params![cell, run, CellStatus::Pending.as_str()])? == 0 {
                     return Err(not_found(format!("cell {cell} of run {run}")));
                 }
                 tx.execute("DELETE FROM scores WHERE cell_id = ?1", [cell])?;
             }
+            // Running again, and owned by this process now.
             tx.execute(
-                "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?1",
-                [run],
+                "UPDATE runs SET status = ?2, finished_at = NULL, owner = ?3 WHERE id = ?1",
+                params![run, RunStatus::Running.as_str(), self.run_owner],
             )?;
             crate::runs::load_run(tx, run)
         })

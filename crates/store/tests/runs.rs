@@ -365,6 +365,7 @@ fn list_runs_summarises_newest_first() {
     // Same model twice, then another: models are distinct, in variant order.
     let mut spec = f.spec.clone();
     spec.variants.insert(0, spec.variants[1].clone());
+    spec.suite_hash = Some("a suite's hash".into());
     let second = create(s, &spec, &cells_of(&spec)[..1]).unwrap();
     tick();
     let third = create(s, &f.spec, &[]).unwrap();
@@ -380,11 +381,14 @@ fn list_runs_summarises_newest_first() {
             status: RunStatus::Done,
             cell_count: 4,
             ok_count: 2,
+            case_count: 2,
+            from_suite: false,
             models: vec!["gemma3".into(), "llama3.2".into()],
             created_at: first.created_at.clone(),
         }
     );
     assert_eq!(runs[1].models, ["llama3.2", "gemma3"]);
+    assert!(runs[1].from_suite, "a run with a suite hash is a suite run");
     assert_eq!((runs[1].cell_count, runs[1].ok_count), (1, 0));
     assert_eq!(runs[1].status, RunStatus::Running);
     assert_eq!((runs[0].cell_count, runs[0].ok_count), (0, 0));

@@ -7,6 +7,8 @@
 //   library ──OpenPrompt──▶ this root ──▶ editor + run
 //   editor ──PaneSetup──▶ run        run ──RunSource──▶ editor
 //   settings ──beforeOpen──▶ editor (save the draft)
+//   suite ──SuiteSource──▶ editor (the template's variables)
+//   results ──MatrixSource──▶ run (the panes' variants), editor, suite (saved before a run)
 import type { Backend } from "../platform/backend";
 import type { JsonValue } from "../ipc/bindings";
 import { toErrorReply } from "../platform/backend";
@@ -18,6 +20,13 @@ import { RunState } from "../run/state.svelte";
 import { SettingsState } from "../settings/state.svelte";
 import { Layout } from "./layout.svelte";
 import { sentence } from "../lib/errors";
+import { SuiteState } from "../suite/state.svelte";
+import { ResultsState } from "../suite/results.svelte";
+import { toVariant, type PaneConfig } from "../run/panes";
+import type { FileDialogs } from "../platform/files";
+
+/** The views of the open prompt, as the tab bar names them. */
+export type View = "playground" | "suite" | "results";
 
 export class AppState {
   readonly backend: Backend;
@@ -28,7 +37,11 @@ export class AppState {
   readonly run: RunState;
   readonly settings: SettingsState;
   readonly layout = new Layout();
+  readonly suite: SuiteState;
+  readonly results: ResultsState;
 
+  /** Which view of the open prompt is shown. */
+  view = $state<View>("playground");
   ready = $state(false);
   libraryError = $state<string | null>(null);
   appVersion = $state("");
@@ -36,7 +49,7 @@ export class AppState {
   shortHashLen = $state(8);
   private selectSeq = 0;
 
-  constructor(backend: Backend) {
+  constructor(backend: Backend, files: FileDialogs | null = null) {
     this.backend = backend;
     this.providers = new ProvidersState(backend, this.notices);
     this.library = new LibraryState(backend, this.notices, this.openPrompt());
@@ -49,6 +62,35 @@ export class AppState {
     });
     this.run = new RunState(backend, this.notices, this.editor, this.providers);
     this.settings = new SettingsState(backend, this.notices, this.providers, () => void this.editor.flushDraft());
+    this.suite = new SuiteState(backend, this.notices, this.editor, files, (suite) => this.results.suiteSaved(suite));
+    const editor = this.editor;
+    this.results = new ResultsState(backend, this.notices, {
+      get prompt() {
+        return editor.prompt;
+      },
+      variants: () => {
+        const prompt = this.editor.prompt;
+        if (!prompt) return [];
+        return this.run.panes.map((p) => toVariant($state.snapshot(p) as PaneConfig, prompt.id, this.editor.draft));
+      },
+      prepare: async () => {
+        await this.editor.flushDraft();
+        return this.suite.saveIfDirty();
+      },
+      versionNumber: (id) => this.editor.versions.find((v) => v.id === id)?.number ?? null,
+    });
+  }
+
+  /** Shows a view of the open prompt. */
+  showView(view: View): void {
+    this.view = view;
+    if (view === "results") void this.results.activate();
+  }
+
+  /** Runs the suite over the panes and shows the matrix. */
+  runSuite(): Promise<void> {
+    this.view = "results";
+    return this.results.runSuite();
   }
 
   async init(): Promise<void> {
@@ -93,6 +135,9 @@ export class AppState {
       this.editor.show(prompt, versions, setup.vars as Record<string, JsonValue>);
       this.run.show(prompt, versions, runs, setup, last);
       await this.editor.analyzeNow();
+      this.results.show(prompt, runs);
+      await this.suite.show(prompt);
+      if (this.view === "results") await this.results.activate();
     } catch (e) {
       this.notices.error(e);
     }
@@ -121,6 +166,8 @@ export class AppState {
       close: () => {
         this.editor.close();
         this.run.close();
+        this.suite.close();
+        this.results.close();
       },
     };
   }

@@ -89,7 +89,7 @@ export interface EditorOptions {
   readOnly: boolean;
   onChange: (text: string) => void;
   onSave: () => void;
-  /** Ctrl/Cmd+Enter; `fresh` with Shift (no cached answers). */
+  /** Ctrl/Cmd+Enter; `fresh` with Alt (no cached answers; Shift runs the suite). */
   onRun: (fresh: boolean) => void;
 }
 
@@ -117,7 +117,7 @@ export function createEditor(opts: EditorOptions): EditorHandle {
         Prec.highest(
           keymap.of([
             { key: "Mod-Enter", preventDefault: true, run: () => (opts.onRun(false), true) },
-            { key: "Shift-Mod-Enter", preventDefault: true, run: () => (opts.onRun(true), true) },
+            { key: "Alt-Mod-Enter", preventDefault: true, run: () => (opts.onRun(true), true) },
             { key: "Mod-s", preventDefault: true, run: () => (opts.onSave(), true) },
           ]),
         ),

@@ -258,6 +258,40 @@ samples: number,
  */
 use_cache: boolean | null, };
 
+export type ValueShape = "none" | "text" | "texts" | "schema" | "count" | "references";
+
+export type ThresholdShape = "none" | "limit" | "score";
+
+export type AssertionKindInfo = { kind: AssertionKind, 
+/**
+ * "Text", "JSON", "Length", "Limits" or "Reference metrics".
+ */
+group: string, 
+/**
+ * When it passes, in a sentence, e.g. "The output contains the value".
+ */
+summary: string, value: ValueShape, 
+/**
+ * The value must be given.
+ */
+value_required: boolean, 
+/**
+ * A placeholder for the value field.
+ */
+value_hint: string, threshold: ThresholdShape, 
+/**
+ * e.g. "ms", "tokens", "US dollars"; empty for a score.
+ */
+threshold_unit: string, threshold_default: number | null, 
+/**
+ * The value may carry `{"stem": true}` (rouge-score's Porter stemmer).
+ */
+stem: boolean, 
+/**
+ * The reference tool whose numbers a metric equals, e.g. "sacreBLEU 2.x".
+ */
+matches: string | null, };
+
 export type DiffLevel = "line" | "word" | "char";
 
 export type DiffOptions = { level: DiffLevel, 
@@ -444,6 +478,14 @@ cost_usd: number | null, started_at: string | null, finished_at: string | null, 
 export type RunStatus = "running" | "done" | "cancelled" | "interrupted";
 
 export type RunSummary = { id: number, prompt_id: number, status: RunStatus, cell_count: number, ok_count: number, 
+/**
+ * Test cases the run answered.
+ */
+case_count: number, 
+/**
+ * A run of the prompt's suite (not the variables panel's one case).
+ */
+from_suite: boolean, 
 /**
  * "gemma3 · llama3.2" — the models of its variants, for the list.
  */
@@ -842,6 +884,16 @@ export interface Backend {
    */
   importSuite(promptId: number, format: SuiteFormat, text: string, replace: boolean): Promise<Suite>;
   exportSuite(promptId: number, format: SuiteFormat): Promise<string>;
+  /**
+   * Writes the suite file to `path` (from a save dialog), whole or not at all;
+   * the number of bytes written.
+   */
+  exportSuiteFile(promptId: number, format: SuiteFormat, path: string): Promise<number>;
+  /**
+   * Each assertion kind's words and the shape of its value and threshold, for the
+   * assertion editor.
+   */
+  assertionKinds(): Promise<Array<AssertionKindInfo>>;
   /** Runs the suite over variants; resolves with the run's id, events follow. */
   runSuite(request: SuiteRun, onEvent: (event: RunEvent) => void): Promise<number>;
   /** Runs cells of a finished run again in place (e.g. the failed ones). */
@@ -905,6 +957,8 @@ export function backendOver(invoke: Invoke): Backend {
     saveSuite: (promptId, cases, assertions) => invoke<Suite>("save_suite", { prompt_id: promptId, cases, assertions }),
     importSuite: (promptId, format, text, replace) => invoke<Suite>("import_suite", { prompt_id: promptId, format, text, replace }),
     exportSuite: (promptId, format) => invoke<string>("export_suite", { prompt_id: promptId, format }),
+    exportSuiteFile: (promptId, format, path) => invoke<number>("export_suite_file", { prompt_id: promptId, format, path }),
+    assertionKinds: () => invoke<Array<AssertionKindInfo>>("assertion_kinds", {}),
     runSuite: (request, onEvent) => invoke<number>("run_suite", { request }, onEvent),
     rerunCells: (runId, cells, onEvent) => invoke<number>("rerun_cells", { run_id: runId, cells }, onEvent),
     rescoreRun: (runId) => invoke<Array<Score>>("rescore_run", { run_id: runId }),

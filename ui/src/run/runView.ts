@@ -130,12 +130,11 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
     }
     case "cell_not_saved": {
       if (!view) return view;
-      const kept = event.recovery_file ? ` Its answer was kept in ${event.recovery_file}.` : "";
       return updateCell(view, event.cell_id, (p) => ({
         ...p,
         status: event.outcome.status,
         output: event.outcome.output || p.output,
-        error: `${event.outcome.error ? `${event.outcome.error}. ` : ""}Not saved: ${event.reason}.${kept}`,
+        error: notSavedMessage(event),
         final: isFinal(event.outcome.status),
       }));
     }
@@ -189,4 +188,10 @@ export function paneCost(p: PaneResult): PaneCost {
   if (p.costUsd !== null) return { kind: "usd", usd: p.costUsd, estimated: p.usageEstimated };
   // Only a cell that used tokens lacks a price; a failed request simply cost nothing known.
   return p.usage.input_tokens !== null || p.usage.output_tokens !== null ? { kind: "unpriced" } : null;
+}
+
+/** What a cell that ended but could not be written says: its error, the cause, where its answer was kept. */
+export function notSavedMessage(event: Extract<RunEvent, { event: "cell_not_saved" }>): string {
+  const kept = event.recovery_file ? ` Its answer was kept in ${event.recovery_file}.` : "";
+  return `${event.outcome.error ? `${event.outcome.error}. ` : ""}Not saved: ${event.reason}.${kept}`;
 }

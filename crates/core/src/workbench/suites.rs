@@ -70,6 +70,40 @@ impl Workbench {
         .map_err(|e| Error::Invalid(format!("the suite cannot be written as {format:?}: {e}")))
     }
 
+    /// A prompt's suite written to the file at `path` (chosen by the person in a save
+    /// dialog): whole or not at all (a temporary file beside it, then renamed). The
+    /// number of bytes written.
+    pub fn export_suite_file(
+        &self,
+        prompt_id: PromptId,
+        format: SuiteFormat,
+        path: String,
+    ) -> Result<u64, Error> {
+        use std::io::Write;
+        let text = self.export_suite(prompt_id, format)?;
+        let path = std::path::PathBuf::from(path);
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::Invalid(format!("could not write {}: {e}", path.display()))
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => return Err(failed(&"give the whole path of the file")),
+        };
+        if path.is_dir() {
+            return Err(failed(&"it is a folder"));
+        }
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| failed(&e))?;
+        file.write_all(text.as_bytes()).map_err(|e| failed(&e))?;
+        file.as_file().sync_all().map_err(|e| failed(&e))?;
+        file.persist(&path).map_err(|e| failed(&e.error))?;
+        Ok(text.len() as u64)
+    }
+
+    /// What the assertion editor knows about each kind (words, value and threshold).
+    pub fn assertion_kinds(&self) -> Result<Vec<AssertionKindInfo>, Error> {
+        Ok(whetstone_eval::assertion_kinds())
+    }
+
     /// Runs a prompt's suite (or some of its cases) over the variants; the run
     /// records the cases as they are now and the suite's hash.
     pub fn run_suite(
