@@ -30,7 +30,8 @@ describe("editor: autosave", () => {
     const saveDraft = vi.spyOn(app.backend, "saveDraft");
     app.editor.setDraft("user:\ntyped just now");
     await app.select(b.id);
-    expect(saveDraft).toHaveBeenCalledExactlyOnceWith(a.id, "user:\ntyped just now", expect.anything());
+    expect(saveDraft).toHaveBeenCalledTimes(1);
+    expect(saveDraft.mock.calls[0].slice(0, 2)).toEqual([a.id, "user:\ntyped just now"]);
     expect((await backend.getPrompt(a.id)).draft).toBe("user:\ntyped just now");
     expect(app.editor.prompt?.id).toBe(b.id);
     // The timer of the old prompt must not write its text into the new one.

@@ -240,12 +240,22 @@ describe("run: panes", () => {
   it("saves the first draft pane's target as the draft's target", async () => {
     const { app, a, backend } = await withTwoPrompts();
     const { run } = app;
+    // Not the core's suggestion (echo as it comes), which is no choice of the prompt's own.
     run.updatePane(run.panes[0].key, (p) => {
       p.target.provider = "echo";
       p.target.model = "echo";
+      p.target.params.temperature = 0.5;
     });
     await app.editor.flushDraft();
-    expect((await backend.getPrompt(a.id)).draft_target).toMatchObject({ provider: "echo", model: "echo" });
+    expect((await backend.getPrompt(a.id)).draft_target).toMatchObject({ provider: "echo", model: "echo", params: { temperature: 0.5 } });
+  });
+
+  it("keeps no draft target while the first draft pane is on the core's suggestion", async () => {
+    const { app, a, backend } = await withTwoPrompts();
+    app.editor.setDraft("user:\nhello");
+    await app.editor.flushDraft();
+    expect(app.run.panes[0].target).toMatchObject({ provider: app.providers.suggested?.provider });
+    expect((await backend.getPrompt(a.id)).draft_target).toBeNull();
   });
 
   it("adds panes up to the core's limit and keeps at least one", async () => {

@@ -18,16 +18,36 @@ declare module "vitest" {
 
 /** The shared bridge's backend, on a new empty library. */
 export async function freshBackend(): Promise<Backend> {
+  const mine = ++generation;
   const url = inject("bridgeUrl");
   await resetBridge(url);
-  return bridgeBackend(url);
+  return quietAfterReset(bridgeBackend(url), mine);
 }
 
 /** The shared bridge's backend, on a new library seeded as the window's first start seeds one. */
 export async function sampleBackend(): Promise<Backend> {
+  const mine = ++generation;
   const url = inject("bridgeUrl");
   await fetch(`${url}/reset`, { method: "POST", body: JSON.stringify({ samples: true }) });
-  return bridgeBackend(url);
+  return quietAfterReset(bridgeBackend(url), mine);
+}
+
+/** How many times the shared bridge was reset. */
+let generation = 0;
+
+/**
+ * `backend`, going quiet once the shared bridge is reset again: a previous test's
+ * window (a debounced save still pending) must not write into the next test's
+ * library. Its calls then never settle; nothing awaits that window any more.
+ */
+function quietAfterReset(backend: Backend, mine: number): Backend {
+  return new Proxy(backend, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => (mine === generation ? (value as (...a: unknown[]) => unknown).apply(target, args) : new Promise(() => {}));
+    },
+  });
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
