@@ -172,7 +172,9 @@ describe("the main flow", () => {
 });
 
 describe("Ollama is down", () => {
-  test("the pane says Ollama is not reachable and how to start it", async () => {
+  // Said once for the window (the note under the toolbar), not per pane; the pane on
+  // Ollama is marked and Run says why it cannot start.
+  test("the window says Ollama is not reachable and how to start it, and Run will not send", async () => {
     const closed = await new Promise((res) => {
       const server = net.createServer().listen(0, "127.0.0.1", () => {
         const { port } = server.address();
@@ -188,11 +190,17 @@ describe("Ollama is down", () => {
       await browser.keys(["Enter"]);
       const pane = await browser.$(byTestId("pane"));
       await pane.$(byTestId("pane-provider")).selectByAttribute("value", "ollama");
-      await browser.waitUntil(async () => /not reachable/.test(await pane.getText()), {
-        timeout: 15000,
-        timeoutMsg: "the pane never said that Ollama is not reachable",
-      });
-      assert.match(await pane.getText(), /ollama serve/);
+      await pane.$(byTestId("pane-model")).setValue("llama3.2");
+      const note = await browser.$(byTestId("provider-summary"));
+      await note.waitForDisplayed({ timeout: 15000, timeoutMsg: "the window never said that Ollama is not reachable" });
+      assert.match(await note.getText(), /Ollama is not reachable/);
+      assert.match(await note.getText(), /ollama serve/);
+      await browser.waitUntil(
+        async () => /Ollama is not reachable/.test(await browser.execute(() => document.querySelector('[data-testid="run-blocked-reason"]')?.innerText ?? "")),
+        { timeout: 15000, timeoutMsg: "Run never said that Ollama is not reachable" },
+      );
+      assert.equal(await browser.$(byTestId("run")).isEnabled(), false);
+      assert.match(await pane.$(byTestId("pane-provider")).getAttribute("class"), /problem/);
       await screenshot(browser, "ollama-down");
     } finally {
       await app.close();

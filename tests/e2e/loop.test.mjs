@@ -46,11 +46,21 @@ async function waitPanesDone(browser, count, timeout = 20000) {
   return panesNow(browser);
 }
 
-/** Clicks Run once the run check allows it. */
+/** The prompt's runs as the side panel counts them. */
+const runCount = (browser) =>
+  browser.execute(() => Number(document.querySelector('[data-testid="tab-runs"] .count')?.textContent || 0));
+
+/**
+ * Clicks Run once the run check allows it, and waits until the run is filed (the
+ * history is read again when a run ends): until then the panes may still show the
+ * previous run's final states.
+ */
 async function clickRun(browser) {
+  const before = await runCount(browser);
   const run = await browser.$(byTestId("run"));
   await run.waitForEnabled({ timeout: 10000, timeoutMsg: "Run stayed disabled" });
   await run.click();
+  await browser.waitUntil(async () => (await runCount(browser)) > before, { timeout: 20000, timeoutMsg: "the run never reached the history" });
 }
 
 /** The reason Run is disabled, once it matches `pattern` (names show as code, without backticks). */

@@ -122,13 +122,20 @@ describe("cloud providers in the window", () => {
       await pane.$(byTestId("pane-provider")).selectByAttribute("value", provider);
       await pane.$(byTestId("pane-model")).setValue(model);
     }
+    // Run waits for the run check of the panes as they are now.
+    const reason = () => browser.execute(() => document.querySelector('[data-testid="run-blocked-reason"]')?.innerText ?? "");
+    await browser.waitUntil(async () => (await $("run").isEnabled()) && !(await reason()), {
+      timeout: 15000,
+      timeoutMsg: "Run stayed disabled",
+    });
     await $("run").click();
+    let statuses = [];
     await browser.waitUntil(
       async () => {
-        const statuses = await browser.$$(byTestId("pane-status")).map((s) => s.getAttribute("data-status"));
+        statuses = await browser.$$(byTestId("pane-status")).map((s) => s.getAttribute("data-status"));
         return statuses.length === 4 && statuses.every((s) => s === "ok" || s === "error");
       },
-      { timeout: 30000, timeoutMsg: "the four panes did not all finish" },
+      { timeout: 30000, timeoutMsg: `the four panes did not all finish (${statuses.join(", ")}; Run: "${await reason()}")` },
     );
     // Read in the page: panes re-render as the run ends.
     const texts = await browser.execute(() =>
