@@ -1,12 +1,40 @@
-// End-to-end bench of the real window: launch to interactive, and idle memory of
-// the app with its WebKit processes. Prints a table; run by `cargo xtask bench`.
-import { readFileSync, readdirSync } from "node:fs";
-import { launchApp, scratchDir } from "./harness.mjs";
+// End-to-end bench of the RELEASE build in the real window, beside a Tauri
+// hello-world built with the same profile (src-tauri/examples/hello), in one run:
+//   1. launch to interactive (WebDriver session start → body[data-ready='true']) of
+//      both apps, launches interleaved so both see the same machine load;
+//   2. idle memory of both (PSS and RSS summed over the app process and its WebKit
+//      children, after settling);
+//   3. Whetstone's memory over a long session: RUNS runs of four panes on Echo, each
+//      pane ~140 KB of output, switching prompts between runs; idle memory before,
+//      right after and once settled.
+// Prints tables and writes artifacts/e2e/bench.json; run by `cargo xtask bench`,
+// which builds both binaries (or alone under Xvfb, see xtask's in_window_session).
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { join, resolve } from "node:path";
+import { artifacts, byTestId, launchApp, root, scratchDir, typeInto } from "./harness.mjs";
 
-const LAUNCHES = Number(process.env.LAUNCHES ?? 5);
+const LAUNCHES = Number(process.env.LAUNCHES ?? 7);
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 5000);
+const RUNS = Number(process.env.RUNS ?? 48);
+const LONG_SETTLE_MS = Number(process.env.LONG_SETTLE_MS ?? 30000);
+/** Lines each long prompt renders (~70 bytes each): Echo answers with all of them. */
+const LINES = Number(process.env.LINES ?? 2000);
+const PROMPTS = 4;
+const PANES = 4;
 
-/** PIDs of `root` and all its descendants. */
-function tree(root) {
+const apps = {
+  whetstone: resolve(root, process.env.WHETSTONE_APP ?? "target/release/whetstone"),
+  hello: resolve(root, process.env.HELLO_APP ?? "target/release/examples/hello"),
+};
+for (const [name, path] of Object.entries(apps)) {
+  if (!existsSync(path)) throw new Error(`${name}: ${path} is missing; \`cargo xtask bench\` builds it`);
+}
+
+// ---- processes and memory ------------------------------------------------------
+
+/** PIDs of `rootPid` and all its descendants. */
+function tree(rootPid) {
   const children = new Map();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -23,8 +51,21 @@ function tree(root) {
     out.push(pid);
     for (const child of children.get(pid) ?? []) walk(child);
   };
-  walk(root);
+  walk(rootPid);
   return out;
+}
+
+/** The process running `binary` under tauri-driver (found by its executable, not its name). */
+function appPid(driverPid, binary) {
+  const exe = realpathSync(binary);
+  for (const pid of tree(driverPid)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) === exe) return pid;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  throw new Error(`${binary} was not found running under tauri-driver`);
 }
 
 function memoryKb(pid) {
@@ -34,39 +75,188 @@ function memoryKb(pid) {
   return { pid, comm, rss: field("Rss"), pss: field("Pss") };
 }
 
-function appPid(driverPid) {
-  for (const pid of tree(driverPid)) {
-    const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    if (comm === "whetstone") return pid;
+/** The app process and every process it started (WebKit's web and network processes). */
+function memory(app, binary) {
+  const procs = [];
+  for (const pid of tree(appPid(app.driver.pid, binary))) {
+    try {
+      procs.push(memoryKb(pid));
+    } catch {
+      // ended while we looked
+    }
   }
-  throw new Error("the app process was not found under tauri-driver");
+  const sum = (k) => procs.reduce((s, m) => s + m[k], 0);
+  return { procs, rss: sum("rss"), pss: sum("pss") };
 }
 
-const launches = [];
-let memory;
-for (let i = 0; i < LAUNCHES; i++) {
-  const app = await launchApp({ dataDir: scratchDir("bench") });
+const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function printMemory(label, m) {
+  console.log(`  ${label}`);
+  for (const p of m.procs) console.log(`    ${p.comm.padEnd(22)} rss ${mb(p.rss).padStart(9)}  pss ${mb(p.pss).padStart(9)}`);
+  console.log(`    ${"total".padEnd(22)} rss ${mb(m.rss).padStart(9)}  pss ${mb(m.pss).padStart(9)}`);
+}
+
+/** A loopback port where nothing listens: Whetstone's Ollama check fails at once, as on a machine without it. */
+async function closedPort() {
+  return new Promise((res) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => res(port));
+    });
+  });
+}
+const env = { OLLAMA_HOST: `127.0.0.1:${await closedPort()}` };
+
+// ---- 1 and 2: launch to interactive and idle memory, both apps ------------------
+
+/** One launch: ms from session start to the ready first screen, and the memory once settled if asked. */
+async function launch(name, dataDir, measureMemory) {
+  const app = await launchApp({ dataDir, env, binary: apps[name] });
   try {
     await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
-    launches.push(performance.now() - app.startedAt);
-    if (i === LAUNCHES - 1) {
-      await new Promise((r) => setTimeout(r, 5000)); // let it settle to idle
-      const pids = tree(appPid(app.driver.pid)).filter((pid) => {
-        const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-        return comm === "whetstone" || comm.startsWith("WebKit");
-      });
-      memory = pids.map(memoryKb);
+    const ms = performance.now() - app.startedAt;
+    let mem = null;
+    if (measureMemory) {
+      await sleep(SETTLE_MS);
+      mem = memory(app, apps[name]);
     }
+    return { ms, mem };
   } finally {
     await app.close();
   }
 }
 
-launches.sort((a, b) => a - b);
-const median = launches[Math.floor(launches.length / 2)];
-console.log(`launch to interactive (session start → first screen ready), ${LAUNCHES} launches:`);
-console.log(`  median ${median.toFixed(0)} ms, min ${launches[0].toFixed(0)} ms, max ${launches.at(-1).toFixed(0)} ms`);
-console.log("idle memory after 5 s:");
-for (const m of memory) console.log(`  ${m.comm.padEnd(22)} rss ${(m.rss / 1024).toFixed(1)} MB  pss ${(m.pss / 1024).toFixed(1)} MB`);
-const sum = (k) => memory.reduce((s, m) => s + m[k], 0) / 1024;
-console.log(`  ${"total".padEnd(22)} rss ${sum("rss").toFixed(1)} MB  pss ${sum("pss").toFixed(1)} MB`);
+const results = { launches: {}, firstLaunchMs: {}, idle: {}, session: null };
+// One data directory per app, reused: the first launch (a new library for Whetstone,
+// its samples seeded) is reported apart; the others reopen it as a user's launch does.
+const dirs = { whetstone: scratchDir("bench-app"), hello: scratchDir("bench-hello") };
+for (const name of Object.keys(apps)) {
+  results.launches[name] = [];
+  results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
+}
+for (let i = 0; i < LAUNCHES; i++) {
+  for (const name of Object.keys(apps)) {
+    const { ms, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
+    results.launches[name].push(ms);
+    if (mem) results.idle[name] = mem;
+  }
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
+};
+console.log(`\nlaunch to interactive (WebDriver session start → first screen ready), release builds, ${LAUNCHES} launches each:`);
+for (const name of Object.keys(apps)) {
+  const s = stats(results.launches[name]);
+  console.log(
+    `  ${name.padEnd(10)} median ${s.median.toFixed(0)} ms  min ${s.min.toFixed(0)} ms  max ${s.max.toFixed(0)} ms  (first launch, new data dir: ${results.firstLaunchMs[name].toFixed(0)} ms)`,
+  );
+}
+const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
+console.log(`  whetstone − hello-world (medians): ${delta.toFixed(0)} ms`);
+console.log(`\nidle memory ${SETTLE_MS / 1000} s after the first screen:`);
+for (const name of Object.keys(apps)) printMemory(name, results.idle[name]);
+
+// ---- 3: a long session ------------------------------------------------------------
+
+/** The template of long prompt `k`: Echo answers with its LINES rendered lines. */
+const longTemplate = (k) => `user:\n{% for i in range(${LINES}) %}Prompt ${k}, line {{ i }}: the quick brown fox jumps over the lazy dog.\n{% endfor %}`;
+
+/** What the page holds, to tell the outputs on screen from what stays behind. */
+const pageStats = (browser) =>
+  browser.execute(() => ({
+    domNodes: document.getElementsByTagName("*").length,
+    domTextChars: document.body.textContent.length,
+    outputChars: [...document.querySelectorAll('[data-testid="pane-output"]')].reduce((s, p) => s + p.textContent.length, 0),
+  }));
+
+/** Each pane's status and output length, read in the page (not the text: it is large). */
+const panesNow = (browser) =>
+  browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="pane"]')].map((p) => ({
+      status: p.querySelector('[data-testid="pane-status"]')?.dataset.status,
+      chars: p.querySelector('[data-testid="pane-output"]')?.textContent.length ?? 0,
+    })),
+  );
+
+async function session() {
+  const dataDir = scratchDir("bench-session");
+  const app = await launchApp({ dataDir, env, binary: apps.whetstone });
+  const { browser } = app;
+  const $ = (id) => browser.$(byTestId(id));
+  const snapshots = [];
+  const snap = async (label) => {
+    const m = memory(app, apps.whetstone);
+    const page = await pageStats(browser);
+    snapshots.push({ label, ...m, page });
+    printMemory(`${label}: DOM ${page.domNodes} elements, ${(page.domTextChars / 1024).toFixed(0)} K chars of text (${(page.outputChars / 1024).toFixed(0)} K in the panes' outputs)`, m);
+  };
+  try {
+    await browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
+    await sleep(SETTLE_MS);
+    console.log(`\nlong session: ${RUNS} runs × ${PANES} panes on Echo, switching among ${PROMPTS} prompts`);
+    await snap("idle after launch");
+
+    const names = [];
+    for (let k = 1; k <= PROMPTS; k++) {
+      const name = `Long ${k}`;
+      names.push(name);
+      await $("new-prompt").click();
+      await $("prompt-name-input").setValue(name);
+      await browser.keys(["Enter"]);
+      await browser.$(`${byTestId("prompt-item")}[data-name="${name}"]`).waitForExist();
+      await browser.waitUntil(async () => (await browser.execute(() => document.querySelector("h1")?.innerText)) === name, { timeout: 5000 });
+      await typeInto(await browser.$(`${byTestId("editor")} .cm-content`), longTemplate(k));
+      while ((await browser.$$(byTestId("pane"))).length < PANES) await $("add-pane").click();
+    }
+    await sleep(SETTLE_MS);
+    await snap(`before the runs (${PROMPTS} prompts of ${PANES} panes)`);
+
+    const runMs = [];
+    for (let i = 0; i < RUNS; i++) {
+      const name = names[i % names.length];
+      if ((await browser.execute(() => document.querySelector("h1")?.innerText)) !== name) {
+        await browser.$(`${byTestId("prompt-item")}[data-name="${name}"]`).click();
+        await browser.waitUntil(async () => (await browser.execute(() => document.querySelector("h1")?.innerText)) === name, { timeout: 5000 });
+      }
+      const run = await $("run");
+      await run.waitForEnabled({ timeout: 15000, timeoutMsg: `Run stayed disabled on ${name}` });
+      const t0 = performance.now();
+      await run.click();
+      // Started (the button turns into Stop), then every pane final.
+      await browser.waitUntil(async () => (await $("run").getAttribute("data-state")) === "running" || (await panesNow(browser)).every((p) => p.status === "running"), { timeout: 10000 }).catch(() => {});
+      let panes = [];
+      await browser.waitUntil(
+        async () => {
+          panes = await panesNow(browser);
+          return (await $("run").getAttribute("data-state")) === "idle" && panes.length === PANES && panes.every((p) => ["ok", "error", "partial", "cancelled"].includes(p.status));
+        },
+        { timeout: 60000, interval: 100, timeoutMsg: `run ${i + 1} did not finish` },
+      );
+      runMs.push(performance.now() - t0);
+      if (panes.some((p) => p.status !== "ok" || p.chars < LINES * 50)) {
+        throw new Error(`run ${i + 1} on ${name}: unexpected panes ${JSON.stringify(panes)}`);
+      }
+    }
+    const r = stats(runMs);
+    console.log(`  runs: median ${r.median.toFixed(0)} ms, min ${r.min.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (click → every pane final)`);
+    await snap(`right after ${RUNS} runs`);
+    await sleep(LONG_SETTLE_MS);
+    await snap(`${LONG_SETTLE_MS / 1000} s later`);
+    return { runMs, snapshots };
+  } finally {
+    await app.close();
+  }
+}
+
+if (RUNS > 0) {
+  results.session = await session();
+  const [launched, before, after, settled] = results.session.snapshots;
+  const growth = (m) => `${mb(m.pss - before.pss)} PSS (${((m.pss / before.pss - 1) * 100).toFixed(1)} %)`;
+  console.log(`  growth over the session: right after ${growth(after)}, settled ${growth(settled)}; setting up the prompts took ${mb(before.pss - launched.pss)} PSS`);
+}
+
+writeFileSync(join(artifacts, "bench.json"), JSON.stringify({ apps, LAUNCHES, SETTLE_MS, RUNS, LINES, ...results }, null, 2));
