@@ -72,7 +72,8 @@ function memoryKb(pid) {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
   const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  return { pid, comm, rss: field("Rss"), pss: field("Pss") };
+  // Anonymous memory (heaps: JavaScript, DOM, malloc) apart from mapped files and shared memory.
+  return { pid, comm, rss: field("Rss"), pss: field("Pss"), pssAnon: field("Pss_Anon") };
 }
 
 /** The app process and every process it started (WebKit's web and network processes). */
@@ -89,12 +90,15 @@ function memory(app, binary) {
   return { procs, rss: sum("rss"), pss: sum("pss") };
 }
 
+/** PSS of the WebKit web process(es): the page, its DOM and JavaScript. */
+const webPss = (m) => m.procs.filter((p) => p.comm.startsWith("WebKitWeb")).reduce((t, p) => t + p.pss, 0);
+
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function printMemory(label, m) {
   console.log(`  ${label}`);
-  for (const p of m.procs) console.log(`    ${p.comm.padEnd(22)} rss ${mb(p.rss).padStart(9)}  pss ${mb(p.pss).padStart(9)}`);
+  for (const p of m.procs) console.log(`    ${p.comm.padEnd(22)} rss ${mb(p.rss).padStart(9)}  pss ${mb(p.pss).padStart(9)}  (anonymous ${mb(p.pssAnon).padStart(9)})`);
   console.log(`    ${"total".padEnd(22)} rss ${mb(m.rss).padStart(9)}  pss ${mb(m.pss).padStart(9)}`);
 }
 
@@ -129,36 +133,39 @@ async function launch(name, dataDir, measureMemory) {
 }
 
 const results = { launches: {}, firstLaunchMs: {}, idle: {}, session: null };
-// One data directory per app, reused: the first launch (a new library for Whetstone,
-// its samples seeded) is reported apart; the others reopen it as a user's launch does.
-const dirs = { whetstone: scratchDir("bench-app"), hello: scratchDir("bench-hello") };
-for (const name of Object.keys(apps)) {
-  results.launches[name] = [];
-  results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
-}
-for (let i = 0; i < LAUNCHES; i++) {
-  for (const name of Object.keys(apps)) {
-    const { ms, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
-    results.launches[name].push(ms);
-    if (mem) results.idle[name] = mem;
-  }
-}
-
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
 };
-console.log(`\nlaunch to interactive (WebDriver session start → first screen ready), release builds, ${LAUNCHES} launches each:`);
-for (const name of Object.keys(apps)) {
-  const s = stats(results.launches[name]);
-  console.log(
-    `  ${name.padEnd(10)} median ${s.median.toFixed(0)} ms  min ${s.min.toFixed(0)} ms  max ${s.max.toFixed(0)} ms  (first launch, new data dir: ${results.firstLaunchMs[name].toFixed(0)} ms)`,
-  );
+
+if (LAUNCHES > 0) {
+  // One data directory per app, reused: the first launch (a new library for Whetstone,
+  // its samples seeded) is reported apart; the others reopen it as a user's launch does.
+  const dirs = { whetstone: scratchDir("bench-app"), hello: scratchDir("bench-hello") };
+  for (const name of Object.keys(apps)) {
+    results.launches[name] = [];
+    results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
+  }
+  for (let i = 0; i < LAUNCHES; i++) {
+    for (const name of Object.keys(apps)) {
+      const { ms, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
+      results.launches[name].push(ms);
+      if (mem) results.idle[name] = mem;
+    }
+  }
+
+  console.log(`\nlaunch to interactive (WebDriver session start → first screen ready), release builds, ${LAUNCHES} launches each:`);
+  for (const name of Object.keys(apps)) {
+    const s = stats(results.launches[name]);
+    console.log(
+      `  ${name.padEnd(10)} median ${s.median.toFixed(0)} ms  min ${s.min.toFixed(0)} ms  max ${s.max.toFixed(0)} ms  (first launch, new data dir: ${results.firstLaunchMs[name].toFixed(0)} ms)`,
+    );
+  }
+  const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
+  console.log(`  whetstone − hello-world (medians): ${delta.toFixed(0)} ms`);
+  console.log(`\nidle memory ${SETTLE_MS / 1000} s after the first screen:`);
+  for (const name of Object.keys(apps)) printMemory(name, results.idle[name]);
 }
-const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
-console.log(`  whetstone − hello-world (medians): ${delta.toFixed(0)} ms`);
-console.log(`\nidle memory ${SETTLE_MS / 1000} s after the first screen:`);
-for (const name of Object.keys(apps)) printMemory(name, results.idle[name]);
 
 // ---- 3: a long session ------------------------------------------------------------
 
@@ -173,32 +180,43 @@ const pageStats = (browser) =>
     outputChars: [...document.querySelectorAll('[data-testid="pane-output"]')].reduce((s, p) => s + p.textContent.length, 0),
   }));
 
-/** Each pane's status and output length, read in the page (not the text: it is large). */
-const panesNow = (browser) =>
-  browser.execute(() =>
-    [...document.querySelectorAll('[data-testid="pane"]')].map((p) => ({
+/** Run's state, and each pane's status and output length, read in the page (not the text: it is large). */
+const runNow = (browser) =>
+  browser.execute(() => ({
+    run: document.querySelector('[data-testid="run"]')?.dataset.state,
+    panes: [...document.querySelectorAll('[data-testid="pane"]')].map((p) => ({
       status: p.querySelector('[data-testid="pane-status"]')?.dataset.status,
       chars: p.querySelector('[data-testid="pane-output"]')?.textContent.length ?? 0,
     })),
-  );
+  }));
 
-async function session() {
-  const dataDir = scratchDir("bench-session");
+/** Whetstone's memory and page now, printed and added to `snapshots`. */
+async function snap(app, snapshots, label) {
+  const m = memory(app, apps.whetstone);
+  const page = await pageStats(app.browser);
+  snapshots.push({ label, ...m, page });
+  printMemory(`${label}: DOM ${page.domNodes} elements, ${(page.domTextChars / 1024).toFixed(0)} K chars of text (${(page.outputChars / 1024).toFixed(0)} K in the panes' outputs)`, m);
+}
+
+const promptShown = (browser) => browser.execute(() => document.querySelector("h1")?.innerText);
+
+async function openPrompt(browser, name) {
+  if ((await promptShown(browser)) === name) return;
+  await browser.$(`${byTestId("prompt-item")}[data-name="${name}"]`).click();
+  await browser.waitUntil(async () => (await promptShown(browser)) === name, { timeout: 5000 });
+}
+
+async function session(dataDir) {
   const app = await launchApp({ dataDir, env, binary: apps.whetstone });
   const { browser } = app;
   const $ = (id) => browser.$(byTestId(id));
   const snapshots = [];
-  const snap = async (label) => {
-    const m = memory(app, apps.whetstone);
-    const page = await pageStats(browser);
-    snapshots.push({ label, ...m, page });
-    printMemory(`${label}: DOM ${page.domNodes} elements, ${(page.domTextChars / 1024).toFixed(0)} K chars of text (${(page.outputChars / 1024).toFixed(0)} K in the panes' outputs)`, m);
-  };
+  const mark = (label) => snap(app, snapshots, label);
   try {
     await browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
     await sleep(SETTLE_MS);
     console.log(`\nlong session: ${RUNS} runs × ${PANES} panes on Echo, switching among ${PROMPTS} prompts`);
-    await snap("idle after launch");
+    await mark("idle after launch");
 
     const names = [];
     for (let k = 1; k <= PROMPTS; k++) {
@@ -208,55 +226,94 @@ async function session() {
       await $("prompt-name-input").setValue(name);
       await browser.keys(["Enter"]);
       await browser.$(`${byTestId("prompt-item")}[data-name="${name}"]`).waitForExist();
-      await browser.waitUntil(async () => (await browser.execute(() => document.querySelector("h1")?.innerText)) === name, { timeout: 5000 });
+      await browser.waitUntil(async () => (await promptShown(browser)) === name, { timeout: 5000 });
       await typeInto(await browser.$(`${byTestId("editor")} .cm-content`), longTemplate(k));
       while ((await browser.$$(byTestId("pane"))).length < PANES) await $("add-pane").click();
     }
     await sleep(SETTLE_MS);
-    await snap(`before the runs (${PROMPTS} prompts of ${PANES} panes)`);
+    await mark(`before the runs (${PROMPTS} prompts of ${PANES} panes)`);
 
     const runMs = [];
+    // The web process's and the app's PSS after each round of the prompts: a climb that
+    // goes on is something kept; a plateau is the heaps' high-water mark.
+    const series = [];
     for (let i = 0; i < RUNS; i++) {
       const name = names[i % names.length];
-      if ((await browser.execute(() => document.querySelector("h1")?.innerText)) !== name) {
-        await browser.$(`${byTestId("prompt-item")}[data-name="${name}"]`).click();
-        await browser.waitUntil(async () => (await browser.execute(() => document.querySelector("h1")?.innerText)) === name, { timeout: 5000 });
-      }
+      await openPrompt(browser, name);
       const run = await $("run");
       await run.waitForEnabled({ timeout: 15000, timeoutMsg: `Run stayed disabled on ${name}` });
       const t0 = performance.now();
       await run.click();
-      // Started (the button turns into Stop), then every pane final.
-      await browser.waitUntil(async () => (await $("run").getAttribute("data-state")) === "running" || (await panesNow(browser)).every((p) => p.status === "running"), { timeout: 10000 }).catch(() => {});
-      let panes = [];
+      // Started (Run turns into Stop, or the panes show it), then idle with every pane final.
+      let now = null;
       await browser.waitUntil(
         async () => {
-          panes = await panesNow(browser);
-          return (await $("run").getAttribute("data-state")) === "idle" && panes.length === PANES && panes.every((p) => ["ok", "error", "partial", "cancelled"].includes(p.status));
+          now = await runNow(browser);
+          return now.run === "running" || now.panes.some((p) => p.status === "running");
+        },
+        // The panes show the prompt's last run until this one starts: it must be seen
+        // running (four ~140 KB answers take longer than a look).
+        { timeout: 10000, interval: 50, timeoutMsg: `run ${i + 1} was not seen starting` },
+      );
+      await browser.waitUntil(
+        async () => {
+          now = await runNow(browser);
+          return now.run === "idle" && now.panes.length === PANES && now.panes.every((p) => ["ok", "error", "partial", "cancelled"].includes(p.status));
         },
         { timeout: 60000, interval: 100, timeoutMsg: `run ${i + 1} did not finish` },
       );
+      const panes = now.panes;
       runMs.push(performance.now() - t0);
+      if ((i + 1) % PROMPTS === 0) series.push({ runs: i + 1, ...memory(app, apps.whetstone) });
       if (panes.some((p) => p.status !== "ok" || p.chars < LINES * 50)) {
         throw new Error(`run ${i + 1} on ${name}: unexpected panes ${JSON.stringify(panes)}`);
       }
     }
     const r = stats(runMs);
     console.log(`  runs: median ${r.median.toFixed(0)} ms, min ${r.min.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (click → every pane final)`);
-    await snap(`right after ${RUNS} runs`);
+    console.log(`  PSS after each round of ${PROMPTS} runs (total / web process / app):`);
+    const appOf = (m) => m.procs[0].pss;
+    for (let j = 0; j < series.length; j += 6) {
+      console.log(`    ${series.slice(j, j + 6).map((m) => `${String(m.runs).padStart(3)}: ${(m.pss / 1024).toFixed(0)}/${(webPss(m) / 1024).toFixed(0)}/${(appOf(m) / 1024).toFixed(0)}`).join("  ")}`);
+    }
+    await mark(`right after ${RUNS} runs`);
     await sleep(LONG_SETTLE_MS);
-    await snap(`${LONG_SETTLE_MS / 1000} s later`);
-    return { runMs, snapshots };
+    await mark(`${LONG_SETTLE_MS / 1000} s later`);
+    return { names, runMs, snapshots, series: series.map((m) => ({ runs: m.runs, pss: m.pss, rss: m.rss, webPss: webPss(m), appPss: appOf(m) })) };
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * What the same screen takes without the session behind it: the app relaunched on the
+ * session's library, each long prompt opened once (its last run restored in the panes),
+ * ending on the prompt the session ended on.
+ */
+async function sameScreen(dataDir, names) {
+  const app = await launchApp({ dataDir, env, binary: apps.whetstone });
+  const snapshots = [];
+  try {
+    await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
+    const last = (RUNS - 1) % names.length;
+    for (let j = 1; j <= names.length; j++) await openPrompt(app.browser, names[(last + j) % names.length]);
+    await sleep(LONG_SETTLE_MS);
+    await snap(app, snapshots, `the same screen after a relaunch, ${LONG_SETTLE_MS / 1000} s after opening the ${names.length} prompts`);
+    return snapshots[0];
   } finally {
     await app.close();
   }
 }
 
 if (RUNS > 0) {
-  results.session = await session();
+  const dataDir = scratchDir("bench-session");
+  results.session = await session(dataDir);
+  results.session.sameScreen = await sameScreen(dataDir, results.session.names);
   const [launched, before, after, settled] = results.session.snapshots;
+  const same = results.session.sameScreen;
   const growth = (m) => `${mb(m.pss - before.pss)} PSS (${((m.pss / before.pss - 1) * 100).toFixed(1)} %)`;
   console.log(`  growth over the session: right after ${growth(after)}, settled ${growth(settled)}; setting up the prompts took ${mb(before.pss - launched.pss)} PSS`);
+  console.log(`  settled session − the same screen relaunched: ${mb(settled.pss - same.pss)} PSS (web process ${mb(webPss(settled) - webPss(same))}, app ${mb(settled.procs[0].pss - same.procs[0].pss)})`);
 }
 
 writeFileSync(join(artifacts, "bench.json"), JSON.stringify({ apps, LAUNCHES, SETTLE_MS, RUNS, LINES, ...results }, null, 2));
