@@ -119,20 +119,25 @@ const env = { OLLAMA_HOST: `127.0.0.1:${await closedPort()}` };
 async function launch(name, dataDir, measureMemory) {
   const app = await launchApp({ dataDir, env, binary: apps[name] });
   try {
-    await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
+    // Looked for every 10 ms (webdriverio's default of 100 ms would round the times).
+    await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000, interval: 10 });
     const ms = performance.now() - app.startedAt;
+    // Where the time went: until the webview starts loading the page (process, GTK,
+    // WebKit), then in the page (its scripts, and for the app its start-up calls).
+    const origin = await app.browser.execute(() => performance.timeOrigin);
+    const toPage = origin - (performance.timeOrigin + app.startedAt);
     let mem = null;
     if (measureMemory) {
       await sleep(SETTLE_MS);
       mem = memory(app, apps[name]);
     }
-    return { ms, mem };
+    return { ms, toPage, mem };
   } finally {
     await app.close();
   }
 }
 
-const results = { launches: {}, firstLaunchMs: {}, idle: {}, session: null };
+const results = { launches: {}, toPage: {}, firstLaunchMs: {}, idle: {}, session: null };
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
@@ -144,12 +149,14 @@ if (LAUNCHES > 0) {
   const dirs = { whetstone: scratchDir("bench-app"), hello: scratchDir("bench-hello") };
   for (const name of Object.keys(apps)) {
     results.launches[name] = [];
+    results.toPage[name] = [];
     results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
   }
   for (let i = 0; i < LAUNCHES; i++) {
     for (const name of Object.keys(apps)) {
-      const { ms, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
+      const { ms, toPage, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
       results.launches[name].push(ms);
+      results.toPage[name].push(toPage);
       if (mem) results.idle[name] = mem;
     }
   }
@@ -159,6 +166,10 @@ if (LAUNCHES > 0) {
     const s = stats(results.launches[name]);
     console.log(
       `  ${name.padEnd(10)} median ${s.median.toFixed(0)} ms  min ${s.min.toFixed(0)} ms  max ${s.max.toFixed(0)} ms  (first launch, new data dir: ${results.firstLaunchMs[name].toFixed(0)} ms)`,
+    );
+    const page = stats(results.launches[name].map((ms, i) => ms - results.toPage[name][i]));
+    console.log(
+      `  ${"".padEnd(10)} of which until the page starts loading: median ${stats(results.toPage[name]).median.toFixed(0)} ms; in the page: median ${page.median.toFixed(0)} ms`,
     );
   }
   const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
