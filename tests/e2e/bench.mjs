@@ -5,8 +5,9 @@
 //   2. idle memory of both (PSS and RSS summed over the app process and its WebKit
 //      children, after settling);
 //   3. Whetstone's memory over a long session: RUNS runs of four panes on Echo, each
-//      pane ~140 KB of output, switching prompts between runs; idle memory before,
-//      right after and once settled.
+//      pane ~140 KB of output, switching prompts between runs; memory before, along
+//      the way, right after and once settled, and that of the same screen after a
+//      relaunch (what the outputs on screen need, without the session behind them).
 // Prints tables and writes artifacts/e2e/bench.json; run by `cargo xtask bench`,
 // which builds both binaries (or alone under Xvfb, see xtask's in_window_session).
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import net from "node:net";
 import { join, resolve } from "node:path";
 import { artifacts, byTestId, launchApp, root, scratchDir, typeInto } from "./harness.mjs";
 
-const LAUNCHES = Number(process.env.LAUNCHES ?? 7);
+const LAUNCHES = Number(process.env.LAUNCHES ?? 9);
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 5000);
 const RUNS = Number(process.env.RUNS ?? 48);
 const LONG_SETTLE_MS = Number(process.env.LONG_SETTLE_MS ?? 30000);
