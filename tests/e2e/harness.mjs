@@ -10,7 +10,8 @@ import net from "node:net";
 import { remote } from "webdriverio";
 
 export const root = resolve(import.meta.dirname, "../..");
-export const appBinary = join(root, "target/debug/whetstone");
+/** The app the tests drive: the debug build, or `WHETSTONE_APP` (a path, absolute or from the root). */
+export const appBinary = resolve(root, process.env.WHETSTONE_APP ?? "target/debug/whetstone");
 export const testkitBinary = join(root, "target/debug/whet-testkit");
 export const whetBinary = join(root, "target/debug/whet");
 export const artifacts = join(root, "artifacts/e2e");
@@ -66,10 +67,11 @@ async function waitForPort(port, timeoutMs) {
 let nextPort = 4444;
 
 /**
- * Launches the app through tauri-driver with `env` for the app (it inherits
- * tauri-driver's environment) and returns { browser, driverPid, close() }.
+ * Launches `binary` (the app by default) through tauri-driver with `env` for the app
+ * (it inherits tauri-driver's environment) and returns { browser, driver, startedAt,
+ * close() }.
  */
-export async function launchApp({ dataDir, env = {} }) {
+export async function launchApp({ dataDir, env = {}, binary = appBinary }) {
   const port = nextPort;
   const nativePort = nextPort + 1;
   nextPort += 2;
@@ -97,7 +99,7 @@ export async function launchApp({ dataDir, env = {} }) {
     port,
     logLevel: "warn",
     connectionRetryTimeout: 120000,
-    capabilities: { "tauri:options": { application: appBinary } },
+    capabilities: { "tauri:options": { application: binary } },
   });
   return {
     browser,

@@ -15,7 +15,8 @@ commands:
   test      setup, then every check and test: fmt, clippy, Rust tests, UI type check
             and tests, the built app end to end under Xvfb
   codegen   regenerate ui/src/ipc/bindings.ts from the Rust types
-  bench     run the benchmarks (criterion, and the end-to-end bench)";
+  bench     run the benchmarks: criterion, then in the real window the release build's
+            launch time and memory beside a Tauri hello-world, and the matrix";
 
 /// Debian packages: build deps of Tauri/WebKitGTK, the virtual display and
 /// WebDriver for end-to-end tests, and a Secret Service for keyring tests.
@@ -299,9 +300,23 @@ fn in_window_session(node_args: &[&str]) -> Command {
 
 fn bench() -> Result<()> {
     run(cargo(&["bench", "--workspace"]))?;
+    // Start-up and memory are measured on release builds: the app (UI embedded) and,
+    // beside it, a Tauri hello-world with the same profile and dependencies.
+    step("building the app (release, UI embedded) and the hello-world to compare it with");
+    run(npx(&["tauri", "build", "--no-bundle"]))?;
+    run(cargo(&[
+        "build",
+        "--release",
+        "--example",
+        "hello",
+        "--features",
+        "custom-protocol",
+    ]))?;
+    step("launch time and idle memory beside the hello-world; a long session (release)");
+    run(&mut in_window_session(&["tests/e2e/bench.mjs"]))?;
+    // The matrix bench drives the debug build, with the test servers.
     run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
     build_test_tools()?;
-    run(&mut in_window_session(&["tests/e2e/bench.mjs"]))?;
     run(&mut in_window_session(&["tests/e2e/bench-matrix.mjs"]))
 }
 
