@@ -62,6 +62,7 @@ export class AppState {
     });
     this.run = new RunState(backend, this.notices, this.editor, this.providers);
     this.settings = new SettingsState(backend, this.notices, this.providers, () => void this.editor.flushDraft());
+    this.providers.onStatus(() => this.editor.recheckStatus());
     this.suite = new SuiteState(backend, this.notices, this.editor, files, (suite) => this.results.suiteSaved(suite));
     const editor = this.editor;
     this.results = new ResultsState(backend, this.notices, {

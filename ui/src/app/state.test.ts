@@ -31,6 +31,8 @@ describe("start-up", () => {
     expect(app.providers.status?.summary).toMatch(/not reachable/);
     expect(app.providers.status?.summary).toMatch(/Echo/);
     expect(app.providers.suggested).toMatchObject({ provider: "echo", model: "echo" });
+    // An untouched sample is not "changed since v1", whenever the status arrived.
+    await vi.waitFor(() => expect(app.editor.draftStatus?.changed).toBe(false));
     // The samples' panes are on echo, with their values: Run works at once.
     expect(app.run.panes.every((p) => p.target.provider === "echo")).toBe(true);
     await vi.waitFor(() => expect(app.run.check?.runnable).toBe(true));

@@ -164,6 +164,15 @@ export class EditorState {
     }
   }
 
+  /**
+   * Asks again how the draft stands: the draft's target depends on the providers'
+   * status (a pane on the core's suggestion is no choice of the prompt's own), which
+   * may arrive after the prompt was shown.
+   */
+  recheckStatus(): void {
+    if (this.prompt) this.statusChecker.schedule(null);
+  }
+
   /** The first draft pane's target changed: save it with the draft. */
   targetChanged(): void {
     if (!this.prompt) return;
