@@ -1,34 +1,10 @@
 //! The draft's status against the newest version: the rule the window's "changed"
 //! state and its "Save version" refusal share with `save_version`, on a real library.
 
-use whetstone_core::Workbench;
 use whetstone_core::model::*;
 
-fn bench() -> (Workbench, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    (Workbench::open(dir.path()).unwrap(), dir)
-}
-
-fn target(provider: &str, model: &str) -> Target {
-    Target {
-        provider: provider.into(),
-        model: model.into(),
-        params: Params::default(),
-    }
-}
-
-fn version(bench: &Workbench, prompt: PromptId, template: &str, t: Option<Target>) -> Version {
-    bench
-        .save_version(
-            prompt,
-            NewVersion {
-                template: template.into(),
-                default_target: t,
-                message: "m".into(),
-            },
-        )
-        .unwrap()
-}
+mod common;
+use common::{bench, target, version};
 
 /// The window's "changed" state and its "Save version" refusal come from here: the
 /// same rule as `save_version` (template, default target and inputs; not the message).

@@ -5,31 +5,8 @@ use serde_json::json;
 use whetstone_core::Workbench;
 use whetstone_core::model::*;
 
-fn bench() -> (Workbench, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    (Workbench::open(dir.path()).unwrap(), dir)
-}
-
-fn target(provider: &str, model: &str) -> Target {
-    Target {
-        provider: provider.into(),
-        model: model.into(),
-        params: Params::default(),
-    }
-}
-
-fn version(bench: &Workbench, prompt: PromptId, template: &str, t: Option<Target>) -> Version {
-    bench
-        .save_version(
-            prompt,
-            NewVersion {
-                template: template.into(),
-                default_target: t,
-                message: "m".into(),
-            },
-        )
-        .unwrap()
-}
+mod common;
+use common::{bench, target, version};
 
 #[test]
 fn defaults_are_the_draft_and_the_latest_version_on_the_prompts_target() {
