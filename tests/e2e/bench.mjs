@@ -127,18 +127,26 @@ async function launch(name, dataDir, measureMemory) {
     // WebKit), then in the page (its scripts, and for the app its start-up calls).
     const origin = await app.browser.execute(() => performance.timeOrigin);
     const toPage = origin - (performance.timeOrigin + app.startedAt);
+    // In the page: navigation milestones and the app's own start-up marks (ms from the page's origin).
+    const phases = await app.browser.execute(() => {
+      const nav = performance.getEntriesByType("navigation")[0];
+      const out = nav ? { response: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd } : {};
+      for (const p of performance.getEntriesByType("paint")) out[p.name] = p.startTime;
+      for (const m of performance.getEntriesByType("mark")) if (m.name.startsWith("whetstone:")) out[m.name.slice(10)] = m.startTime;
+      return out;
+    });
     let mem = null;
     if (measureMemory) {
       await sleep(SETTLE_MS);
       mem = memory(app, apps[name]);
     }
-    return { ms, toPage, mem };
+    return { ms, toPage, phases, mem };
   } finally {
     await app.close();
   }
 }
 
-const results = { launches: {}, toPage: {}, firstLaunchMs: {}, idle: {}, session: null };
+const results = { launches: {}, toPage: {}, phases: {}, firstLaunchMs: {}, idle: {}, session: null };
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
@@ -151,13 +159,15 @@ if (LAUNCHES > 0) {
   for (const name of Object.keys(apps)) {
     results.launches[name] = [];
     results.toPage[name] = [];
+    results.phases[name] = [];
     results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
   }
   for (let i = 0; i < LAUNCHES; i++) {
     for (const name of Object.keys(apps)) {
-      const { ms, toPage, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
+      const { ms, toPage, phases, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
       results.launches[name].push(ms);
       results.toPage[name].push(toPage);
+      results.phases[name].push(phases);
       if (mem) results.idle[name] = mem;
     }
   }
@@ -172,6 +182,10 @@ if (LAUNCHES > 0) {
     console.log(
       `  ${"".padEnd(10)} of which until the page starts loading: median ${stats(results.toPage[name]).median.toFixed(0)} ms; in the page: median ${page.median.toFixed(0)} ms`,
     );
+    // When each milestone came, from the page's start (medians over the launches).
+    const names = [...new Set(results.phases[name].flatMap((p) => Object.keys(p)))];
+    const at = names.map((k) => [k, stats(results.phases[name].map((p) => p[k]).filter((v) => v !== undefined)).median]).sort((a, b) => a[1] - b[1]);
+    console.log(`  ${"".padEnd(10)} in the page, medians: ${at.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · ")} ms`);
   }
   const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
   console.log(`  whetstone − hello-world (medians): ${delta.toFixed(0)} ms`);

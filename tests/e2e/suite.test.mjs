@@ -48,6 +48,11 @@ describe("suites and the matrix", () => {
     });
   }
 
+  /** Waits until the grid shows `count` rows: the virtualised list mounts them once it has measured its viewport. */
+  async function rowsShown(count) {
+    await browser.waitUntil(async () => (await $$("matrix-row")).length === count, { timeout: 10000, timeoutMsg: `the matrix did not show its ${count} rows` });
+  }
+
   async function runEnded(total) {
     await browser.waitUntil(
       async () => {
@@ -144,6 +149,7 @@ describe("suites and the matrix", () => {
     await $("run-suite").click();
     await $("results").waitForDisplayed();
     await runEnded(10);
+    await rowsShown(5);
     assert.deepEqual(await verdicts(), [
       ["pass", "pass"],
       ["fail", "fail"],
@@ -166,6 +172,7 @@ describe("suites and the matrix", () => {
     // Read in the page: the clamped case title is not "visible text" to WebDriver.
     assert.match(await browser.execute(() => document.querySelector('[data-testid="matrix-row"]').innerText), /Spain/);
     await $("filter-disagree").click();
+    await rowsShown(5);
   });
 
   test("a cell opens to its output, messages and every score with its reason", async () => {
@@ -254,7 +261,11 @@ describe("suites and the matrix", () => {
     // The rest run again in place.
     await $("rerun-failed").click();
     await browser.waitUntil(
-      async () => (await browser.execute(() => [...document.querySelectorAll('[data-testid="matrix-cell"]')].every((c) => c.getAttribute("data-status") === "ok"))),
+      async () =>
+        browser.execute(() => {
+          const cells = [...document.querySelectorAll('[data-testid="matrix-cell"]')];
+          return cells.length === 10 && cells.every((c) => c.getAttribute("data-status") === "ok");
+        }),
       { timeout: 30000, timeoutMsg: "the rerun did not finish every cell" },
     );
   });

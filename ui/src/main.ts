@@ -22,7 +22,10 @@ async function loadBackend(): Promise<{ backend: Backend; files: FileDialogs | n
   return { backend: tauriBackend, files: tauriFiles };
 }
 
+// Start-up phases, read by the launch bench (tests/e2e/bench.mjs).
+performance.mark("whetstone:script");
 const { backend, files } = await loadBackend();
 const app = new AppState(backend, files);
 mount(App, { target: document.getElementById("app") as HTMLElement, props: { app } });
+performance.mark("whetstone:mounted");
 void app.init();

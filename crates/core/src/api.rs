@@ -8,7 +8,7 @@
 //! A command is `sync` or `async` (a method of that kind, taking its arguments by
 //! value, returning `Result<T, Error>` where `T` converts into the declared reply),
 //! or `stream<Event>`: its method also takes a sink of `Event`s, which reach the
-//! caller as they come.
+//! caller a frame at a time (one JSON array per frame, see [`EventSink`]).
 
 use crate::Workbench;
 use crate::error::Error;
@@ -186,7 +186,8 @@ commands! {
     sync fn diff_versions(before: VersionId, after: VersionId, options: DiffOptions) -> TextDiff;
 }
 
-/// Where a streaming command's events go, each as one JSON text.
+/// Where a streaming command's events go: each frame's events as one JSON array
+/// (in order), so a fast run costs the window one message per frame, not per event.
 pub type EventSink = Box<dyn FnMut(String) + Send>;
 
 /// What the window's commands act on: the open library, or why it could not be
@@ -282,20 +283,44 @@ impl<'a> Args<'a> {
     }
 }
 
-/// A streaming command's events, serialized as they come.
-fn sink<E: Serialize>(
-    command: &str,
-    events: Option<EventSink>,
-) -> Result<impl FnMut(E) + Send + 'static, ErrorReply> {
-    let mut events = events.ok_or_else(|| {
+/// A streaming command's events, serialized as they come and sent on a frame at a time.
+fn sink<E: Serialize>(command: &str, events: Option<EventSink>) -> Result<Frames<E>, ErrorReply> {
+    let events = events.ok_or_else(|| {
         internal(format!(
             "command `{command}` streams events: call it with a channel"
         ))
     })?;
-    Ok(move |event: E| match serde_json::to_string(&event) {
-        Ok(json) => events(json),
-        Err(e) => tracing::error!("an event could not be serialized: {e}"),
+    Ok(Frames {
+        events,
+        open: String::new(),
+        event: std::marker::PhantomData,
     })
+}
+
+/// The open frame of a stream: its events so far, joined into a JSON array's body.
+struct Frames<E> {
+    events: EventSink,
+    open: String,
+    event: std::marker::PhantomData<fn(E)>,
+}
+
+impl<E: Serialize + 'static> crate::Sink<E> for Frames<E> {
+    fn event(&mut self, event: E) {
+        match serde_json::to_string(&event) {
+            Ok(json) => {
+                self.open.push(if self.open.is_empty() { '[' } else { ',' });
+                self.open.push_str(&json);
+            }
+            Err(e) => tracing::error!("an event could not be serialized: {e}"),
+        }
+    }
+
+    fn frame_end(&mut self) {
+        if !self.open.is_empty() {
+            self.open.push(']');
+            (self.events)(std::mem::take(&mut self.open));
+        }
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ErrorReply> {

@@ -1,5 +1,7 @@
-//! Coalescing of text deltas, so a fast model costs one IPC message per cell per
-//! frame instead of one per token.
+//! Coalescing of a run's events: text deltas merge per cell per frame instead of
+//! one per token, and a sink that crosses to the window hears where each frame ends,
+//! so it sends one IPC message per frame instead of one per event (a 1,000-case
+//! suite ends thousands of cells a minute).
 
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -69,35 +71,51 @@ impl DeltaBatcher {
     }
 }
 
-/// Forwards `rx` to `sink`, batching deltas per `interval`, until the sender is dropped.
+/// Where a streaming command's events go. Any `FnMut(E)` is one (it hears each
+/// event as it is forwarded); a sink that sends events on in groups also hears
+/// where each frame ends.
+pub trait Sink<E>: Send + 'static {
+    fn event(&mut self, event: E);
+    /// The events since the previous frame end may go out together now.
+    fn frame_end(&mut self) {}
+}
+
+impl<E, F: FnMut(E) + Send + 'static> Sink<E> for F {
+    fn event(&mut self, event: E) {
+        self(event)
+    }
+}
+
+/// Forwards `rx` to `sink` until the sender is dropped: deltas merged per
+/// `interval`, other events at once, and a frame end at most `interval` after any
+/// event.
 pub(crate) async fn forward(
     mut rx: mpsc::UnboundedReceiver<RunEvent>,
-    mut sink: impl FnMut(RunEvent),
+    mut sink: impl Sink<RunEvent>,
     interval: Duration,
 ) {
     let mut batcher = DeltaBatcher::default();
-    let mut deadline: Option<tokio::time::Instant> = None;
+    // When the open frame ends; none while nothing has been forwarded since the last.
+    let mut frame_ends: Option<tokio::time::Instant> = None;
     loop {
-        let event = match deadline {
+        let event = match frame_ends {
             Some(at) => tokio::select! {
                 event = rx.recv() => event,
                 _ = tokio::time::sleep_until(at) => {
-                    batcher.flush().into_iter().for_each(&mut sink);
-                    deadline = None;
+                    batcher.flush().into_iter().for_each(|e| sink.event(e));
+                    sink.frame_end();
+                    frame_ends = None;
                     continue;
                 }
             },
             None => rx.recv().await,
         };
         let Some(event) = event else { break };
-        batcher.push(event).into_iter().for_each(&mut sink);
-        if batcher.is_empty() {
-            deadline = None;
-        } else if deadline.is_none() {
-            deadline = Some(tokio::time::Instant::now() + interval);
-        }
+        batcher.push(event).into_iter().for_each(|e| sink.event(e));
+        frame_ends.get_or_insert_with(|| tokio::time::Instant::now() + interval);
     }
-    batcher.flush().into_iter().for_each(&mut sink);
+    batcher.flush().into_iter().for_each(|e| sink.event(e));
+    sink.frame_end();
 }
 
 #[cfg(test)]
@@ -173,5 +191,60 @@ mod tests {
         drop(tx);
         task.await.unwrap();
         assert_eq!(out_rx.try_recv().unwrap(), delta(1, "end", 100.0));
+    }
+
+    /// Records the frames a sink is given.
+    struct Frames {
+        open: Vec<RunEvent>,
+        out: mpsc::UnboundedSender<Vec<RunEvent>>,
+    }
+
+    impl Sink<RunEvent> for Frames {
+        fn event(&mut self, event: RunEvent) {
+            self.open.push(event);
+        }
+        fn frame_end(&mut self) {
+            let _ = self.out.send(std::mem::take(&mut self.open));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_of_one_interval_form_one_frame_in_order() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (out, mut frames) = mpsc::unbounded_channel();
+        let sink = Frames {
+            open: Vec::new(),
+            out,
+        };
+        let task = tokio::spawn(forward(rx, sink, FRAME));
+        let progress = |done| RunEvent::Progress {
+            run_id: 7,
+            done,
+            total: 3,
+            eta_ms: None,
+        };
+        tx.send(delta(1, "a", 1.0)).unwrap();
+        tx.send(progress(1)).unwrap();
+        tx.send(delta(2, "b", 2.0)).unwrap();
+        tx.send(delta(2, "c", 3.0)).unwrap();
+        tx.send(progress(2)).unwrap();
+        tokio::time::sleep(FRAME * 2).await;
+        assert_eq!(
+            frames.try_recv().unwrap(),
+            vec![
+                delta(1, "a", 1.0),
+                progress(1),
+                delta(2, "bc", 3.0),
+                progress(2)
+            ]
+        );
+        assert!(
+            frames.try_recv().is_err(),
+            "a quiet interval sends no frame"
+        );
+        tx.send(progress(3)).unwrap();
+        drop(tx);
+        task.await.unwrap();
+        assert_eq!(frames.try_recv().unwrap(), vec![progress(3)]);
     }
 }

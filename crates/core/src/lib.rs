@@ -21,7 +21,7 @@ mod scoring;
 mod services;
 mod workbench;
 
-pub use batch::DeltaBatcher;
+pub use batch::{DeltaBatcher, Sink};
 pub use error::{Error, refusal_code};
 pub use keys::{KEYRING_SERVICE, keyring_problem, status_of};
 pub use paths::{DATA_DIR_ENV, LIBRARY_FILE, default_data_dir, resolve_data_dir};

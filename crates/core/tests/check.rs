@@ -108,6 +108,7 @@ async fn text_without_roles_is_flagged_with_the_user_line_added() {
     assert!(check.runnable, "a warning: the user may run anyway");
     assert_eq!(kinds(&check), [(ProblemKind::NoUserMessage, false)]);
     let problem = &check.problems[0];
+    assert!(!problem.confirm, "said, not asked to be confirmed");
     assert!(
         problem.message.contains("no `user:` line"),
         "{}",
@@ -177,6 +178,10 @@ async fn empty_values_are_a_warning_naming_them() {
     let check = f.bench.check_run(s.clone()).await.unwrap();
     assert!(check.runnable);
     assert_eq!(kinds(&check), [(ProblemKind::EmptyVariables, false)]);
+    assert!(
+        check.problems[0].confirm,
+        "the window asks before sending empty values"
+    );
     assert_eq!(check.problems[0].variables, ["a", "b", "c"]);
     assert_eq!(
         check.problems[0].message,

@@ -4,7 +4,7 @@
 //!
 //! `POST /invoke/COMMAND` with the arguments as a JSON object answers with
 //! newline-delimited JSON: first `{"ok": REPLY}` or `{"err": ERROR_REPLY}`, then, for a
-//! streaming command, one `{"event": EVENT}` per event until the stream ends.
+//! streaming command, one `{"events": [EVENT, ...]}` per frame until the stream ends.
 //! `POST /reset` swaps the library for a new, empty one (tests start clean); with the
 //! body `{"samples": true}`, for a new one seeded like the window's first start.
 //!
@@ -146,7 +146,7 @@ async fn invoke(
     let (tx, rx) = mpsc::unbounded_channel::<String>();
     let events_tx = tx.clone();
     let sink: whetstone_core::api::EventSink = Box::new(move |json: String| {
-        let _ = events_tx.send(format!("{{\"event\":{json}}}\n"));
+        let _ = events_tx.send(format!("{{\"events\":{json}}}\n"));
     });
     // The reply line goes first; events the command sends before it returns wait
     // in a second queue.

@@ -41,6 +41,10 @@ pub struct RunProblem {
     pub kind: ProblemKind,
     /// The run cannot start; when false, a warning the user may override ("run anyway").
     pub blocking: bool,
+    /// A warning a person confirms before the run starts (empty values are usually a
+    /// slip): the window stops Run for it and offers "Run anyway". False for blocking
+    /// problems and for the warnings that are only said.
+    pub confirm: bool,
     /// A sentence for people: what is wrong and what to do.
     pub message: String,
     /// The variants (panes) it concerns, by index; empty when it is the whole run's.

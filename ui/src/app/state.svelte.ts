@@ -97,6 +97,7 @@ export class AppState {
   async init(): Promise<void> {
     try {
       const status = await this.backend.appStatus();
+      performance.mark("whetstone:status");
       this.appVersion = status.version;
       this.shortHashLen = status.short_hash_len;
       this.run.maxPanes = status.max_panes;
@@ -105,10 +106,12 @@ export class AppState {
         return;
       }
       await Promise.all([this.providers.load(), this.library.load()]);
+      performance.mark("whetstone:library");
       // Which providers answer takes up to 2 s: the window is usable meanwhile.
       void this.providers.checkStatus();
       const first = this.library.prompts[0];
       if (first) await this.select(first.id);
+      performance.mark("whetstone:prompt");
     } catch (e) {
       const err = toErrorReply(e);
       if (err.code === "library") this.libraryError = err.message;

@@ -562,6 +562,12 @@ export type RunProblem = { kind: ProblemKind,
  */
 blocking: boolean, 
 /**
+ * A warning a person confirms before the run starts (empty values are usually a
+ * slip): the window stops Run for it and offers "Run anyway". False for blocking
+ * problems and for the warnings that are only said.
+ */
+confirm: boolean, 
+/**
  * A sentence for people: what is wrong and what to do.
  */
 message: string, 

@@ -3,7 +3,7 @@
 // and its browser preview use it, so they exercise the product, not a stand-in.
 import { backendOver, type Backend, type ErrorReply, type Invoke } from "../ipc/bindings";
 
-type Line = { ok: unknown } | { err: ErrorReply } | { event: unknown };
+type Line = { ok: unknown } | { err: ErrorReply } | { events: unknown[] };
 
 /** Calls `whet-devbridge` at `base` (e.g. http://127.0.0.1:4123). */
 export function bridgeBackend(base: string): Backend {
@@ -18,7 +18,7 @@ export function bridgeBackend(base: string): Backend {
     if (onEvent) {
       const deliver = onEvent as (event: unknown) => void;
       void (async () => {
-        for await (const line of lines) if ("event" in line) deliver(line.event);
+        for await (const line of lines) if ("events" in line) line.events.forEach(deliver);
       })();
     }
     return (reply as { ok: T }).ok;

@@ -8,9 +8,10 @@ import type { FileDialogs } from "./files";
 
 const tauriInvoke: Invoke = <T>(command: string, args: Record<string, unknown>, onEvent?: (event: never) => void) => {
   if (!onEvent) return invoke<T>(command, args);
-  // A streaming command's events arrive on a channel passed as `events`.
-  const events = new Channel<never>();
-  events.onmessage = onEvent;
+  // A streaming command's events arrive on a channel passed as `events`, a frame's
+  // worth per message (one IPC message per frame, however many cells end in it).
+  const events = new Channel<never[]>();
+  events.onmessage = (frame) => frame.forEach((event) => onEvent(event));
   return invoke<T>(command, { ...args, events });
 };
 

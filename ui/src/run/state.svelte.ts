@@ -100,9 +100,6 @@ export interface RunCost {
 const CHECK_MS = 200;
 const SETUP_SAVE_MS = 300;
 
-/** Problems the user may run past (the core's warnings that Run stops for). */
-const OVERRIDABLE: readonly string[] = ["empty_variables"];
-
 export class RunState {
   panes = $state<PaneConfig[]>([]);
   /** The most panes a setup holds (the core's limit, from `app_status`). */
@@ -370,7 +367,7 @@ export class RunState {
     const checked: Issue[] = (this.check?.problems ?? []).map((p) => ({
       message: p.message,
       blocking: p.blocking,
-      overridable: !p.blocking && OVERRIDABLE.includes(p.kind),
+      overridable: !p.blocking && p.confirm,
       variants: p.variants,
     }));
     const rank = (i: Issue) => (i.blocking ? 0 : i.overridable ? 1 : 2);
@@ -414,8 +411,8 @@ export class RunState {
     if (this.source.invalidValues().length > 0) return;
     const check = await this.freshCheck();
     if (!check || this.source.prompt?.id !== promptId) return;
-    const overridden = options.anyway ? OVERRIDABLE : [];
-    if (check.problems.some((p) => p.blocking || (OVERRIDABLE.includes(p.kind) && !overridden.includes(p.kind)))) return;
+    // "Run anyway" confirms the warnings the core asks a person to confirm.
+    if (check.problems.some((p) => p.blocking || (p.confirm && !options.anyway))) return;
     const spec = this.specFor(this.cacheRule(options.fresh ?? false));
     if (!spec) return;
     this.historyRun = null;

@@ -93,7 +93,7 @@ impl RunContext {
 pub(crate) fn start(
     services: &Arc<Services>,
     spec: RunSpec,
-    sink: impl FnMut(RunEvent) + Send + 'static,
+    sink: impl batch::Sink<RunEvent>,
 ) -> Result<RunHandle, Error> {
     let spec = plan::complete(spec)?;
     let scoring = Scoring::compile(&spec)?;
@@ -112,7 +112,7 @@ pub(crate) fn rerun(
     services: &Arc<Services>,
     run_id: RunId,
     cells: Vec<CellId>,
-    sink: impl FnMut(RunEvent) + Send + 'static,
+    sink: impl batch::Sink<RunEvent>,
 ) -> Result<RunHandle, Error> {
     if cells.is_empty() {
         return Err(Error::Invalid("no cells to run again".into()));
@@ -147,7 +147,7 @@ fn launch(
     plan: plan::Plan,
     ids: Vec<CellId>,
     scoring: Scoring,
-    sink: impl FnMut(RunEvent) + Send + 'static,
+    sink: impl batch::Sink<RunEvent>,
 ) -> Result<RunHandle, Error> {
     let (events, rx) = mpsc::unbounded_channel();
     let forwarder = tokio::spawn(batch::forward(rx, sink, batch::FRAME));
@@ -195,40 +195,51 @@ fn launch(
             |cell| scoring.score(&spec, cell),
         )
         .await;
-        // A run with cells its library does not hold is not `done`: it stays `running`
-        // in the library, and the next process to open it after this one puts back the
-        // recovery files and closes it as interrupted.
-        let status = if !unsaved.is_empty() {
-            RunStatus::Interrupted
-        } else if cancelled {
-            RunStatus::Cancelled
-        } else {
-            RunStatus::Done
-        };
-        if unsaved.is_empty()
-            && let Err(e) = services.store().finish_run(id, status)
-        {
-            tracing::error!(
-                run_id = id,
-                "could not mark the run {}: {e}",
-                status.as_str()
-            );
-        }
-        let saved = services.store().get_run(id).map(|mut run| {
-            run.status = status;
-            for u in &unsaved {
-                if let Some(cell) = run.cells.iter_mut().find(|c| c.plan.id == u.cell.id) {
-                    cell.outcome = u.cell.outcome.clone();
-                }
-            }
-            run
-        });
+        let (status, saved) = close(&services, id, &unsaved, cancelled);
         let _ = events.send(RunEvent::Finished { run_id: id, status });
         drop(events);
         let _ = forwarder.await;
         Ok(saved?)
     });
     Ok(RunHandle { id, task })
+}
+
+/// Marks the end of run `id` in the library and reads the run back as it ended.
+fn close(
+    services: &Services,
+    id: RunId,
+    unsaved: &[writer::Unsaved],
+    cancelled: bool,
+) -> (RunStatus, Result<Run, Error>) {
+    // A run with cells its library does not hold is not `done`: it stays `running`
+    // in the library, and the next process to open it after this one puts back the
+    // recovery files and closes it as interrupted.
+    let status = if !unsaved.is_empty() {
+        RunStatus::Interrupted
+    } else if cancelled {
+        RunStatus::Cancelled
+    } else {
+        RunStatus::Done
+    };
+    if unsaved.is_empty()
+        && let Err(e) = services.store().finish_run(id, status)
+    {
+        tracing::error!(
+            run_id = id,
+            "could not mark the run {}: {e}",
+            status.as_str()
+        );
+    }
+    let saved = services.store().get_run(id).map(|mut run| {
+        run.status = status;
+        for u in unsaved {
+            if let Some(cell) = run.cells.iter_mut().find(|c| c.plan.id == u.cell.id) {
+                cell.outcome = u.cell.outcome.clone();
+            }
+        }
+        run
+    });
+    (status, saved.map_err(Error::from))
 }
 
 /// Tries once more to save the cells that could not be saved, now that the others are

@@ -171,7 +171,8 @@ impl Workbench {
     }
 }
 
-/// A problem of `kind` with its message; blocking unless the kind is a warning.
+/// A problem of `kind` with its message; blocking unless the kind is a warning, and
+/// to be confirmed when it is the warning that is usually a slip (empty values).
 fn problem(kind: ProblemKind, message: String) -> RunProblem {
     RunProblem {
         kind,
@@ -179,6 +180,7 @@ fn problem(kind: ProblemKind, message: String) -> RunProblem {
             kind,
             ProblemKind::EmptyVariables | ProblemKind::NoUserMessage
         ),
+        confirm: kind == ProblemKind::EmptyVariables,
         message,
         variants: Vec::new(),
         case_id: None,

@@ -1,6 +1,7 @@
 //! Runs: starting, cancelling and reading them.
 
 use super::Workbench;
+use crate::batch::Sink;
 use crate::error::Error;
 use crate::run::{self, RunHandle};
 use whetstone_model::*;
@@ -19,7 +20,7 @@ impl Workbench {
     pub fn start_run(
         &self,
         spec: RunSpec,
-        events: impl FnMut(RunEvent) + Send + 'static,
+        events: impl Sink<RunEvent>,
     ) -> Result<RunHandle, Error> {
         let check = self.check_known(&spec)?;
         if !check.runnable {

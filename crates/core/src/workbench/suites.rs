@@ -2,6 +2,7 @@
 //! scores and numbers, and diffs.
 
 use super::Workbench;
+use crate::batch::Sink;
 use crate::error::Error;
 use crate::run::{self, RunHandle};
 use crate::scoring::{Scoring, check_suite};
@@ -109,7 +110,7 @@ impl Workbench {
     pub fn run_suite(
         &self,
         request: SuiteRun,
-        events: impl FnMut(RunEvent) + Send + 'static,
+        events: impl Sink<RunEvent>,
     ) -> Result<RunHandle, Error> {
         let suite = self.get_suite(request.prompt_id)?;
         let cases = match &request.cases {
@@ -152,7 +153,7 @@ impl Workbench {
         &self,
         run_id: RunId,
         cells: Vec<CellId>,
-        events: impl FnMut(RunEvent) + Send + 'static,
+        events: impl Sink<RunEvent>,
     ) -> Result<RunHandle, Error> {
         run::rerun(&self.services, run_id, cells, events)
     }
