@@ -1,7 +1,9 @@
 // End-to-end bench of the matrix in the real window: a 1,000-case suite over four
 // columns (4,000 cells) streaming from the loopback Ollama test server, and the
 // frame times the webview delivers while the grid is scrolled, during the run and
-// after it. Prints a table; run by `cargo xtask bench` (or alone, under Xvfb).
+// after it, beside the same scrolling of a static list of plain lines (what any page
+// costs to scroll on this display). Prints a table; run by `cargo xtask bench` (or
+// alone, under Xvfb).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { byTestId, launchApp, scratchDir, startOllama, whet } from "./harness.mjs";
@@ -83,6 +85,18 @@ try {
   // The floor: frames of this window doing nothing, under this display; and the
   // suite table (1,000 rows of text fields) scrolled, for comparison.
   const floor = await measure(3000, 0);
+  // What scrolling costs on this display whatever the page: a static list of plain
+  // lines (no script, no virtualisation) over the whole window, scrolled the same way.
+  await browser.execute(() => {
+    const list = document.createElement("div");
+    list.id = "static-list";
+    list.style.cssText = "position:fixed;inset:0;overflow:auto;z-index:99;background:var(--bg);font:13px/23px sans-serif";
+    list.textContent = Array.from({ length: 3000 }, (_, i) => `line ${i}: some plain text to paint`).join("\n");
+    list.style.whiteSpace = "pre";
+    document.body.append(list);
+  });
+  const staticList = await measure(3000, 24, "#static-list");
+  await browser.execute(() => document.getElementById("static-list").remove());
   await $("view-suite").click();
   await $("suite-rows").waitForExist({ timeout: 10000 });
   const table = await measure(3000, 24, '[data-testid="suite-rows"]');
@@ -99,6 +113,7 @@ try {
   const total = await browser.execute(() => Number(document.querySelector('[data-testid="suite-progress"]')?.getAttribute("data-total")));
   console.log(`matrix bench: ${CASES} cases × ${COLUMNS} columns = ${total} cells, run took ${(runMs / 1000).toFixed(1)} s (whole run, as the window saw it)`);
   summary("idle window (the floor)", floor);
+  summary("static list scrolled", staticList);
   summary("suite table scrolled", table);
   summary("matrix shown, not scrolled", still);
   summary("scrolling while streaming", streaming);

@@ -314,10 +314,10 @@ fn bench() -> Result<()> {
     ]))?;
     step("launch time and idle memory beside the hello-world; a long session (release)");
     run(&mut in_window_session(&["tests/e2e/bench.mjs"]))?;
-    // The matrix bench drives the debug build, with the test servers.
-    run(npx(&["tauri", "build", "--debug", "--no-bundle"]))?;
+    // The matrix bench drives the same release build, with the test servers.
     build_test_tools()?;
-    run(&mut in_window_session(&["tests/e2e/bench-matrix.mjs"]))
+    run(in_window_session(&["tests/e2e/bench-matrix.mjs"])
+        .env("WHETSTONE_APP", "target/release/whetstone"))
 }
 
 /// Runs `cmd` in a private D-Bus session with an unlocked gnome-keyring, so the
