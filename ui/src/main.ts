@@ -4,6 +4,7 @@ import App from "./app/App.svelte";
 import { AppState } from "./app/state.svelte";
 import type { Backend } from "./platform/backend";
 import type { FileDialogs } from "./platform/files";
+import { isLinux } from "./lib/platform";
 
 // The browser preview talks to the real core through the development bridge:
 // `npm run preview -w ui` starts both (or `?bridge=URL` on the dev server). In a
@@ -21,6 +22,9 @@ async function loadBackend(): Promise<{ backend: Backend; files: FileDialogs | n
   const { tauriBackend, tauriFiles } = await import("./platform/tauri");
   return { backend: tauriBackend, files: tauriFiles };
 }
+
+// Before the first layout: which font stacks apply (theme.css).
+if (isLinux) document.documentElement.dataset.platform = "linux";
 
 // Start-up phases, read by the launch bench (tests/e2e/bench.mjs).
 performance.mark("whetstone:script");
