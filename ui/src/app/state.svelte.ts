@@ -138,9 +138,8 @@ export class AppState {
       // The editor first: the panes read its prompt.
       this.editor.show(prompt, versions, setup.vars as Record<string, JsonValue>);
       this.run.show(prompt, versions, runs, setup, last);
-      await this.editor.analyzeNow();
       this.results.show(prompt, runs);
-      await this.suite.show(prompt);
+      await Promise.all([this.editor.analyzeNow(), this.suite.show(prompt)]);
       if (this.view === "results") await this.results.activate();
     } catch (e) {
       this.notices.error(e);

@@ -199,7 +199,7 @@ fn launch(
         let _ = events.send(RunEvent::Finished { run_id: id, status });
         drop(events);
         let _ = forwarder.await;
-        Ok(saved?)
+        saved
     });
     Ok(RunHandle { id, task })
 }
