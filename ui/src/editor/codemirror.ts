@@ -3,9 +3,8 @@
 import { basicSetup } from "codemirror";
 import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { Compartment, EditorState, Prec, type Extension } from "@codemirror/state";
-import { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
+import { HighlightStyle, LanguageSupport, syntaxHighlighting, type Language } from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
-import { jinja, jinjaCompletionSource } from "@codemirror/lang-jinja";
 import { tags as t } from "@lezer/highlight";
 import type { TemplateError } from "../ipc/bindings";
 import { errorRange } from "../lib/errors";
@@ -93,21 +92,35 @@ export interface EditorOptions {
   onRun: (fresh: boolean) => void;
 }
 
-const jinjaLanguage = jinja().language;
+/**
+ * Jinja over HTML (so `<document>`-style tags in prompts are highlighted). With the
+ * HTML, CSS and JavaScript parsers it embeds it is a fifth of the editor's script, so
+ * it loads after the first screen; the editor is plain text until then.
+ */
+interface Jinja {
+  language: Language;
+  completion: typeof import("@codemirror/lang-jinja").jinjaCompletionSource;
+}
+let jinja: Promise<Jinja> | null = null;
+let jinjaLoaded: Jinja | null = null;
+function loadJinja(): Promise<Jinja> {
+  jinja ??= import("@codemirror/lang-jinja").then((m) => (jinjaLoaded = { language: m.jinja().language, completion: m.jinjaCompletionSource }));
+  return jinja;
+}
 
 export function createEditor(opts: EditorOptions): EditorHandle {
   const readOnly = new Compartment();
   const language = new Compartment();
   let applyingExternal = false;
-  // Jinja over HTML (so `<document>`-style tags in prompts are highlighted), but
-  // without the HTML tag auto-closing and the `{%` → `{%%}` input handler that
+  // Without the HTML tag auto-closing and the `{%` → `{%%}` input handler that
   // jinja() bundles: they duplicate text that people (and WebDriver) type in full.
-  const languageFor = (names: string[]): Extension =>
-    new LanguageSupport(jinjaLanguage, [
-      jinjaLanguage.data.of({
-        autocomplete: jinjaCompletionSource({ variables: names.map((label) => ({ label, type: "variable", detail: "input" })) }),
-      }),
+  const languageFor = (names: string[]): Extension => {
+    if (!jinjaLoaded) return [];
+    const { language, completion } = jinjaLoaded;
+    return new LanguageSupport(language, [
+      language.data.of({ autocomplete: completion({ variables: names.map((label) => ({ label, type: "variable", detail: "input" })) }) }),
     ]);
+  };
 
   let isReadOnly = opts.readOnly;
   let variables: string[] = [];
@@ -136,6 +149,13 @@ export function createEditor(opts: EditorOptions): EditorHandle {
       ];
 
   const view = new EditorView({ parent: opts.parent, state: EditorState.create({ doc: opts.doc, extensions: extensions() }) });
+
+  let destroyed = false;
+  if (!jinjaLoaded) {
+    void loadJinja().then(() => {
+      if (!destroyed) view.dispatch({ effects: language.reconfigure(languageFor(variables)) });
+    });
+  }
 
   let currentError: TemplateError | null = null;
   const pushDiagnostics = () => view.dispatch(setDiagnostics(view.state, diagnosticsFor(view.state.doc.toString(), currentError)));
@@ -172,6 +192,7 @@ export function createEditor(opts: EditorOptions): EditorHandle {
       view.dispatch({ effects: language.reconfigure(languageFor(names)) });
     },
     destroy() {
+      destroyed = true;
       view.destroy();
     },
   };
