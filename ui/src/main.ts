@@ -5,6 +5,7 @@ import { AppState } from "./app/state.svelte";
 import type { Backend } from "./platform/backend";
 import type { FileDialogs } from "./platform/files";
 import { isLinux } from "./lib/platform";
+import { tauriBackend, tauriFiles } from "./platform/tauri";
 
 // The browser preview talks to the real core through the development bridge:
 // `npm run preview -w ui` starts both (or `?bridge=URL` on the dev server). In a
@@ -19,7 +20,6 @@ async function loadBackend(): Promise<{ backend: Backend; files: FileDialogs | n
       return { backend: bridgeBackend(url), files: null };
     }
   }
-  const { tauriBackend, tauriFiles } = await import("./platform/tauri");
   return { backend: tauriBackend, files: tauriFiles };
 }
 
@@ -29,7 +29,9 @@ if (isLinux) document.documentElement.dataset.platform = "linux";
 // Start-up phases, read by the launch bench (tests/e2e/bench.mjs).
 performance.mark("whetstone:script");
 const { backend, files } = await loadBackend();
+// The first screen in one call, asked before mounting so the reply is on its way meanwhile.
+const start = backend.windowStart();
 const app = new AppState(backend, files);
 mount(App, { target: document.getElementById("app") as HTMLElement, props: { app } });
 performance.mark("whetstone:mounted");
-void app.init();
+void app.init(start);

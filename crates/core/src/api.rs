@@ -69,6 +69,14 @@ macro_rules! commands {
 commands! {
     /// What the window needs at start-up.
     sync fn app_status() -> AppStatus;
+    /// The first screen in one reply: the status, providers, prompts and the first
+    /// prompt opened (as `open_prompt`). Answers, with `status.library_error`, when
+    /// the library could not be opened.
+    sync fn window_start() -> WindowStart;
+    /// Everything the window shows of a prompt when it opens it: the prompt, its
+    /// versions, runs, run setup, last run and suite, and its draft analysed and
+    /// rendered with the saved values.
+    sync fn open_prompt(id: PromptId) -> OpenedPrompt;
 
     /// The library's prompts, most recently changed first; `search` filters by name.
     sync fn list_prompts(search: Option<String>) -> Vec<PromptSummary>;
@@ -191,7 +199,7 @@ commands! {
 pub type EventSink = Box<dyn FnMut(String) + Send>;
 
 /// What the window's commands act on: the open library, or why it could not be
-/// opened (then only `app_status` answers, and says so; the file is left as is).
+/// opened (then only `app_status` and `window_start` answer, and say so; the file is left as is).
 pub enum Library {
     Open(Workbench),
     Failed { data_dir: PathBuf, error: String },
@@ -239,14 +247,21 @@ impl Library {
         let mut args = Args::new(command, args)?;
         match self {
             Library::Open(bench) => call(bench, command, &mut args, events).await,
-            Library::Failed { data_dir, error } if command == "app_status" => to_json(&AppStatus {
-                version: env!("CARGO_PKG_VERSION").into(),
-                data_dir: data_dir.display().to_string(),
-                library_error: Some(error.clone()),
-                short_hash_len: crate::workbench::versions::SHORT_HASH_LEN as u32,
-                max_panes: crate::workbench::setups::MAX_PANES as u32,
-            }),
-            Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
+            Library::Failed { data_dir, error } => {
+                let status = crate::workbench::app_status(data_dir, Some(error.clone()));
+                match command {
+                    "app_status" => to_json(&status),
+                    "window_start" => to_json(&WindowStart {
+                        status,
+                        providers: vec![],
+                        default_target: None,
+                        provider_kinds: vec![],
+                        prompts: vec![],
+                        opened: None,
+                    }),
+                    _ => Err(ErrorReply::new(ErrorCode::Library, error)),
+                }
+            }
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Shapes only the front ends see: the replies of the window's commands.
 
-use crate::{ModelInfo, ProviderConfig, ProviderKind, Target, TemplateError};
+use crate::{
+    Message, ModelInfo, Prompt, PromptSummary, ProviderConfig, ProviderKind, Run, RunSetup,
+    RunSummary, Suite, Target, TemplateAnalysis, TemplateError, Version,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -85,6 +88,43 @@ pub struct AppStatus {
     pub short_hash_len: u32,
     /// The most variants (panes) a prompt's run setup holds.
     pub max_panes: u32,
+}
+
+/// The window's first screen in one reply, so start-up waits on one call instead of
+/// a chain of them: the app's status, the providers, the prompts, and the first prompt
+/// opened. A library that could not be opened gives its `status` (with
+/// `library_error`) and nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WindowStart {
+    pub status: AppStatus,
+    pub providers: Vec<ProviderConfig>,
+    /// The target new panes use, `null` when none is set (or it could not be read).
+    pub default_target: Option<Target>,
+    pub provider_kinds: Vec<KindInfo>,
+    /// Most recently changed first.
+    pub prompts: Vec<PromptSummary>,
+    /// The first of `prompts`, opened; `null` in an empty library.
+    pub opened: Option<OpenedPrompt>,
+}
+
+/// Everything the window shows of a prompt when it opens it, in one reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OpenedPrompt {
+    pub prompt: Prompt,
+    /// Newest first.
+    pub versions: Vec<Version>,
+    /// The run history, newest first.
+    pub runs: Vec<RunSummary>,
+    pub setup: RunSetup,
+    /// The newest run with its cells (the panes reopen with it), `null` before the first.
+    pub last_run: Option<Run>,
+    pub suite: Suite,
+    /// The draft's variables and syntax error.
+    pub analysis: TemplateAnalysis,
+    /// The draft rendered with the setup's values; `null` when it has a syntax error
+    /// (`analysis.error`) or does not render (`preview_error`).
+    pub preview: Option<Vec<Message>>,
+    pub preview_error: Option<TemplateError>,
 }
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.

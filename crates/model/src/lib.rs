@@ -113,7 +113,9 @@ macro_rules! for_each_ipc_type {
             KindInfo,
             ProviderState,
             ProviderHealth,
-            ProviderStatus
+            ProviderStatus,
+            OpenedPrompt,
+            WindowStart
         );
     };
 }

@@ -10,7 +10,7 @@
 //   suite ──SuiteSource──▶ editor (the template's variables)
 //   results ──MatrixSource──▶ run (the panes' variants), editor, suite (saved before a run)
 import type { Backend } from "../platform/backend";
-import type { JsonValue } from "../ipc/bindings";
+import type { OpenedPrompt, WindowStart } from "../ipc/bindings";
 import { toErrorReply } from "../platform/backend";
 import { Notices } from "../notices/state.svelte";
 import { ProvidersState } from "../providers/state.svelte";
@@ -94,10 +94,15 @@ export class AppState {
     return this.results.runSuite();
   }
 
-  async init(): Promise<void> {
+  /**
+   * Start-up: the core's `window_start`, one reply with all the first screen shows.
+   * `main.ts` asks for it before the window's code has loaded, and hands it in.
+   */
+  async init(start: Promise<WindowStart> = this.backend.windowStart()): Promise<void> {
     try {
-      const status = await this.backend.appStatus();
-      performance.mark("whetstone:status");
+      const first = await start;
+      performance.mark("whetstone:start");
+      const { status } = first;
       this.appVersion = status.version;
       this.shortHashLen = status.short_hash_len;
       this.run.maxPanes = status.max_panes;
@@ -105,13 +110,15 @@ export class AppState {
         this.libraryError = status.library_error;
         return;
       }
-      await Promise.all([this.providers.load(), this.library.load()]);
-      performance.mark("whetstone:library");
+      this.providers.started(first);
+      this.library.started(first.prompts);
       // Which providers answer takes up to 2 s: the window is usable meanwhile.
       void this.providers.checkStatus();
-      const first = this.library.prompts[0];
-      if (first) await this.select(first.id);
-      performance.mark("whetstone:prompt");
+      if (first.opened) {
+        this.selectSeq++;
+        // How the draft stands against its newest version follows the first screen.
+        this.show(first.opened).catch((e) => this.notices.error(e));
+      }
     } catch (e) {
       const err = toErrorReply(e);
       if (err.code === "library") this.libraryError = err.message;
@@ -127,23 +134,23 @@ export class AppState {
     const seq = ++this.selectSeq;
     await Promise.all([this.editor.flushDraft(), this.run.flushSetup()]);
     try {
-      const [prompt, versions, runs, setup, last] = await Promise.all([
-        this.backend.getPrompt(id),
-        this.backend.listVersions(id),
-        this.backend.listRuns(id, null),
-        this.backend.getRunSetup(id),
-        this.backend.lastRun(id),
-      ]);
+      const opened = await this.backend.openPrompt(id);
       if (seq !== this.selectSeq) return; // another prompt was opened meanwhile
-      // The editor first: the panes read its prompt.
-      this.editor.show(prompt, versions, setup.vars as Record<string, JsonValue>);
-      this.run.show(prompt, versions, runs, setup, last);
-      this.results.show(prompt, runs);
-      await Promise.all([this.editor.analyzeNow(), this.suite.show(prompt)]);
-      if (this.view === "results") await this.results.activate();
+      await this.show(opened);
     } catch (e) {
       this.notices.error(e);
     }
+  }
+
+  /** Shows a prompt just opened in every view; resolves once its draft status is known. */
+  private async show(opened: OpenedPrompt): Promise<void> {
+    const { prompt, versions, runs, setup, last_run } = opened;
+    // The editor first: the panes read its prompt.
+    this.editor.show(opened);
+    this.run.show(prompt, versions, runs, setup, last_run);
+    this.results.show(prompt, runs);
+    this.suite.show(opened.suite);
+    await Promise.all([this.editor.analyzeNow(), this.view === "results" ? this.results.activate() : null]);
   }
 
   /** Save version: says at once when there is nothing to save (the core's rule); true to ask for a message. */

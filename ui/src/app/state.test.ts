@@ -17,6 +17,37 @@ describe("start-up", () => {
     expect(listPrompts).not.toHaveBeenCalled();
   });
 
+  it("the first screen waits on one call: the prompt, its values and preview come with it", async () => {
+    const backend = await sampleBackend();
+    const calls: string[] = [];
+    let app: AppState | null = null;
+    // Every call the window makes before its first screen is ready.
+    const counted = new Proxy(backend, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (!app?.ready) calls.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    app = new AppState(counted);
+    await app.init();
+    // What follows in the background, not waited for: which providers answer, the
+    // panes' models, the suite editor's assertion kinds.
+    const background = ["providerStatus", "listModels", "assertionKinds"];
+    expect(calls[0]).toBe("windowStart");
+    expect(calls.filter((name) => !background.includes(name))).toEqual(["windowStart"]);
+    const first = app.library.prompts[0];
+    expect(app.editor.prompt?.id).toBe(first.id);
+    expect(app.editor.analysis?.variables.length).toBeGreaterThan(0);
+    expect(app.editor.runVariables.every((name) => name in app!.editor.vars)).toBe(true);
+    expect(app.editor.rendered).toEqual(await backend.renderTemplate(app.editor.draft, app.editor.varsForRun()));
+    expect(app.run.panes.length).toBeGreaterThan(0);
+    expect(app.suite.saved?.prompt_id).toBe(first.id);
+  });
+
   it("a first start with no model: the samples, the providers' status once, and a run on echo", async () => {
     const backend = await sampleBackend();
     await ollamaDown(backend);

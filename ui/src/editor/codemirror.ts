@@ -183,6 +183,7 @@ export function createEditor(opts: EditorOptions): EditorHandle {
       view.dispatch({ effects: readOnly.reconfigure(readOnlyExt(value)) });
     },
     setError(error: TemplateError | null) {
+      if (error === currentError) return;
       currentError = error;
       pushDiagnostics();
     },

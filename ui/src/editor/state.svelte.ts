@@ -6,7 +6,7 @@
 // editor reads them through `PaneSetup`.
 import type { Backend } from "../platform/backend";
 import { toErrorReply } from "../platform/backend";
-import type { DraftStatus, ErrorReply, JsonValue, Message, Prompt, Target, TemplateAnalysis, TemplateError, Version } from "../ipc/bindings";
+import type { DraftStatus, ErrorReply, JsonValue, Message, OpenedPrompt, Prompt, Target, TemplateAnalysis, TemplateError, Version } from "../ipc/bindings";
 import type { Notify } from "../notices/state.svelte";
 import { debounced, type Debounced } from "../lib/debounce";
 
@@ -102,8 +102,9 @@ export class EditorState {
 
   // ---- the open prompt -------------------------------------------------------
 
-  /** Shows `prompt` (just fetched) with its saved values; `analyzeNow` analyses it. */
-  show(prompt: Prompt, versions: Version[], vars: Record<string, JsonValue>): void {
+  /** Shows a prompt just opened (the core's `open_prompt`): its draft already analysed and rendered. */
+  show(opened: OpenedPrompt): void {
+    const { prompt, versions, setup } = opened;
     this.prompt = prompt;
     this.versions = versions;
     this.draft = prompt.draft;
@@ -112,16 +113,21 @@ export class EditorState {
     this.viewingVersion = null;
     this.draftStatus = null;
     this.parsers.clear();
+    const vars = setup.vars as Record<string, JsonValue>;
     this.vars = vars;
     this.entries = Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, entryFor(value)]));
-    this.analysis = null;
-    this.renderError = null;
-    this.rendered = null;
-    this.analyzer.schedule(prompt.draft);
+    // What the previous prompt had pending is not this one's.
+    this.analyzer.cancel();
+    this.renderer.cancel();
+    this.analyzeSeq++;
+    this.renderSeq++;
+    this.analysis = opened.analysis;
+    this.rendered = opened.preview;
+    this.renderError = opened.preview_error;
     this.statusChecker.schedule(null);
   }
 
-  /** Analyses (and renders) what `show` or a restore scheduled, now. */
+  /** Analyses (and renders) the draft, and asks how it stands, now rather than after the pause. */
   async analyzeNow(): Promise<void> {
     await Promise.all([this.analyzer.flush(), this.statusChecker.flush()]);
   }

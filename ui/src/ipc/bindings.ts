@@ -776,6 +776,43 @@ summary: string,
  */
 suggested: Target, };
 
+export type OpenedPrompt = { prompt: Prompt, 
+/**
+ * Newest first.
+ */
+versions: Array<Version>, 
+/**
+ * The run history, newest first.
+ */
+runs: Array<RunSummary>, setup: RunSetup, 
+/**
+ * The newest run with its cells (the panes reopen with it), `null` before the first.
+ */
+last_run: Run | null, suite: Suite, 
+/**
+ * The draft's variables and syntax error.
+ */
+analysis: TemplateAnalysis, 
+/**
+ * The draft rendered with the setup's values; `null` when it has a syntax error
+ * (`analysis.error`) or does not render (`preview_error`).
+ */
+preview: Array<Message> | null, preview_error: TemplateError | null, };
+
+export type WindowStart = { status: AppStatus, providers: Array<ProviderConfig>, 
+/**
+ * The target new panes use, `null` when none is set (or it could not be read).
+ */
+default_target: Target | null, provider_kinds: Array<KindInfo>, 
+/**
+ * Most recently changed first.
+ */
+prompts: Array<PromptSummary>, 
+/**
+ * The first of `prompts`, opened; `null` in an empty library.
+ */
+opened: OpenedPrompt | null, };
+
 /** Sends one command; a streaming command's events go to `onEvent`. */
 export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent?: (event: never) => void) => Promise<T>;
 
@@ -783,6 +820,18 @@ export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent
 export interface Backend {
   /** What the window needs at start-up. */
   appStatus(): Promise<AppStatus>;
+  /**
+   * The first screen in one reply: the status, providers, prompts and the first
+   * prompt opened (as `open_prompt`). Answers, with `status.library_error`, when
+   * the library could not be opened.
+   */
+  windowStart(): Promise<WindowStart>;
+  /**
+   * Everything the window shows of a prompt when it opens it: the prompt, its
+   * versions, runs, run setup, last run and suite, and its draft analysed and
+   * rendered with the saved values.
+   */
+  openPrompt(id: number): Promise<OpenedPrompt>;
   /** The library's prompts, most recently changed first; `search` filters by name. */
   listPrompts(search: string | null): Promise<Array<PromptSummary>>;
   /**
@@ -918,6 +967,8 @@ export interface Backend {
 export function backendOver(invoke: Invoke): Backend {
   return {
     appStatus: () => invoke<AppStatus>("app_status", {}),
+    windowStart: () => invoke<WindowStart>("window_start", {}),
+    openPrompt: (id) => invoke<OpenedPrompt>("open_prompt", { id }),
     listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),
     addSamples: () => invoke<Array<PromptSummary>>("add_samples", {}),
     createPrompt: (name) => invoke<Prompt>("create_prompt", { name }),

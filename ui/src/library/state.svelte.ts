@@ -41,6 +41,12 @@ export class LibraryState {
     return this.opened.id();
   }
 
+  /** The list the window started with (the core's `window_start`). */
+  started(prompts: PromptSummary[]): void {
+    this.prompts = prompts;
+    this.loaded = true;
+  }
+
   async load(): Promise<void> {
     const seq = ++this.searchSeq;
     const list = await this.backend.listPrompts(this.search.trim() || null);

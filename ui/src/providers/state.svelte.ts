@@ -5,7 +5,7 @@
 // and on demand. The settings screen edits them; the panes pick from them.
 import type { Backend } from "../platform/backend";
 import { toErrorReply } from "../platform/backend";
-import type { KindInfo, ModelInfo, Params, ProviderConfig, ProviderHealth, ProviderKind, ProviderStatus, Target } from "../ipc/bindings";
+import type { KindInfo, ModelInfo, Params, ProviderConfig, ProviderHealth, ProviderKind, ProviderStatus, Target, WindowStart } from "../ipc/bindings";
 import type { Notify } from "../notices/state.svelte";
 
 export interface ModelList {
@@ -51,19 +51,14 @@ export class ProvidersState {
   }
 
   /**
-   * At start-up: the providers, their kinds and the default target. The status (which
-   * asks local providers, within 2 s) follows in the background: `checkStatus`.
+   * At start-up: the providers, their kinds and the default target (from the core's
+   * `window_start`). The status (which asks local providers, within 2 s) follows in
+   * the background: `checkStatus`.
    */
-  async load(): Promise<void> {
-    const [list, target, kinds] = await Promise.all([
-      this.backend.listProviders(),
-      // Not worth failing the window over.
-      this.backend.defaultTarget().catch(() => null),
-      this.backend.providerKinds(),
-    ]);
-    this.list = list;
-    this.kinds = kinds;
-    this.defaultTarget = target;
+  started(start: Pick<WindowStart, "providers" | "provider_kinds" | "default_target">): void {
+    this.list = start.providers;
+    this.kinds = start.provider_kinds;
+    this.defaultTarget = start.default_target;
   }
 
   /** Asks the core which providers answer; their models fill the panes' model lists. */

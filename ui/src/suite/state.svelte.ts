@@ -62,7 +62,6 @@ export class SuiteState {
   private savedSnapshot = "";
   /** Unsaved edits of other prompts, kept while the window is open. */
   private readonly unsaved = new Map<number, string>();
-  private loadSeq = 0;
 
   constructor(backend: Backend, notices: Notify, source: SuiteSource, files: FileDialogs | null, onSaved: (suite: Suite) => void) {
     this.backend = backend;
@@ -74,31 +73,29 @@ export class SuiteState {
 
   // ---- loading ---------------------------------------------------------------
 
-  /** The suite of the prompt the editor just showed (its unsaved edits, if it has some). */
-  async show(prompt: Prompt): Promise<void> {
+  /** The suite of the prompt just opened (its unsaved edits, if it has some). */
+  show(suite: Suite): void {
     this.stash();
-    const seq = ++this.loadSeq;
+    this.loaded(suite);
+    const pending = this.unsaved.get(suite.prompt_id);
+    if (pending) {
+      this.unsaved.delete(suite.prompt_id);
+      this.restore(pending);
+    }
+    // Only the suite editor needs them: not worth a round trip before the first screen.
+    if (!this.kinds.length) void this.loadKinds();
+  }
+
+  private async loadKinds(): Promise<void> {
     try {
-      const [suite, kinds] = await Promise.all([
-        this.backend.getSuite(prompt.id),
-        this.kinds.length ? Promise.resolve(this.kinds) : this.backend.assertionKinds(),
-      ]);
-      if (seq !== this.loadSeq) return;
-      this.kinds = kinds;
-      this.loaded(suite);
-      const pending = this.unsaved.get(prompt.id);
-      if (pending) {
-        this.unsaved.delete(prompt.id);
-        this.restore(pending);
-      }
+      this.kinds = await this.backend.assertionKinds();
     } catch (e) {
-      if (seq === this.loadSeq) this.notices.error(e);
+      this.notices.error(e);
     }
   }
 
   close(): void {
     this.stash();
-    this.loadSeq++;
     this.saved = null;
     this.rows = [];
     this.defaults = [];

@@ -21,14 +21,15 @@ async function opened(backend?: Backend): Promise<{ app: AppState; backend: Back
   await app.select(prompt.id);
   await vi.waitFor(() => expect(app.editor.analysis?.variables).toEqual(["language", "country"]));
   await vi.waitFor(() => expect(app.suite.saved).not.toBeNull());
+  // The assertion kinds follow the suite, in the background.
+  await vi.waitFor(() => expect(app.suite.kinds.length).toBeGreaterThan(0));
   return { app, backend, promptId: prompt.id };
 }
 
 describe("suite editor: columns", () => {
   it("has a column per template variable in template order, and flags unread and missing values", async () => {
     const { app, backend, promptId } = await opened();
-    await backend.saveSuite(promptId, [{ id: "old", vars: { country: "France", topic: "x" }, assertions: [] }], []);
-    await app.suite.show(app.editor.prompt!);
+    app.suite.show(await backend.saveSuite(promptId, [{ id: "old", vars: { country: "France", topic: "x" }, assertions: [] }], []));
     const { suite } = app;
     expect(suite.columns.map((c) => (c.kind === "var" ? c.name : c.kind))).toEqual(["language", "country", "topic", "reference", "description"]);
     expect(suite.extraNames).toEqual(["topic"]);

@@ -4,6 +4,8 @@
 
 pub(crate) mod check;
 mod details;
+mod opening;
+pub(crate) use opening::app_status;
 mod prices;
 mod prompts;
 pub(crate) mod providers;
@@ -21,7 +23,6 @@ use crate::services::Services;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use whetstone_model::AppStatus;
 use whetstone_store::Store;
 
 /// The one entry point of the core: the library, the providers and the runs.
@@ -127,16 +128,5 @@ impl Workbench {
 
     pub(crate) fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.services.store()
-    }
-
-    /// What the window needs at start-up.
-    pub fn app_status(&self) -> Result<AppStatus, Error> {
-        Ok(AppStatus {
-            version: env!("CARGO_PKG_VERSION").into(),
-            data_dir: self.data_dir().display().to_string(),
-            library_error: None,
-            short_hash_len: versions::SHORT_HASH_LEN as u32,
-            max_panes: setups::MAX_PANES as u32,
-        })
     }
 }
