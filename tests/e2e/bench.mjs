@@ -10,6 +10,7 @@
 //      relaunch (what the outputs on screen need, without the session behind them).
 // Prints tables and writes artifacts/e2e/bench.json; run by `cargo xtask bench`,
 // which builds both binaries (or alone under Xvfb, see xtask's in_window_session).
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join, resolve } from "node:path";
@@ -94,6 +95,20 @@ function memory(app, binary) {
 /** PSS of the WebKit web process(es): the page, its DOM and JavaScript. */
 const webPss = (m) => m.procs.filter((p) => p.comm.startsWith("WebKitWeb")).reduce((t, p) => t + p.pss, 0);
 
+/** Clock ticks a second, the unit of a process's start time in /proc. */
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+/**
+ * When process `pid` was started, in ms since the epoch: /proc gives clock ticks since
+ * boot, and the boot's epoch is now minus /proc/uptime (both to 10 ms).
+ */
+function startedAt(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  return Date.now() - uptime * 1000 + (ticks * 1000) / CLK_TCK;
+}
+
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,6 +138,10 @@ async function launch(name, dataDir, measureMemory) {
     // Looked for every 10 ms (webdriverio's default of 100 ms would round the times).
     await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000, interval: 10 });
     const ms = performance.now() - app.startedAt;
+    // What a user waits for: from the app's process starting (not WebDriver's session,
+    // which starts it) to the page's ready mark, both as wall-clock times.
+    const readyAt = await app.browser.execute(() => performance.timeOrigin + (performance.getEntriesByName("whetstone:ready")[0]?.startTime ?? NaN));
+    const fromProcess = readyAt - startedAt(appPid(app.driver.pid, apps[name]));
     // Where the time went: until the webview starts loading the page (process, GTK,
     // WebKit), then in the page (its scripts, and for the app its start-up calls).
     const origin = await app.browser.execute(() => performance.timeOrigin);
@@ -140,13 +159,13 @@ async function launch(name, dataDir, measureMemory) {
       await sleep(SETTLE_MS);
       mem = memory(app, apps[name]);
     }
-    return { ms, toPage, phases, mem };
+    return { ms, fromProcess, toPage, phases, mem };
   } finally {
     await app.close();
   }
 }
 
-const results = { launches: {}, toPage: {}, phases: {}, firstLaunchMs: {}, idle: {}, session: null };
+const results = { launches: {}, fromProcess: {}, toPage: {}, phases: {}, firstLaunchMs: {}, idle: {}, session: null };
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
@@ -158,14 +177,16 @@ if (LAUNCHES > 0) {
   const dirs = { whetstone: scratchDir("bench-app"), hello: scratchDir("bench-hello") };
   for (const name of Object.keys(apps)) {
     results.launches[name] = [];
+    results.fromProcess[name] = [];
     results.toPage[name] = [];
     results.phases[name] = [];
     results.firstLaunchMs[name] = (await launch(name, dirs[name], false)).ms;
   }
   for (let i = 0; i < LAUNCHES; i++) {
     for (const name of Object.keys(apps)) {
-      const { ms, toPage, phases, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
+      const { ms, fromProcess, toPage, phases, mem } = await launch(name, dirs[name], i === LAUNCHES - 1);
       results.launches[name].push(ms);
+      results.fromProcess[name].push(fromProcess);
       results.toPage[name].push(toPage);
       results.phases[name].push(phases);
       if (mem) results.idle[name] = mem;
@@ -189,6 +210,13 @@ if (LAUNCHES > 0) {
   }
   const delta = stats(results.launches.whetstone).median - stats(results.launches.hello).median;
   console.log(`  whetstone − hello-world (medians): ${delta.toFixed(0)} ms`);
+  console.log(`\nlaunch to interactive from the app's process start (without WebDriver's session set-up; ±10 ms):`);
+  for (const name of Object.keys(apps)) {
+    const s = stats(results.fromProcess[name]);
+    console.log(`  ${name.padEnd(10)} median ${s.median.toFixed(0)} ms  min ${s.min.toFixed(0)} ms  max ${s.max.toFixed(0)} ms`);
+  }
+  const fromProcessDelta = stats(results.fromProcess.whetstone).median - stats(results.fromProcess.hello).median;
+  console.log(`  whetstone − hello-world (medians): ${fromProcessDelta.toFixed(0)} ms`);
   console.log(`\nidle memory ${SETTLE_MS / 1000} s after the first screen:`);
   for (const name of Object.keys(apps)) printMemory(name, results.idle[name]);
 }
