@@ -103,8 +103,14 @@ interface Jinja {
 }
 let jinja: Promise<Jinja> | null = null;
 let jinjaLoaded: Jinja | null = null;
+/** Once the window has painted: loading it sooner would hold up that first frame. */
+function afterFirstPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
 function loadJinja(): Promise<Jinja> {
-  jinja ??= import("@codemirror/lang-jinja").then((m) => (jinjaLoaded = { language: m.jinja().language, completion: m.jinjaCompletionSource }));
+  jinja ??= afterFirstPaint()
+    .then(() => import("@codemirror/lang-jinja"))
+    .then((m) => (jinjaLoaded = { language: m.jinja().language, completion: m.jinjaCompletionSource }));
   return jinja;
 }
 
