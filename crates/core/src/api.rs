@@ -67,8 +67,6 @@ macro_rules! commands {
 }
 
 commands! {
-    /// What the window needs at start-up.
-    sync fn app_status() -> AppStatus;
     /// The first screen in one reply: the status, providers, prompts and the first
     /// prompt opened (as `open_prompt`). Answers, with `status.library_error`, when
     /// the library could not be opened.
@@ -199,7 +197,7 @@ commands! {
 pub type EventSink = Box<dyn FnMut(String) + Send>;
 
 /// What the window's commands act on: the open library, or why it could not be
-/// opened (then only `app_status` and `window_start` answer, and say so; the file is left as is).
+/// opened (then only `window_start` answers, and says so; the file is left as is).
 pub enum Library {
     Open(Workbench),
     Failed { data_dir: PathBuf, error: String },
@@ -247,21 +245,17 @@ impl Library {
         let mut args = Args::new(command, args)?;
         match self {
             Library::Open(bench) => call(bench, command, &mut args, events).await,
-            Library::Failed { data_dir, error } => {
-                let status = crate::workbench::app_status(data_dir, Some(error.clone()));
-                match command {
-                    "app_status" => to_json(&status),
-                    "window_start" => to_json(&WindowStart {
-                        status,
-                        providers: vec![],
-                        default_target: None,
-                        provider_kinds: vec![],
-                        prompts: vec![],
-                        opened: None,
-                    }),
-                    _ => Err(ErrorReply::new(ErrorCode::Library, error)),
-                }
+            Library::Failed { data_dir, error } if command == "window_start" => {
+                to_json(&WindowStart {
+                    status: crate::workbench::app_status(data_dir, Some(error.clone())),
+                    providers: vec![],
+                    default_target: None,
+                    provider_kinds: vec![],
+                    prompts: vec![],
+                    opened: None,
+                })
             }
+            Library::Failed { error, .. } => Err(ErrorReply::new(ErrorCode::Library, error)),
         }
     }
 }

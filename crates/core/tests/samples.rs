@@ -324,10 +324,10 @@ async fn the_window_learns_how_long_a_short_hash_is() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path());
     let reply = library
-        .dispatch("app_status", serde_json::Value::Null, None)
+        .dispatch("window_start", serde_json::Value::Null, None)
         .await
         .unwrap();
-    let status: AppStatus = serde_json::from_str(&reply).unwrap();
+    let status = serde_json::from_str::<WindowStart>(&reply).unwrap().status;
     assert_eq!(
         status.short_hash_len as usize,
         whetstone_core::SHORT_HASH_LEN

@@ -96,7 +96,7 @@ export class AppState {
 
   /**
    * Start-up: the core's `window_start`, one reply with all the first screen shows.
-   * `main.ts` asks for it before the window's code has loaded, and hands it in.
+   * `main.ts` asks for it before mounting, and hands it in.
    */
   async init(start: Promise<WindowStart> = this.backend.windowStart()): Promise<void> {
     try {

@@ -818,8 +818,6 @@ export type Invoke = <T>(command: string, args: Record<string, unknown>, onEvent
 
 /** The window's commands, one method each (see crates/core/src/api.rs). */
 export interface Backend {
-  /** What the window needs at start-up. */
-  appStatus(): Promise<AppStatus>;
   /**
    * The first screen in one reply: the status, providers, prompts and the first
    * prompt opened (as `open_prompt`). Answers, with `status.library_error`, when
@@ -966,7 +964,6 @@ export interface Backend {
 /** A `Backend` whose every method calls `invoke`. */
 export function backendOver(invoke: Invoke): Backend {
   return {
-    appStatus: () => invoke<AppStatus>("app_status", {}),
     windowStart: () => invoke<WindowStart>("window_start", {}),
     openPrompt: (id) => invoke<OpenedPrompt>("open_prompt", { id }),
     listPrompts: (search) => invoke<Array<PromptSummary>>("list_prompts", { search }),

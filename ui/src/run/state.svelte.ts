@@ -102,7 +102,7 @@ const SETUP_SAVE_MS = 300;
 
 export class RunState {
   panes = $state<PaneConfig[]>([]);
-  /** The most panes a setup holds (the core's limit, from `app_status`). */
+  /** The most panes a setup holds (the core's limit, from `window_start`). */
   maxPanes = $state(4);
   /** The run started in this window, while it goes (and after, while its prompt is shown). */
   liveRun = $state.raw<RunView | null>(null);

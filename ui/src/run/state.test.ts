@@ -261,7 +261,7 @@ describe("run: panes", () => {
   it("adds panes up to the core's limit and keeps at least one", async () => {
     const { app, backend } = await withTwoPrompts();
     const { run } = app;
-    const max = (await backend.appStatus()).max_panes;
+    const max = (await backend.windowStart()).status.max_panes;
     expect(run.maxPanes).toBe(max);
     expect(run.panes).toHaveLength(2);
     for (let i = 0; i < max + 2; i++) run.addPane();

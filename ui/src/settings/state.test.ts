@@ -90,7 +90,7 @@ describe("settings: keys", () => {
       entries: settings.entries, providers: providers.list, toasts: app.notices.toasts, connections: settings.connections, models: providers.models,
     });
     expect(kept).not.toContain("SECRET");
-    for (const { file, bytes } of filesUnder((await app.backend.appStatus()).data_dir)) {
+    for (const { file, bytes } of filesUnder((await app.backend.windowStart()).status.data_dir)) {
       expect(bytes.includes(secret), file).toBe(false);
     }
     expect(localStorage.length === 0 || !JSON.stringify({ ...localStorage }).includes("SECRET")).toBe(true);
