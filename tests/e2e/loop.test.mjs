@@ -1,4 +1,5 @@
-// The first ten minutes in the real window (issue 10): a first start with no model
+// The first ten minutes in the real window (issue 10): the first screen right while
+// the providers' status is slow, a first start with no model
 // (the sample library, the providers' status once, Echo), Run disabled with the
 // core's reason for each refusal, JSON variables, a fresh re-run not served from the
 // cache, a past cell's request opened and its values loaded back, four panes at
@@ -113,6 +114,41 @@ async function setPane(browser, index, provider, model) {
     await browser.keys(["Backspace"]);
   }
 }
+
+describe("the first screen, while the providers' status is slow", () => {
+  let app;
+  let server;
+
+  after(async () => {
+    await app?.close();
+    server?.close();
+  });
+
+  test("an untouched sample is its v1 from the first frame, never \"Changed\"", async () => {
+    // An "Ollama" that takes connections and never answers: the status waits for its
+    // time limit, so the draft's status is shown long before the panes' target is known.
+    server = net.createServer(() => {}).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    app = await launchApp({ dataDir: scratchDir("badge"), env: { OLLAMA_HOST: `127.0.0.1:${server.address().port}` } });
+    const { browser } = app;
+    await browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
+    const badgeStates = await browser.executeAsync((done) => {
+      const seen = new Set();
+      const start = performance.now();
+      let statusAt = null;
+      const tick = (now) => {
+        const badge = document.querySelector('[data-testid="version-badge"]');
+        if (badge) seen.add(`${badge.dataset.state}: ${badge.textContent.trim()}`);
+        if (statusAt === null && document.querySelector('[data-testid="provider-summary"]')) statusAt = now;
+        if ((statusAt !== null && now - statusAt > 500) || now - start > 10000) done([...seen]);
+        else requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    assert.equal(await promptName(browser), "Start here");
+    assert.deepEqual(badgeStates, ["clean: v1"]);
+  });
+});
 
 describe("a first start with no model", () => {
   let app;

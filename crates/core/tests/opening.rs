@@ -57,6 +57,9 @@ async fn the_first_screen_is_one_reply_with_the_newest_prompt_opened() {
     assert_eq!(opened.preview_error, None);
     assert_eq!(opened.suite, bench.get_suite(prompt.id).unwrap());
     assert_eq!(opened.last_run, None);
+    // Never saved as a version: saving would make v1.
+    assert_eq!(opened.draft_status.latest, None);
+    assert!(opened.draft_status.changed);
 }
 
 #[tokio::test]
@@ -78,6 +81,16 @@ async fn an_opened_prompt_equals_what_the_separate_commands_say() {
         opened.analysis,
         bench.analyze_template(opened.prompt.draft.clone()).unwrap()
     );
+    // The draft's status as the window asks for it after an edit; an untouched sample
+    // opens as its newest version (the badge shows "v2", not "Changed").
+    let draft = opened.prompt.draft.clone();
+    let target = opened.prompt.draft_target.clone();
+    assert_eq!(
+        opened.draft_status,
+        bench.draft_status(sample.id, draft, target).unwrap()
+    );
+    assert_eq!(opened.draft_status.latest, Some(2));
+    assert!(!opened.draft_status.changed, "{:?}", opened.draft_status);
 
     let missing = library
         .dispatch("open_prompt", json!({ "id": 9999 }), None)

@@ -1,8 +1,8 @@
 //! Shapes only the front ends see: the replies of the window's commands.
 
 use crate::{
-    Message, ModelInfo, Prompt, PromptSummary, ProviderConfig, ProviderKind, Run, RunSetup,
-    RunSummary, Suite, Target, TemplateAnalysis, TemplateError, Version,
+    DraftStatus, Message, ModelInfo, Prompt, PromptSummary, ProviderConfig, ProviderKind, Run,
+    RunSetup, RunSummary, Suite, Target, TemplateAnalysis, TemplateError, Version,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -125,6 +125,8 @@ pub struct OpenedPrompt {
     /// (`analysis.error`) or does not render (`preview_error`).
     pub preview: Option<Vec<Message>>,
     pub preview_error: Option<TemplateError>,
+    /// How the saved draft (its template and target) stands against the newest version.
+    pub draft_status: DraftStatus,
 }
 
 /// Whether a provider has a key, for the UI and the CLI. Never the key, nor its length.

@@ -46,6 +46,8 @@ describe("start-up", () => {
     expect(app.editor.rendered).toEqual(await backend.renderTemplate(app.editor.draft, app.editor.varsForRun()));
     expect(app.run.panes.length).toBeGreaterThan(0);
     expect(app.suite.saved?.prompt_id).toBe(first.id);
+    // The draft's status came with it: the version badge is right from the first frame.
+    expect(app.editor.draftStatus).toEqual(await backend.draftStatus(first.id, app.editor.draft, app.editor.prompt?.draft_target ?? null));
   });
 
   it("a first start with no model: the samples, the providers' status once, and a run on echo", async () => {
@@ -53,6 +55,9 @@ describe("start-up", () => {
     await ollamaDown(backend);
     const status = vi.spyOn(backend, "providerStatus");
     const { app } = await startedApp(backend);
+    // An untouched sample opens as its newest version, before the providers' status is in.
+    expect(app.editor.draftStatus?.changed).toBe(false);
+    expect(app.editor.dirty).toBe(false);
     expect(app.library.prompts.map((p) => p.name)).toContain("Start here");
     expect(app.editor.prompt?.name).toBe(app.library.prompts[0].name);
     // The status is asked once, in the background, not per pane.

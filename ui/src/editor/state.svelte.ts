@@ -102,7 +102,7 @@ export class EditorState {
 
   // ---- the open prompt -------------------------------------------------------
 
-  /** Shows a prompt just opened (the core's `open_prompt`): its draft already analysed and rendered. */
+  /** Shows a prompt just opened (the core's `open_prompt`): its draft already analysed, rendered and compared with the newest version. */
   show(opened: OpenedPrompt): void {
     const { prompt, versions, setup } = opened;
     this.prompt = prompt;
@@ -111,7 +111,7 @@ export class EditorState {
     this.docEpoch++;
     this.saveState = "saved";
     this.viewingVersion = null;
-    this.draftStatus = null;
+    this.draftStatus = opened.draft_status;
     this.parsers.clear();
     const vars = setup.vars as Record<string, JsonValue>;
     this.vars = vars;
@@ -124,7 +124,9 @@ export class EditorState {
     this.analysis = opened.analysis;
     this.rendered = opened.preview;
     this.renderError = opened.preview_error;
-    this.statusChecker.schedule(null);
+    // A status asked before now is of the previous prompt.
+    this.statusChecker.cancel();
+    this.statusSeq++;
   }
 
   /** Analyses (and renders) the draft, and asks how it stands, now rather than after the pause. */
@@ -415,7 +417,7 @@ export class EditorState {
 
   /** True when saving would make a new version (the core's rule: template, target, inputs). */
   get dirty(): boolean {
-    return this.draftStatus?.changed ?? (this.latestVersion ? this.latestVersion.template !== this.draft : this.draft.trim().length > 0);
+    return this.draftStatus?.changed ?? false;
   }
 
   async saveVersion(message: string): Promise<ErrorReply | null> {

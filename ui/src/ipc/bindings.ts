@@ -797,7 +797,11 @@ analysis: TemplateAnalysis,
  * The draft rendered with the setup's values; `null` when it has a syntax error
  * (`analysis.error`) or does not render (`preview_error`).
  */
-preview: Array<Message> | null, preview_error: TemplateError | null, };
+preview: Array<Message> | null, preview_error: TemplateError | null, 
+/**
+ * How the saved draft (its template and target) stands against the newest version.
+ */
+draft_status: DraftStatus, };
 
 export type WindowStart = { status: AppStatus, providers: Array<ProviderConfig>, 
 /**

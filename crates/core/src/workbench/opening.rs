@@ -21,7 +21,7 @@ impl Workbench {
             None => None,
         };
         Ok(WindowStart {
-            status: self.app_status()?,
+            status: app_status(self.data_dir(), None),
             providers: self.list_providers()?,
             // A default target that cannot be read is not worth failing the window over.
             default_target: self.default_target().unwrap_or_else(|e| {
@@ -36,7 +36,7 @@ impl Workbench {
 
     /// Everything the window shows of prompt `id`: the prompt, its versions, runs,
     /// run setup, last run and suite, and its draft analysed and rendered with the
-    /// setup's values.
+    /// setup's values, and how the draft stands against the newest version.
     pub fn open_prompt(&self, id: PromptId) -> Result<OpenedPrompt, Error> {
         let prompt = self.get_prompt(id)?;
         let setup = self.get_run_setup(id)?;
@@ -48,7 +48,10 @@ impl Workbench {
                 Err(error) => (None, Some(error)),
             },
         };
+        let draft_status =
+            self.draft_status(id, prompt.draft.clone(), prompt.draft_target.clone())?;
         Ok(OpenedPrompt {
+            draft_status,
             versions: self.list_versions(id)?,
             runs: self.list_runs(id, None)?,
             last_run: self.last_run(id)?,
