@@ -9,6 +9,9 @@ use tauri::ipc::{
 use whetstone_core::api::{COMMANDS, EventSink, Library};
 use whetstone_core::model::{ErrorCode, ErrorReply};
 
+#[cfg(target_os = "linux")]
+mod web_memory;
+
 fn data_dir_flag() -> Option<PathBuf> {
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -81,6 +84,10 @@ fn main() {
     // A library that cannot be opened (newer schema, corrupt file) still gets a
     // window, which says what is wrong; the file itself is left untouched.
     let library = Arc::new(Library::open(&data_dir));
+
+    // Before the window's web context is made (see the module).
+    #[cfg(target_os = "linux")]
+    web_memory::install();
 
     tauri::Builder::default()
         // Only its save dialog is allowed (capabilities/): it names the file a suite

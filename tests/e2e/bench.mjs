@@ -7,7 +7,9 @@
 //   3. Whetstone's memory over a long session: RUNS runs of four panes on Echo, each
 //      pane ~140 KB of output, switching prompts between runs; memory before, along
 //      the way, right after and once settled, and that of the same screen after a
-//      relaunch (what the outputs on screen need, without the session behind them).
+//      relaunch (what the outputs on screen need, without the session behind them),
+//      and each process's CPU while idle once the session ended and after the relaunch
+//      (what WebKit's memory-pressure policy costs: src-tauri/src/web_memory.rs).
 // Prints tables and writes artifacts/e2e/bench.json; run by `cargo xtask bench`,
 // which builds both binaries (or alone under Xvfb, see xtask's in_window_session).
 import { execFileSync } from "node:child_process";
@@ -74,8 +76,12 @@ function memoryKb(pid) {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
   const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  // CPU time used so far (user + system), in ms: what idle costs between two snapshots.
+  const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const stat = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+  const cpuMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK;
   // Anonymous memory (heaps: JavaScript, DOM, malloc) apart from mapped files and shared memory.
-  return { pid, comm, rss: field("Rss"), pss: field("Pss"), pssAnon: field("Pss_Anon") };
+  return { pid, comm, rss: field("Rss"), pss: field("Pss"), pssAnon: field("Pss_Anon"), cpuMs };
 }
 
 /** The app process and every process it started (WebKit's web and network processes). */
@@ -107,6 +113,15 @@ function startedAt(pid) {
   const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
   const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
   return Date.now() - uptime * 1000 + (ticks * 1000) / CLK_TCK;
+}
+
+/** Each process's share of one CPU between two snapshots `ms` apart: what idling costs. */
+function idleCpu(from, to, ms) {
+  const shares = to.procs.map((p) => {
+    const before = from.procs.find((q) => q.pid === p.pid);
+    return `${p.comm} ${before ? (((p.cpuMs - before.cpuMs) / ms) * 100).toFixed(1) : "?"} %`;
+  });
+  console.log(`    CPU over those ${ms / 1000} s: ${shares.join(", ")}`);
 }
 
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
@@ -333,6 +348,7 @@ async function session(dataDir) {
     await mark(`right after ${RUNS} runs`);
     await sleep(LONG_SETTLE_MS);
     await mark(`${LONG_SETTLE_MS / 1000} s later`);
+    idleCpu(snapshots.at(-2), snapshots.at(-1), LONG_SETTLE_MS);
     return { names, runMs, snapshots, series: series.map((m) => ({ runs: m.runs, pss: m.pss, rss: m.rss, webPss: webPss(m), appPss: appOf(m) })) };
   } finally {
     await app.close();
@@ -351,8 +367,10 @@ async function sameScreen(dataDir, names) {
     await app.browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
     const last = (RUNS - 1) % names.length;
     for (let j = 1; j <= names.length; j++) await openPrompt(app.browser, names[(last + j) % names.length]);
+    const opened = memory(app, apps.whetstone);
     await sleep(LONG_SETTLE_MS);
     await snap(app, snapshots, `the same screen after a relaunch, ${LONG_SETTLE_MS / 1000} s after opening the ${names.length} prompts`);
+    idleCpu(opened, snapshots[0], LONG_SETTLE_MS);
     return snapshots[0];
   } finally {
     await app.close();

@@ -150,8 +150,9 @@ fn test() -> Result<()> {
     build_test_tools()?;
     step("UI tests (on the real core, through whet-devbridge)");
     run(with_keyring(npm(&["test", "-w", "ui"])))?;
-    step("Rust tests (with a Secret Service on a private D-Bus)");
-    let mut tests = with_keyring(cargo(&["test", "--workspace", "--all-targets"]));
+    // Under Xvfb too: the shell's tests make real WebKit web contexts, which need a display.
+    step("Rust tests (with a Secret Service on a private D-Bus, under Xvfb)");
+    let mut tests = on_display(cargo(&["test", "--workspace", "--all-targets"]));
     tests.envs(reference_tools_env());
     run(tests)?;
     step("building the app (debug, UI embedded)");
@@ -285,7 +286,12 @@ fn build_test_tools() -> Result<()> {
 fn in_window_session(node_args: &[&str]) -> Command {
     let mut node = Command::new("node");
     node.args(node_args);
-    let session = with_keyring(node);
+    on_display(node)
+}
+
+/// `cmd` under Xvfb, in a private D-Bus session with an unlocked keyring.
+fn on_display(cmd: Command) -> Command {
+    let session = with_keyring(cmd);
     let mut e2e = Command::new("xvfb-run");
     e2e.args(["-a", "-s", "-screen 0 1440x900x24"])
         .arg(session.get_program())
