@@ -1,9 +1,9 @@
 //! Memory-pressure limits for the WebKitGTK web process (Linux).
 //!
-//! WebKit gives memory back (caches, compiled code, freed heap pages) only under its
-//! memory-pressure policy, whose default thresholds start at 1 GB of a web process's
-//! private memory (a third of its 3 GB limit); below that, what a long session
-//! allocated stays with the process. The limits are a construct-only property of
+//! WebKit drops its caches and compiled code, collects garbage at once and hands freed
+//! heap pages back under its memory-pressure policy, whose default thresholds start at
+//! 1 GB of a web process's private memory (a third of its 3 GB limit); below that, much
+//! of what a long session allocated stays with the process. The limits are a construct-only property of
 //! `WebKitWebContext`, and wry builds its context without them (Tauri 2 has no hook).
 //! So the context class's GObject constructor is wrapped, once, before the first
 //! context exists, to fill the property in when its creator left it unset. Remove this
@@ -19,10 +19,10 @@ use gobject_sys::{GObject, GObjectConstructParam};
 /// private anonymous memory (a fresh window: ~140 MB; four prompts of four ~140 KB
 /// answers, freshly opened: ~200–240 MB).
 const MEMORY_LIMIT_MB: u32 = 1024;
-/// From ~154 MB, caches are dropped and freed heap pages given back.
+/// From ~154 MB, WebKit drops what it can rebuild cheaply (non-critical memory).
 const CONSERVATIVE: f64 = 0.15;
-/// From 256 MB, garbage is also collected and compiled code dropped: kept above what a
-/// busy screen needs, so the page is not slowed by recompiling all the time.
+/// From 256 MB, it also collects garbage, drops compiled code and hands freed pages
+/// back: kept above what a busy screen needs, so the page does not recompile all the time.
 const STRICT: f64 = 0.25;
 /// Seconds between two measurements (WebKit's default is 30).
 const POLL_SECONDS: f64 = 5.0;
