@@ -252,6 +252,9 @@ describe("run: panes", () => {
 
   it("keeps no draft target while the first draft pane is on the core's suggestion", async () => {
     const { app, a, backend } = await withTwoPrompts();
+    // Once the providers' status says what the suggestion is: before it, a pane on the
+    // suggestion cannot be told from one the user chose.
+    await vi.waitFor(() => expect(app.providers.suggested).not.toBeNull());
     app.editor.setDraft("user:\nhello");
     await app.editor.flushDraft();
     expect(app.run.panes[0].target).toMatchObject({ provider: app.providers.suggested?.provider });
