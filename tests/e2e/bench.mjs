@@ -43,8 +43,7 @@ function tree(rootPid) {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const ppid = Number(procStat(name)[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
     } catch {
       // the process ended while we looked
@@ -77,8 +76,7 @@ function memoryKb(pid) {
   const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
   const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
   // CPU time used so far (user + system), in ms: what idle costs between two snapshots.
-  const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const stat = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+  const stat = procStat(pid);
   const cpuMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK;
   // Anonymous memory (heaps: JavaScript, DOM, malloc) apart from mapped files and shared memory.
   return { pid, comm, rss: field("Rss"), pss: field("Pss"), pssAnon: field("Pss_Anon"), cpuMs };
@@ -102,6 +100,12 @@ function memory(app, binary) {
 const webPss = (m) => m.procs.filter((p) => p.comm.startsWith("WebKitWeb")).reduce((t, p) => t + p.pss, 0);
 
 /** Clock ticks a second, the unit of a process's start time in /proc. */
+/** The fields of /proc/PID/stat after the command name (the third field is index 0). */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 /**
@@ -109,8 +113,7 @@ const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }
  * boot, and the boot's epoch is now minus /proc/uptime (both to 10 ms).
  */
 function startedAt(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  const ticks = Number(procStat(pid)[19]);
   const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
   return Date.now() - uptime * 1000 + (ticks * 1000) / CLK_TCK;
 }
