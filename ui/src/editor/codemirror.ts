@@ -8,6 +8,7 @@ import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { tags as t } from "@lezer/highlight";
 import type { TemplateError } from "../ipc/bindings";
 import { errorRange } from "../lib/errors";
+import { afterNextPaint } from "../lib/paint";
 
 const highlight = HighlightStyle.define([
   { tag: [t.keyword, t.controlKeyword, t.definitionKeyword, t.operatorKeyword, t.logicOperator, t.modifier], color: "var(--syn-keyword)" },
@@ -94,8 +95,8 @@ export interface EditorOptions {
 
 /**
  * Jinja over HTML (so `<document>`-style tags in prompts are highlighted). With the
- * HTML, CSS and JavaScript parsers it embeds it is a fifth of the editor's script, so
- * it loads after the first screen; the editor is plain text until then.
+ * HTML, CSS and JavaScript parsers it embeds it is a third of the editor's script, so
+ * it loads once the editor has painted; the editor is plain text until then.
  */
 interface Jinja {
   language: Language;
@@ -103,12 +104,8 @@ interface Jinja {
 }
 let jinja: Promise<Jinja> | null = null;
 let jinjaLoaded: Jinja | null = null;
-/** Once the window has painted: loading it sooner would hold up that first frame. */
-function afterFirstPaint(): Promise<void> {
-  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-}
 function loadJinja(): Promise<Jinja> {
-  jinja ??= afterFirstPaint()
+  jinja ??= afterNextPaint()
     .then(() => import("@codemirror/lang-jinja"))
     .then((m) => (jinjaLoaded = { language: m.jinja().language, completion: m.jinjaCompletionSource }));
   return jinja;
