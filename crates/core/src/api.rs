@@ -89,7 +89,7 @@ commands! {
     sync fn duplicate_prompt(id: PromptId) -> Prompt;
     sync fn delete_prompt(id: PromptId) -> ();
     /// Autosaves the editor's text and the target it runs on by default.
-    sync fn save_draft(id: PromptId, draft: String, target: Option<Target>) -> ();
+    sync fn save_draft(id: PromptId, draft: String, target: Option<Target>) -> Option<Target>;
 
     sync fn analyze_template(template: String) -> TemplateAnalysis;
     sync fn render_template(template: String, vars: Variables) -> Vec<Message>;

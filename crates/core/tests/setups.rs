@@ -62,6 +62,46 @@ fn defaults_are_the_draft_and_the_latest_version_on_the_prompts_target() {
 }
 
 #[test]
+fn a_draft_pane_left_on_the_default_gives_the_prompt_no_target_of_its_own() {
+    let (bench, _dir) = bench();
+    let prompt = bench.create_prompt("p".into()).unwrap();
+    let given = bench.get_run_setup(prompt.id).unwrap().variants[0]
+        .target
+        .clone();
+    assert_eq!(given, target("echo", "echo"));
+
+    // The window saves the first draft pane's target with every edit: as it came, it is
+    // no choice, and the draft's status does not count it as a change.
+    let kept = (bench.save_draft(prompt.id, "user:\nhi".into(), Some(given.clone()))).unwrap();
+    assert_eq!(kept, None);
+    assert_eq!(bench.get_prompt(prompt.id).unwrap().draft_target, None);
+    version(&bench, prompt.id, "user:\nhi", None);
+    let status = (bench.draft_status(prompt.id, "user:\nhi".into(), Some(given.clone()))).unwrap();
+    assert!(!status.changed && !status.target_changed, "{status:?}");
+
+    // Another target is the prompt's own, and from then on so is the default.
+    let mut warmer = given.clone();
+    warmer.params.temperature = Some(0.5);
+    let status = (bench.draft_status(prompt.id, "user:\nhi".into(), Some(warmer.clone()))).unwrap();
+    assert!(status.changed && status.target_changed, "{status:?}");
+    let kept = (bench.save_draft(prompt.id, "user:\nhi".into(), Some(warmer.clone()))).unwrap();
+    assert_eq!(kept, Some(warmer));
+    let kept = (bench.save_draft(prompt.id, "user:\nhi".into(), Some(given.clone()))).unwrap();
+    assert_eq!(kept, Some(given.clone()));
+
+    // A prompt whose newest version names a target keeps whatever its pane is on.
+    let other = bench.create_prompt("q".into()).unwrap();
+    version(
+        &bench,
+        other.id,
+        "user:\nhi",
+        Some(target("ollama", "qwen3")),
+    );
+    let kept = (bench.save_draft(other.id, "user:\nhi".into(), Some(given.clone()))).unwrap();
+    assert_eq!(kept, Some(given));
+}
+
+#[test]
 fn saved_values_and_variants_come_back_and_parts_are_kept() {
     let (bench, _dir) = bench();
     let prompt = bench.create_prompt("p".into()).unwrap();

@@ -147,7 +147,7 @@ export class EditorState {
 
   // ---- the draft -------------------------------------------------------------
 
-  /** The target saved with the draft and new versions: the first draft pane's. */
+  /** The target the draft is saved with: the first draft pane's, else the prompt's. */
   get draftTarget(): Target | null {
     return this.deps.panes.draftPaneTarget() ?? this.prompt?.draft_target ?? null;
   }
@@ -173,9 +173,9 @@ export class EditorState {
   }
 
   /**
-   * Asks again how the draft stands: the draft's target depends on the providers'
-   * status (a pane on the core's suggestion is no choice of the prompt's own), which
-   * may arrive after the prompt was shown.
+   * Asks again how the draft stands: whether the draft's target is the prompt's own
+   * depends on the providers' status (the core's suggestion for new panes), which may
+   * arrive after the prompt was shown.
    */
   recheckStatus(): void {
     if (this.prompt) this.statusChecker.schedule(null);
@@ -203,9 +203,9 @@ export class EditorState {
   private async writeDraft(d: DraftSave): Promise<void> {
     this.saveState = "saving";
     try {
-      await this.backend.saveDraft(d.id, d.draft, d.target);
+      const kept = await this.backend.saveDraft(d.id, d.draft, d.target);
       if (this.prompt?.id === d.id) {
-        this.prompt = { ...this.prompt, draft: d.draft, draft_target: d.target };
+        this.prompt = { ...this.prompt, draft: d.draft, draft_target: kept };
         if (!this.draftSaver.pending) this.saveState = "saved";
       }
     } catch (e) {
@@ -425,7 +425,8 @@ export class EditorState {
     const id = this.prompt.id;
     try {
       await this.draftSaver.flush();
-      const version = await this.backend.saveVersion(id, { template: this.draft, default_target: this.draftTarget, message: message.trim() });
+      // The target the core kept with the draft, as `draftStatus` compared it.
+      const version = await this.backend.saveVersion(id, { template: this.draft, default_target: this.prompt?.draft_target ?? null, message: message.trim() });
       this.versions = await this.backend.listVersions(id);
       if (this.prompt?.id === id) this.prompt = { ...this.prompt, latest_version: version.number };
       this.statusChecker.schedule(null);

@@ -849,7 +849,7 @@ export interface Backend {
   duplicatePrompt(id: number): Promise<Prompt>;
   deletePrompt(id: number): Promise<null>;
   /** Autosaves the editor's text and the target it runs on by default. */
-  saveDraft(id: number, draft: string, target: Target | null): Promise<null>;
+  saveDraft(id: number, draft: string, target: Target | null): Promise<Target | null>;
   analyzeTemplate(template: string): Promise<TemplateAnalysis>;
   renderTemplate(template: string, vars: { [key in string]?: JsonValue }): Promise<Array<Message>>;
   saveVersion(promptId: number, version: NewVersion): Promise<Version>;
@@ -978,7 +978,7 @@ export function backendOver(invoke: Invoke): Backend {
     renamePrompt: (id, name) => invoke<Prompt>("rename_prompt", { id, name }),
     duplicatePrompt: (id) => invoke<Prompt>("duplicate_prompt", { id }),
     deletePrompt: (id) => invoke<null>("delete_prompt", { id }),
-    saveDraft: (id, draft, target) => invoke<null>("save_draft", { id, draft, target }),
+    saveDraft: (id, draft, target) => invoke<Target | null>("save_draft", { id, draft, target }),
     analyzeTemplate: (template) => invoke<TemplateAnalysis>("analyze_template", { template }),
     renderTemplate: (template, vars) => invoke<Array<Message>>("render_template", { template, vars }),
     saveVersion: (promptId, version) => invoke<Version>("save_version", { prompt_id: promptId, version }),

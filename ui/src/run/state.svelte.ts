@@ -191,16 +191,14 @@ export class RunState {
 
   // ---- panes -----------------------------------------------------------------
 
-  /** The first draft pane's target, which is saved with the draft; null without a draft pane. */
+  /**
+   * The first draft pane's target, which the draft is saved with (the core keeps none
+   * while the pane is on the default of a prompt without its own); null without a draft pane.
+   */
   draftPaneTarget(): Target | null {
     const pane = this.panes.find((p) => p.source === "draft");
     if (!pane) return null;
-    const target = $state.snapshot(pane.target) as Target;
-    // A pane left on the core's suggestion is no choice of the prompt's own: a prompt
-    // that never had a default target keeps none, and its newest version stays unchanged.
-    const saved = this.source.prompt?.draft_target ?? this.source.versions[0]?.default_target ?? null;
-    if (!saved && this.targets.suggested && JSON.stringify(target) === JSON.stringify(this.targets.suggested)) return null;
-    return target;
+    return $state.snapshot(pane.target) as Target;
   }
 
   /** The versions the panes run, in pane order. */

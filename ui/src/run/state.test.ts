@@ -251,13 +251,25 @@ describe("run: panes", () => {
   });
 
   it("keeps no draft target while the first draft pane is on the core's suggestion", async () => {
-    const { app, a, backend } = await withTwoPrompts();
-    // Once the providers' status says what the suggestion is: before it, a pane on the
-    // suggestion cannot be told from one the user chose.
-    await vi.waitFor(() => expect(app.providers.suggested).not.toBeNull());
+    // The providers' status (the real one) answers only when let through: the edit
+    // comes before it, when the window cannot tell the suggestion from a choice.
+    const backend = await freshBackend();
+    const status = backend.providerStatus.bind(backend);
+    let letThrough = () => {};
+    const gate = new Promise<void>((resolve) => (letThrough = resolve));
+    backend.providerStatus = async () => (await gate, status());
+    const { app, a } = await withTwoPrompts(backend);
+    expect(app.providers.suggested).toBeNull();
     app.editor.setDraft("user:\nhello");
     await app.editor.flushDraft();
+    expect((await backend.getPrompt(a.id)).draft_target).toBeNull();
+    expect(app.editor.prompt?.draft_target).toBeNull();
+
+    letThrough();
+    await vi.waitFor(() => expect(app.providers.suggested).not.toBeNull());
     expect(app.run.panes[0].target).toMatchObject({ provider: app.providers.suggested?.provider });
+    app.editor.setDraft("user:\nhello again");
+    await app.editor.flushDraft();
     expect((await backend.getPrompt(a.id)).draft_target).toBeNull();
   });
 

@@ -64,14 +64,18 @@ impl Workbench {
         Ok(self.store().delete_prompt(id)?)
     }
 
-    /// Autosaves the editor's text and the target it runs on by default.
+    /// Autosaves the editor's text and the target it runs on by default (the first
+    /// draft pane's); the target kept, which is none while that pane is only on the
+    /// default a prompt without a target of its own is given.
     pub fn save_draft(
         &self,
         id: PromptId,
         draft: String,
         target: Option<Target>,
-    ) -> Result<(), Error> {
-        Ok(self.store().save_draft(id, &draft, target.as_ref())?)
+    ) -> Result<Option<Target>, Error> {
+        let target = self.own_target(id, target)?;
+        self.store().save_draft(id, &draft, target.as_ref())?;
+        Ok(target)
     }
 
     /// The variables a template reads and its syntax error, without values.

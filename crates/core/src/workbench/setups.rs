@@ -105,6 +105,28 @@ impl Workbench {
         ])
     }
 
+    /// The target a draft keeps from its first pane's `target`: none while the prompt
+    /// has no target of its own (neither its draft nor its newest version names one)
+    /// and the pane is on the target such a prompt's panes are given anyway
+    /// ([`Self::fallback_target`]); leaving a pane as it came is no choice.
+    pub(crate) fn own_target(
+        &self,
+        prompt_id: PromptId,
+        target: Option<Target>,
+    ) -> Result<Option<Target>, Error> {
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        if self.get_prompt(prompt_id)?.draft_target.is_some() {
+            return Ok(Some(target));
+        }
+        let latest = self.store().list_versions(prompt_id)?.into_iter().next();
+        if latest.as_ref().is_some_and(|v| v.default_target.is_some()) {
+            return Ok(Some(target));
+        }
+        Ok((target != self.fallback_target(latest.as_ref())?).then_some(target))
+    }
+
     /// The target of a prompt that names none: the library's default target, else the
     /// latest version's, else the provider status's suggestion (a local model that
     /// answered), else echo, which always answers.
