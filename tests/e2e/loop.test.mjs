@@ -124,7 +124,7 @@ describe("the first screen, while the providers' status is slow", () => {
     server?.close();
   });
 
-  test("an untouched sample is its v1 from the first frame, never \"Changed\"", async () => {
+  test("an untouched sample is its v1 from the first frame, never \"Changed\"; its text never moves", async () => {
     // An "Ollama" that takes connections and never answers: the status waits for its
     // time limit, so the draft's status is shown long before the panes' target is known.
     server = net.createServer(() => {}).listen(0, "127.0.0.1");
@@ -132,21 +132,36 @@ describe("the first screen, while the providers' status is slow", () => {
     app = await launchApp({ dataDir: scratchDir("badge"), env: { OLLAMA_HOST: `127.0.0.1:${server.address().port}` } });
     const { browser } = app;
     await browser.$("body[data-ready='true']").waitForExist({ timeout: 30000 });
-    const badgeStates = await browser.executeAsync((done) => {
-      const seen = new Set();
+    // Each frame: the badge, and where the template's last line is drawn (plain text
+    // until CodeMirror has loaded, then the editor's: it must not move in the editor).
+    const frames = await browser.executeAsync((done) => {
+      const badges = new Set();
+      const lines = new Set();
       const start = performance.now();
       let statusAt = null;
       const tick = (now) => {
         const badge = document.querySelector('[data-testid="version-badge"]');
-        if (badge) seen.add(`${badge.dataset.state}: ${badge.textContent.trim()}`);
+        if (badge) badges.add(`${badge.dataset.state}: ${badge.textContent.trim()}`);
+        const editor = document.querySelector('[data-testid="editor"]');
+        const last = [...editor.querySelectorAll(".cm-line, .plain .text")].find((l) => l.textContent.startsWith("Say hello"));
+        // In the editor's box: the providers' note, when it comes, moves the whole editor.
+        const at = last?.getBoundingClientRect();
+        const box = editor.getBoundingClientRect();
+        lines.add(at ? `${editor.querySelector(".cm-editor") ? "editor" : "plain"} ${at.left - box.left},${at.top - box.top}` : "none");
         if (statusAt === null && document.querySelector('[data-testid="provider-summary"]')) statusAt = now;
-        if ((statusAt !== null && now - statusAt > 500) || now - start > 10000) done([...seen]);
+        if ((statusAt !== null && now - statusAt > 500) || now - start > 10000) done({ badges: [...badges], lines: [...lines] });
         else requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
     });
     assert.equal(await promptName(browser), "Start here");
-    assert.deepEqual(badgeStates, ["clean: v1"]);
+    assert.deepEqual(frames.badges, ["clean: v1"]);
+    const at = new Set(frames.lines.map((l) => l.split(" ")[1]));
+    assert.equal(at.size, 1, `the template is shown from the first frame, in one place: ${frames.lines.join(" · ")}`);
+    assert.ok(frames.lines.some((l) => l.startsWith("editor ")), frames.lines.join(" · "));
+    // CodeMirror is not part of the first screen's script: the editor comes after it.
+    const marks = await browser.execute(() => ["ready", "editor"].map((m) => performance.getEntriesByName(`whetstone:${m}`)[0]?.startTime));
+    assert.ok(marks[0] < marks[1], `ready at ${marks[0]} ms, the editor at ${marks[1]} ms`);
   });
 });
 
