@@ -99,13 +99,13 @@ function memory(app, binary) {
 /** PSS of the WebKit web process(es): the page, its DOM and JavaScript. */
 const webPss = (m) => m.procs.filter((p) => p.comm.startsWith("WebKitWeb")).reduce((t, p) => t + p.pss, 0);
 
-/** Clock ticks a second, the unit of a process's start time in /proc. */
 /** The fields of /proc/PID/stat after the command name (the third field is index 0). */
 function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
+/** Clock ticks a second, the unit of a process's start and CPU times in /proc. */
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 /**
