@@ -88,7 +88,8 @@ commands! {
     sync fn rename_prompt(id: PromptId, name: String) -> Prompt;
     sync fn duplicate_prompt(id: PromptId) -> Prompt;
     sync fn delete_prompt(id: PromptId) -> ();
-    /// Autosaves the editor's text and the target it runs on by default.
+    /// Autosaves the editor's text and the target it runs on by default; replies with
+    /// the target kept (none while it is only the default of a prompt without its own).
     sync fn save_draft(id: PromptId, draft: String, target: Option<Target>) -> Option<Target>;
 
     sync fn analyze_template(template: String) -> TemplateAnalysis;

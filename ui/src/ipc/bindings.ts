@@ -848,7 +848,10 @@ export interface Backend {
   renamePrompt(id: number, name: string): Promise<Prompt>;
   duplicatePrompt(id: number): Promise<Prompt>;
   deletePrompt(id: number): Promise<null>;
-  /** Autosaves the editor's text and the target it runs on by default. */
+  /**
+   * Autosaves the editor's text and the target it runs on by default; replies with
+   * the target kept (none while it is only the default of a prompt without its own).
+   */
   saveDraft(id: number, draft: string, target: Target | null): Promise<Target | null>;
   analyzeTemplate(template: string): Promise<TemplateAnalysis>;
   renderTemplate(template: string, vars: { [key in string]?: JsonValue }): Promise<Array<Message>>;
