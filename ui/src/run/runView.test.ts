@@ -58,6 +58,20 @@ describe("applyRunEvent", () => {
     expect(p?.final).toBe(false);
   });
 
+  it("keeps the streamed pieces newest first until the cell ends", () => {
+    const view = play([
+      started,
+      { event: "delta", cell_id: 12, text: "Hello, ", elapsed_ms: 120 },
+      { event: "delta", cell_id: 12, text: "world", elapsed_ms: 180 },
+    ]);
+    const stream = view.panes[1]?.stream;
+    expect([stream?.text, stream?.prev?.text, stream?.prev?.prev]).toEqual(["world", "Hello, ", null]);
+    expect(stream?.count).toBe(2);
+    expect(view.panes[0]?.stream).toBeNull();
+    const done = applyRunEvent(view, { event: "cell_finished", cell: cell(12, 1, { status: "ok", output: "Hello, world" }) });
+    expect(done?.panes[1]?.stream).toBeNull();
+  });
+
   it("does not mutate the previous view", () => {
     const before = play([started]);
     const after = applyRunEvent(before, { event: "delta", cell_id: 11, text: "x", elapsed_ms: 1 });

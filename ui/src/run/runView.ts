@@ -2,10 +2,24 @@
 // streaming behaviour (batched deltas, final states, live tokens/s) is unit-tested.
 import type { Cell, CellStatus, Message, Run, RunEvent, RunStatus, Target, Usage } from "../ipc/bindings";
 
+/**
+ * One piece of a streamed output, newest first: the pieces since the view last drew
+ * the output are what it appends, instead of drawing the whole output again (which
+ * would copy up to the whole answer on every frame).
+ */
+export interface OutputPiece {
+  text: string;
+  prev: OutputPiece | null;
+  /** Pieces up to and including this one. */
+  count: number;
+}
+
 export interface PaneResult {
   cellId: number;
   status: CellStatus;
   output: string;
+  /** While streaming: the pieces that made `output`, newest first; null otherwise. */
+  stream: OutputPiece | null;
   error: string | null;
   messages: Message[];
   /** Time to first token, ms (live from the first delta, then the backend's figure). */
@@ -53,6 +67,7 @@ function fromCell(cell: Cell): PaneResult {
     cellId: cell.id,
     status: cell.status,
     output: cell.output,
+    stream: null,
     error: cell.error,
     messages: cell.messages,
     ttftMs: cell.timing.ttft_ms,
@@ -109,6 +124,7 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
               ...p,
               status: "running",
               output: p.output + event.text,
+              stream: { text: event.text, prev: p.stream, count: (p.stream?.count ?? 0) + 1 },
               liveTokens: event.output_tokens ?? p.liveTokens,
               ttftMs: p.ttftMs ?? event.elapsed_ms,
               totalMs: event.elapsed_ms,
@@ -134,6 +150,7 @@ export function applyRunEvent(view: RunView | null, event: RunEvent): RunView | 
         ...p,
         status: event.outcome.status,
         output: event.outcome.output || p.output,
+        stream: null,
         error: notSavedMessage(event),
         final: isFinal(event.outcome.status),
       }));
