@@ -78,25 +78,36 @@ describe("the main flow", () => {
     }
     await $("run").click();
 
-    // Streaming: some pane shows text while still running.
-    await browser.waitUntil(
-      async () => {
-        const statuses = await browser.$$(byTestId("pane-status")).map((s) => s.getAttribute("data-status"));
-        const outputs = await browser.$$(byTestId("pane-output")).map((o) => o.getText());
-        return statuses.includes("running") && outputs.some((o) => o.length > 0);
-      },
-      { timeout: 15000, interval: 20, timeoutMsg: "never saw a pane streaming" },
-    );
-    await browser.waitUntil(
-      async () => {
-        const statuses = await browser.$$(byTestId("pane-status")).map((s) => s.getAttribute("data-status"));
-        return statuses.slice(0, 2).every((s) => s === "ok");
-      },
-      { timeout: 20000, timeoutMsg: "the panes did not both finish ok" },
-    );
+    // Streaming: some pane shows text while still running. What a running pane shows is
+    // kept, to check it against the final answer (pieces are appended as they come).
+    const seen = [];
+    const look = async () => {
+      const panes = await browser.execute(() =>
+        [...document.querySelectorAll('[data-testid="pane"]')].map((p) => ({
+          status: p.querySelector('[data-testid="pane-status"]').dataset.status,
+          text: p.querySelector('[data-testid="pane-output"] .text')?.textContent ?? "",
+        })),
+      );
+      panes.forEach(({ status, text }, i) => status === "running" && text && seen.push({ pane: i, text }));
+      return panes.map((p) => p.status);
+    };
+    await browser.waitUntil(async () => (await look()).includes("running") && seen.length > 0, {
+      timeout: 15000,
+      interval: 20,
+      timeoutMsg: "never saw a pane streaming",
+    });
+    await browser.waitUntil(async () => (await look()).slice(0, 2).every((s) => s === "ok"), {
+      timeout: 20000,
+      interval: 20,
+      timeoutMsg: "the panes did not both finish ok",
+    });
     const outputs = await browser.$$(byTestId("pane-output")).map((o) => o.getText());
     for (const output of outputs.slice(0, 2)) {
       assert.match(output, /Tell me about whetstones/);
+    }
+    const finals = await browser.execute(() => [...document.querySelectorAll('[data-testid="pane-output"] .text')].map((t) => t.textContent));
+    for (const { pane, text } of seen) {
+      assert.ok(finals[pane].startsWith(text), `pane ${pane} showed ${JSON.stringify(text)} while streaming, not a start of ${JSON.stringify(finals[pane])}`);
     }
     const stats = await browser.$$(byTestId("pane-stats")).map((s) => s.getText());
     assert.match(stats[0], /tok/);
