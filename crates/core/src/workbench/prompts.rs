@@ -73,7 +73,8 @@ impl Workbench {
         draft: String,
         target: Option<Target>,
     ) -> Result<Option<Target>, Error> {
-        let target = self.own_target(id, target)?;
+        let latest = self.store().list_versions(id)?.into_iter().next();
+        let target = self.own_target(id, latest.as_ref(), target)?;
         self.store().save_draft(id, &draft, target.as_ref())?;
         Ok(target)
     }

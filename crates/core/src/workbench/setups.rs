@@ -109,22 +109,22 @@ impl Workbench {
     /// has no target of its own (neither its draft nor its newest version names one)
     /// and the pane is on the target such a prompt's panes are given anyway
     /// ([`Self::fallback_target`]); leaving a pane as it came is no choice.
+    /// `latest` is the prompt's newest version, which the caller has read.
     pub(crate) fn own_target(
         &self,
         prompt_id: PromptId,
+        latest: Option<&Version>,
         target: Option<Target>,
     ) -> Result<Option<Target>, Error> {
         let Some(target) = target else {
             return Ok(None);
         };
-        if self.get_prompt(prompt_id)?.draft_target.is_some() {
+        if latest.is_some_and(|v| v.default_target.is_some())
+            || self.get_prompt(prompt_id)?.draft_target.is_some()
+        {
             return Ok(Some(target));
         }
-        let latest = self.store().list_versions(prompt_id)?.into_iter().next();
-        if latest.as_ref().is_some_and(|v| v.default_target.is_some()) {
-            return Ok(Some(target));
-        }
-        Ok((target != self.fallback_target(latest.as_ref())?).then_some(target))
+        Ok((target != self.fallback_target(latest)?).then_some(target))
     }
 
     /// The target of a prompt that names none: the library's default target, else the

@@ -45,9 +45,9 @@ impl Workbench {
         template: String,
         default_target: Option<Target>,
     ) -> Result<DraftStatus, Error> {
-        // Compared as `save_draft` would keep it.
-        let default_target = self.own_target(prompt_id, default_target)?;
         let latest = self.store().list_versions(prompt_id)?.into_iter().next();
+        // Compared as `save_draft` would keep it.
+        let default_target = self.own_target(prompt_id, latest.as_ref(), default_target)?;
         let Some(latest) = latest else {
             self.get_prompt(prompt_id)?;
             return Ok(DraftStatus {
